@@ -1,0 +1,266 @@
+"""The `digitrec` command line.
+
+Heavy modules are imported inside each command: `digitrec predict` must start fast and
+never load Keras or JAX, which only `digitrec train` needs.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import DigitrecError
+
+DATA_HELP = "MNIST as a mnist.npz file or a folder of the four IDX files. Default: $DIGITREC_DATA, then the download cache."
+
+
+class _Cli(click.Group):
+    """Turns every DigitrecError into a one-line message and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DigitrecError as e:
+            raise click.ClickException(str(e)) from None
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="digitrec")
+def cli() -> None:
+    """Recognise handwritten digits in your own images.
+
+    \b
+    digitrec predict photo.png          read the digit in an image
+    digitrec train --model mlp          train a model on MNIST
+    digitrec evaluate                   score a model on the MNIST test set
+    """
+
+
+# ---------------------------------------------------------------- predict
+
+
+def _expand(patterns: tuple[str, ...]) -> list[str]:
+    """Expand globs the shell left alone (quoted, or on Windows); keep the rest as given."""
+    files = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(pattern, recursive=True)) if glob.has_magic(pattern) and not os.path.exists(pattern) else []
+        files.extend(matches or [pattern])
+    return files
+
+
+@cli.command()
+@click.argument("images", nargs=-1, required=True)
+@click.option("-m", "--model", default="mlp", show_default=True, help="A shipped model's name, or a trained model's .onnx file.")
+@click.option(
+    "--preprocess",
+    "mode",
+    type=click.Choice(["mnist", "seed"]),
+    default="mnist",
+    show_default=True,
+    help="mnist: crop, fit 20x20 and centre by mass, as MNIST was made. seed: the blog post's resize and invert.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per image instead of text.")
+@click.option("--show", is_flag=True, help="Open a window with the 28x28 input the model saw, as the post did.")
+@click.option(
+    "--preview",
+    type=click.Path(dir_okay=True, path_type=Path),
+    help="Write the 28x28 input the model saw, enlarged, to this PNG (a folder when there are several images).",
+)
+def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, show: bool, preview: Path | None) -> None:
+    """Read the digit in each image.
+
+    IMAGES are files or globs; - reads one image from standard input. The exit status
+    is 1 if any image could not be read; the others are still predicted.
+    """
+    from .runtime import load_model
+
+    if show and sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise click.UsageError("--show needs a display, and none is set; use --preview FILE to write the image instead.")
+    recognizer = load_model(model)
+    files = _expand(images)
+    shown, failed = [], 0
+    for file in files:
+        try:
+            source = sys.stdin.buffer.read() if file == "-" else file
+            p = recognizer.predict(source, preprocess_mode=mode)
+        except DigitrecError as e:
+            failed += 1
+            if as_json:
+                click.echo(json.dumps({"file": file, "error": str(e)}))
+            else:
+                click.echo(f"{file}: error: {_strip_name(str(e), file)}", err=True)
+            continue
+        if as_json:
+            record = {"file": file, "digit": p.digit, "confidence": p.confidence, "probabilities": list(p.probabilities)}
+            click.echo(json.dumps({**record, "model": recognizer.name, "preprocess": mode}))
+        else:
+            top = ", ".join(f"{d} {q:.1%}" for d, q in p.top(3))
+            prefix = f"{file}: " if len(files) > 1 else ""
+            click.echo(f"{prefix}This digit is probably a {p.digit}  ({p.confidence:.1%} sure; top 3: {top})")
+        if preview:
+            _write_preview(p.input, preview if len(files) == 1 else preview / f"{Path(file).stem}.png")
+        shown.append((file, p))
+    if show and shown:
+        _show(shown)
+    if failed:
+        sys.exit(1)
+
+
+def _strip_name(message: str, file: str) -> str:
+    """Errors name their file; the line already starts with it."""
+    return message.removeprefix(f"{file}: ")
+
+
+def _write_preview(image, path: Path) -> None:
+    import cv2
+
+    from .constants import IMAGE_SIZE
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    big = cv2.resize((image * 255).astype("uint8"), (IMAGE_SIZE * 10, IMAGE_SIZE * 10), interpolation=cv2.INTER_NEAREST)
+    if not cv2.imwrite(str(path), big):
+        raise DigitrecError(f"{path}: cannot write the preview (use a .png name)")
+
+
+def _show(shown: list) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(shown), figsize=(3 * len(shown), 3.3), squeeze=False)
+    for ax, (file, p) in zip(axes[0], shown):
+        ax.imshow(p.input, cmap=plt.cm.binary)
+        ax.set_title(f"{Path(file).name}: {p.digit}", fontsize=9)
+        ax.axis("off")
+    plt.show()
+
+
+# ---------------------------------------------------------------- train and evaluate
+
+
+def _load_mnist(path: Path | None):
+    from . import data
+
+    if data.locate(path) is None:
+        click.echo("MNIST is not on this machine yet: downloading it once.", err=True)
+        data.download()
+    return data.load_mnist(path)
+
+
+@cli.command()
+@click.option("-m", "--model", default="mlp", show_default=True, type=click.Choice(["mlp"]), help="Architecture to train.")
+@click.option("--epochs", default=3, show_default=True, type=click.IntRange(min=1))
+@click.option("--batch-size", default=32, show_default=True, type=click.IntRange(min=1))
+@click.option("--learning-rate", default=0.001, show_default=True, type=click.FloatRange(min=0, min_open=True), help="Adam's step size.")
+@click.option("--seed", default=0, show_default=True, type=int, help="The same seed gives the same model.")
+@click.option("--validation-split", default=0.1, show_default=True, type=click.FloatRange(0, 1, max_open=True), help="Fraction of the training set held out (the last images, as Keras does).")
+@click.option(
+    "--early-stopping",
+    "patience",
+    type=click.IntRange(min=1),
+    help="Stop after this many epochs without a better validation accuracy, and keep the best epoch.",
+)
+@click.option("--no-normalize", is_flag=True, help="Feed raw 0-255 pixels, to reproduce the post's comparison.")
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder.  [default: runs/MODEL]")
+@click.option("--data", "data_path", type=click.Path(path_type=Path), help=DATA_HELP)
+def train(model, epochs, batch_size, learning_rate, seed, validation_split, patience, no_normalize, out, data_path) -> None:
+    """Train a model on MNIST.
+
+    The defaults reproduce the blog post exactly. The output folder gets MODEL.keras,
+    MODEL.onnx (what predict loads), MODEL.json (metrics) and MODEL-curves.png.
+    """
+    from .train import TrainConfig
+    from .train import train as fit
+
+    config = TrainConfig(model, epochs, batch_size, learning_rate, seed, validation_split, not no_normalize, patience)
+    out = out or Path("runs") / model
+    command = shlex.join(["digitrec", *sys.argv[1:]])
+    metrics = fit(config, _load_mnist(data_path), out, command=command)
+    click.echo(f"Test accuracy {metrics['test_accuracy']:.2%}. Saved {out / model}.onnx and its metrics, curves and .keras model.")
+
+
+@cli.command()
+@click.argument("model", default="mlp")
+@click.option("--data", "data_path", type=click.Path(path_type=Path), help=DATA_HELP)
+@click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for the PNGs.  [default: runs/evaluate-MODEL]")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def evaluate(model: str, data_path: Path | None, out: Path | None, as_json: bool) -> None:
+    """Score a model on the MNIST test set.
+
+    Prints accuracy, loss, per-class precision and recall and the confusion matrix, and
+    writes the confusion matrix and the most confident mistakes as PNGs.
+    """
+    from . import evaluate as ev
+    from .runtime import load_model
+
+    recognizer = load_model(model)
+    mnist = _load_mnist(data_path)
+    images = mnist.x_test.astype("float32") / 255.0
+    probabilities = recognizer.probabilities(images)
+    report = ev.report(probabilities, mnist.y_test)
+    out = out or Path("runs") / f"evaluate-{recognizer.name}"
+    out.mkdir(parents=True, exist_ok=True)
+    ev.plot_confusion(report, out / "confusion.png", title=recognizer.name)
+    ev.plot_mistakes(mnist.x_test, mnist.y_test, probabilities, out / "mistakes.png")
+    if as_json:
+        click.echo(json.dumps({"model": recognizer.name, **report.to_dict()}))
+    else:
+        click.echo(f"{recognizer.name} on {mnist.source}\n\n{ev.format_report(report)}\n")
+        click.echo(f"Wrote {out / 'confusion.png'} and {out / 'mistakes.png'}.")
+
+
+@cli.command(name="models")
+def list_models() -> None:
+    """List the shipped models and their accuracy."""
+    from .runtime import load_model, available_models
+
+    for name in available_models():
+        info = load_model(name).info
+        accuracy = f"{info['test_accuracy']:.2%}" if "test_accuracy" in info else "?"
+        click.echo(f"{name:<6} test accuracy {accuracy:<8} made by: {info.get('command', '?')}")
+
+
+# ---------------------------------------------------------------- data
+
+
+@cli.group()
+def data() -> None:
+    """Download MNIST or check the local copy."""
+
+
+@data.command()
+@click.option("--url", default=None, help="Mirror to fetch mnist.npz from.  [default: Keras' mirror]")
+@click.option("--sha256", default=None, help="Expected SHA-256 of the file at --url.")
+@click.option("--dest", type=click.Path(dir_okay=False, path_type=Path), help="Where to save it.  [default: the user cache]")
+def download(url: str | None, sha256: str | None, dest: Path | None) -> None:
+    """Fetch mnist.npz once, verify its SHA-256, and cache it."""
+    from . import data as d
+
+    if url and not sha256:
+        raise click.UsageError("--url needs --sha256, so the file can be verified.")
+    path = d.download(url or d.MNIST_URL, sha256 or d.MNIST_SHA256, dest)
+    click.echo(f"Saved and verified {path}")
+
+
+@data.command()
+@click.option("--data", "data_path", type=click.Path(path_type=Path), help=DATA_HELP)
+def info(data_path: Path | None) -> None:
+    """Say which copy of MNIST digitrec will use, and check it."""
+    from . import data as d
+
+    mnist = d.load_mnist(data_path)
+    click.echo(f"source  {mnist.source}")
+    click.echo(f"train   {mnist.x_train.shape[0]} images, test {mnist.x_test.shape[0]} images")
+    for name, digest in mnist.sha256.items():
+        click.echo(f"sha256  {digest}  {name}")
+
+
+def main() -> None:
+    cli(prog_name="digitrec")

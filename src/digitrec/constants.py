@@ -1,0 +1,12 @@
+"""Numbers that define the MNIST format, kept in one place."""
+
+IMAGE_SIZE = 28
+"""MNIST images are IMAGE_SIZE x IMAGE_SIZE pixels."""
+
+DIGIT_BOX = 20
+"""MNIST scaled each digit to fit a DIGIT_BOX x DIGIT_BOX box, keeping its aspect ratio."""
+
+CENTRE = (14.0, 14.0)
+"""Where MNIST puts a digit's centre of mass, as (row, column) pixel indices (measured: 13.99, 14.00)."""
+
+NUM_CLASSES = 10

@@ -1,0 +1,86 @@
+"""Inference with ONNX Runtime: loads a trained model and reads digits, without Keras or JAX.
+
+A model is an ONNX file plus, beside it, the metrics JSON that `digitrec train` wrote
+(same name, .json). The JSON says how inputs were scaled and how well the model scored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from . import preprocess
+from .constants import IMAGE_SIZE
+from .errors import ModelError
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+DEFAULT_MODEL = "mlp"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    digit: int
+    confidence: float
+    probabilities: tuple[float, ...]
+    input: np.ndarray = field(repr=False, compare=False)
+    """The 28x28 image the model saw, white ink on black, in [0, 1]."""
+
+    def top(self, k: int = 3) -> list[tuple[int, float]]:
+        order = np.argsort(self.probabilities)[::-1][:k]
+        return [(int(d), self.probabilities[d]) for d in order]
+
+
+class Recognizer:
+    """One loaded model. Create it once and reuse it: loading costs more than predicting."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.name = self.path.stem
+        info_path = self.path.with_suffix(".json")
+        self.info: dict = json.loads(info_path.read_text()) if info_path.is_file() else {}
+        # A model trained with --no-normalize expects raw 0-255 pixels, as the post's comparison did.
+        self._scale = np.float32(1.0 if self.info.get("normalize", True) else 255.0)
+        try:
+            self._session = ort.InferenceSession(str(self.path), providers=["CPUExecutionProvider"])
+        except Exception as e:  # ONNX Runtime raises its own unrelated exception types
+            raise ModelError(f"{self.path}: cannot load as an ONNX model ({e})") from e
+        self._input = self._session.get_inputs()[0].name
+
+    def __repr__(self) -> str:
+        return f"Recognizer({str(self.path)!r})"
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """Class probabilities for a batch of MNIST-format images, shape (N, 28, 28), in [0, 1]."""
+        batch = np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
+        return self._session.run(None, {self._input: batch * self._scale})[0]
+
+    def predict(self, image: preprocess.ImageInput, preprocess_mode: str = "mnist") -> Prediction:
+        """Read the digit in one image: a path, bytes, a NumPy array or a PIL image."""
+        x = preprocess.prepare(image, preprocess_mode)
+        p = self.probabilities(x[None])[0].astype(float)
+        digit = int(p.argmax())
+        return Prediction(digit=digit, confidence=float(p[digit]), probabilities=tuple(p.tolist()), input=x)
+
+
+def available_models() -> list[str]:
+    return sorted(p.stem for p in ARTIFACTS.glob("*.onnx"))
+
+
+def load_model(name: str | os.PathLike = DEFAULT_MODEL) -> Recognizer:
+    """A shipped model by name ("mlp"), or a trained one by path (an .onnx file or its folder)."""
+    path = Path(name)
+    if str(name) in available_models():
+        path = ARTIFACTS / f"{name}.onnx"
+    elif path.is_dir():
+        found = sorted(path.glob("*.onnx"))
+        if len(found) != 1:
+            raise ModelError(f"{path}: expected one .onnx model in this folder, found {len(found)}")
+        path = found[0]
+    elif not path.is_file():
+        raise ModelError(f"no model {str(name)!r}: name a shipped model ({', '.join(available_models())}) or an .onnx file")
+    return Recognizer(path)
