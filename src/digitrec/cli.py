@@ -21,7 +21,14 @@ DATA_HELP = "MNIST as a mnist.npz file or a folder of the four IDX files. Defaul
 
 
 class _Cli(click.Group):
-    """Turns every DigitrecError into a one-line message and exit status 1, never a traceback."""
+    """Turns every DigitrecError into a one-line message and exit status 1, never a traceback.
+
+    It also keeps the arguments it was given, so `train` can record the exact command.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["argv"] = list(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -181,7 +188,7 @@ def train(model, epochs, batch_size, learning_rate, seed, validation_split, pati
 
     config = TrainConfig(model, epochs, batch_size, learning_rate, seed, validation_split, not no_normalize, patience)
     out = out or Path("runs") / model
-    command = shlex.join(["digitrec", *sys.argv[1:]])
+    command = shlex.join(["digitrec", *click.get_current_context().meta["argv"]])
     metrics = fit(config, _load_mnist(data_path), out, command=command)
     click.echo(f"Test accuracy {metrics['test_accuracy']:.2%}. Saved {out / model}.onnx and its metrics, curves and .keras model.")
 

@@ -1,0 +1,156 @@
+"""The command line end to end, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import SAMPLES
+from digitrec.cli import cli
+
+SAMPLE_FILES = sorted(str(p) for p in SAMPLES.glob("*.png"))
+
+
+def run(*args: str, input: bytes | None = None):
+    return CliRunner().invoke(cli, list(args), input=input)
+
+
+def test_help_lists_every_command_with_a_summary():
+    out = run("--help").output
+    for command in ("predict", "train", "evaluate", "data", "models"):
+        line = next(l for l in out.splitlines() if l.strip().startswith(command + " "))
+        assert len(line.split(None, 1)[1]) > 10 and not line.endswith("...")
+
+
+def test_predict_prints_the_posts_line_for_each_sample():
+    result = run("predict", *SAMPLE_FILES)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(SAMPLE_FILES)
+    for file, line in zip(SAMPLE_FILES, lines):
+        digit = file.rsplit("/", 1)[1][0]
+        assert line.startswith(f"{file}: This digit is probably a {digit}  (")
+        assert "sure; top 3: " in line
+
+
+def test_predict_json():
+    result = run("predict", "--json", *SAMPLE_FILES)
+    assert result.exit_code == 0
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["file"] for r in records] == SAMPLE_FILES
+    for r in records:
+        assert isinstance(r["digit"], int) and 0 <= r["digit"] <= 9
+        assert r["confidence"] == max(r["probabilities"])
+        assert len(r["probabilities"]) == 10 and sum(r["probabilities"]) == pytest.approx(1, abs=1e-5)
+        assert r["model"] == "mlp" and r["preprocess"] == "mnist"
+
+
+def test_bad_files_are_reported_and_the_rest_still_predicted(tmp_path):
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("not an image")
+    cv2.imwrite(str(tmp_path / "blank.png"), np.full((50, 50), 255, np.uint8))
+    files = [str(tmp_path / n) for n in ("missing.png", "empty.png", "notes.txt", "blank.png")]
+    result = run("predict", files[0], SAMPLE_FILES[0], *files[1:])
+    assert result.exit_code == 1
+    assert "This digit is probably a" in result.stdout
+    errors = result.stderr.splitlines()
+    assert len(errors) == 4 and "Traceback" not in result.stderr
+    assert errors[0] == f"{files[0]}: error: no such file"
+    assert errors[1] == f"{files[1]}: error: the file is empty"
+    assert "not an image format" in errors[2] and "no digit found" in errors[3]
+
+    as_json = run("predict", "--json", files[0], SAMPLE_FILES[0])
+    first, second = (json.loads(l) for l in as_json.stdout.splitlines())
+    assert as_json.exit_code == 1 and first == {"file": files[0], "error": f"{files[0]}: no such file"}
+    assert "digit" in second
+
+
+def test_quoted_globs_are_expanded_and_unmatched_ones_reported():
+    result = run("predict", str(SAMPLES / "*.png"), str(SAMPLES / "*.nothing"))
+    assert result.exit_code == 1
+    assert len(result.stdout.splitlines()) == len(SAMPLE_FILES)
+    assert "*.nothing: error: no such file" in result.stderr
+
+
+def test_seed_preprocessing_option():
+    result = run("predict", "--json", "--preprocess", "seed", str(SAMPLES / "7-centred.png"))
+    assert json.loads(result.stdout)["preprocess"] == "seed"
+
+
+def test_standard_input():
+    result = run("predict", "-", input=(SAMPLES / "3-light-on-dark.png").read_bytes())
+    assert result.exit_code == 0 and "probably a 3" in result.stdout
+
+
+def test_preview_files(tmp_path):
+    one = tmp_path / "one.png"
+    assert run("predict", "--preview", str(one), SAMPLE_FILES[0]).exit_code == 0
+    image = cv2.imread(str(one), cv2.IMREAD_GRAYSCALE)
+    assert image.shape == (280, 280) and image.max() == 255 and image[0, 0] == 0
+
+    folder = tmp_path / "previews"
+    assert run("predict", "--preview", str(folder), *SAMPLE_FILES).exit_code == 0
+    assert len(list(folder.glob("*.png"))) == len(SAMPLE_FILES)
+
+
+def test_show_without_a_display_says_what_to_do(monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(sys, "platform", "linux")
+    result = run("predict", "--show", SAMPLE_FILES[0])
+    assert result.exit_code == 2 and "--preview" in result.output
+
+
+def test_unknown_model_is_a_clean_error():
+    result = run("predict", "--model", "nope", SAMPLE_FILES[0])
+    assert result.exit_code == 1 and "Error: no model 'nope'" in result.output and "Traceback" not in result.output
+
+
+def test_predict_never_imports_keras_jax_or_tensorflow():
+    code = (
+        "import sys\n"
+        "from digitrec.cli import cli\n"
+        f"try: cli(['predict', {SAMPLE_FILES[0]!r}])\n"
+        "except SystemExit as e: assert e.code == 0, e.code\n"
+        "print(sorted(m for m in ('keras', 'jax', 'tensorflow', 'torch') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "This digit is probably a" in out
+    assert out.strip().endswith("[]")
+
+
+def test_models_lists_the_shipped_mlp():
+    result = run("models")
+    assert result.exit_code == 0 and result.output.startswith("mlp") and "digitrec train" in result.output
+
+
+def test_evaluate_writes_report_and_plots(tmp_path, mnist_path):
+    result = run("evaluate", "mlp", "--data", str(mnist_path), "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "confusion matrix" in result.stdout and "precision" in result.stdout
+    for png in ("confusion.png", "mistakes.png"):
+        assert cv2.imread(str(tmp_path / png)) is not None
+    report = json.loads(run("evaluate", "--json", "--data", str(mnist_path), "--out", str(tmp_path)).stdout)
+    assert report["accuracy"] >= 0.975 and report["count"] == 10000
+    assert sum(map(sum, report["confusion"])) == 10000
+
+
+def test_data_commands(mnist_path, tmp_path):
+    result = run("data", "info", "--data", str(mnist_path))
+    assert result.exit_code == 0 and "60000 images, test 10000" in result.output
+    bad = run("data", "info", "--data", str(tmp_path / "nothing-here"))
+    assert bad.exit_code == 1 and "no such file or folder" in bad.output and "Traceback" not in bad.output
+    assert run("data", "download", "--url", "file:///x").exit_code == 2  # a mirror needs its checksum
+
+
+def test_train_with_broken_data_is_a_clean_error(tmp_path):
+    (tmp_path / "mnist.npz").write_text("garbage")
+    result = run("train", "--data", str(tmp_path), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 1 and "cannot read as .npz" in result.output
+    assert "Traceback" not in result.output

@@ -1,0 +1,89 @@
+"""Real training on MNIST: the post's recipe learns, is reproducible, and exports a faithful ONNX model."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import digitrec
+from digitrec.cli import cli
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def one_epoch(mnist_path, tmp_path_factory):
+    out = tmp_path_factory.mktemp("mlp-1-epoch")
+    result = CliRunner().invoke(cli, ["train", "--epochs", "1", "--data", str(mnist_path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_one_epoch_of_the_posts_mlp_learns(one_epoch, mnist_path):
+    out, log = one_epoch
+    metrics = json.loads((out / "mlp.json").read_text())
+    assert metrics["test_accuracy"] >= 0.95
+    assert metrics["before_training"]["test_accuracy"] < 0.2  # about chance, as the post shows
+    assert metrics["before_training"]["test_loss"] == pytest.approx(2.3, abs=0.3)
+    assert {"epoch", "loss", "accuracy", "val_loss", "val_accuracy"} <= set(metrics["history"][0])
+    assert metrics["command"] == shlex.join(["digitrec", "train", "--epochs", "1", "--data", str(mnist_path), "--out", str(out)])
+    assert metrics["batch_size"] == 32 and metrics["validation_split"] == 0.1 and metrics["seed"] == 0
+    assert len(next(iter(metrics["data"]["sha256"].values()))) == 64
+    assert {"keras", "jax", "numpy"} <= set(metrics["versions"])
+    for name in ("mlp.keras", "mlp.onnx", "mlp-curves.png"):
+        assert (out / name).stat().st_size > 0
+    assert "Before training: test accuracy" in log and "1688/1688" in log  # 54,000 images / 32, as in the post
+
+
+def test_onnx_export_agrees_with_keras(one_epoch, mnist):
+    import keras
+
+    out, _ = one_epoch
+    images = mnist.x_test[:1000] / 255.0
+    expected = keras.saving.load_model(out / "mlp.keras").predict(images, verbose=0)
+    got = digitrec.load_model(out / "mlp.onnx").probabilities(images)
+    np.testing.assert_array_equal(got.argmax(1), expected.argmax(1))
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
+def small(mnist, n_train: int = 3000):
+    return replace(mnist, x_train=mnist.x_train[:n_train], y_train=mnist.y_train[:n_train])
+
+
+def test_same_seed_same_model_and_other_seed_differs(mnist, tmp_path):
+    from digitrec.train import TrainConfig, train
+
+    config = TrainConfig(epochs=1)
+    first = train(config, small(mnist), tmp_path / "a")
+    again = train(config, small(mnist), tmp_path / "b")
+    other = train(replace(config, seed=1), small(mnist), tmp_path / "c")
+    assert first["history"] == again["history"] and first["test_accuracy"] == again["test_accuracy"]
+    images = mnist.x_test[:500] / 255.0
+    a, b = (digitrec.load_model(tmp_path / d / "mlp.onnx").probabilities(images) for d in "ab")
+    np.testing.assert_array_equal(a, b)
+    assert other["history"] != first["history"]
+
+
+def test_without_normalisation_the_runtime_feeds_raw_pixels(mnist, tmp_path):
+    import keras
+
+    from digitrec.train import TrainConfig, train
+
+    metrics = train(TrainConfig(epochs=1, normalize=False), small(mnist), tmp_path)
+    assert metrics["normalize"] is False
+    raw = mnist.x_test[:200].astype(np.float32)
+    expected = keras.saving.load_model(tmp_path / "mlp.keras").predict(raw, verbose=0)
+    np.testing.assert_allclose(digitrec.load_model(tmp_path).probabilities(raw / 255.0), expected, atol=1e-4)
+
+
+def test_early_stopping_keeps_the_best_validation_epoch(mnist, tmp_path):
+    from digitrec.train import TrainConfig, train
+
+    metrics = train(TrainConfig(epochs=4, patience=1), small(mnist, 2000), tmp_path)
+    val = [h["val_accuracy"] for h in metrics["history"]]
+    assert metrics["kept_epoch"] == int(np.argmax(val)) + 1
