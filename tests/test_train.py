@@ -74,8 +74,10 @@ def test_without_normalisation_the_runtime_feeds_raw_pixels(mnist, tmp_path):
 
     from digitrec.train import TrainConfig, train
 
-    metrics = train(TrainConfig(epochs=1, normalize=False), small(mnist), tmp_path)
+    metrics = train(TrainConfig(epochs=1, normalize=False), small(mnist, 10000), tmp_path)
     assert metrics["normalize"] is False
+    # Raw 0-255 inputs saturate the softmax at once; training from logits must still learn.
+    assert metrics["test_accuracy"] >= 0.75
     raw = mnist.x_test[:200].astype(np.float32)
     expected = keras.saving.load_model(tmp_path / "mlp.keras").predict(raw, verbose=0)
     np.testing.assert_allclose(digitrec.load_model(tmp_path).probabilities(raw / 255.0), expected, atol=1e-4)

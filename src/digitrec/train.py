@@ -8,7 +8,6 @@ validation, and a final evaluation on the test set.
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import platform
 import sys
@@ -18,7 +17,9 @@ from importlib import metadata
 from pathlib import Path
 
 from . import models  # sets the JAX backend before keras is imported below
+from .constants import IMAGE_SIZE
 from .data import Mnist
+from .errors import ModelError
 from .evaluate import plot_history
 
 import keras  # noqa: E402  (after models, which picks the backend)
@@ -48,7 +49,7 @@ def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dic
     model = models.build(config.model)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
-        loss="sparse_categorical_crossentropy",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
     before_loss, before_acc = model.evaluate(x_test, data.y_test, verbose=0)
@@ -91,16 +92,19 @@ def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dic
         "versions": _versions(),
         "command": command,
     }
-    save(model, metrics, out)
+    save(models.with_softmax(model), metrics, out)
     return metrics
 
 
 def save(model: keras.Model, metrics: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     stem = out / metrics["model"]
-    model.save(stem.with_suffix(".keras"))
-    with contextlib.redirect_stdout(io.StringIO()):  # Keras prints "Saved artifact at ..." on export
-        model.export(str(stem.with_suffix(".onnx")), format="onnx")
+    model.save(stem.with_suffix(".keras"))  # first, so a failed export loses no training
+    signature = [keras.InputSpec(shape=(None, IMAGE_SIZE, IMAGE_SIZE), dtype="float32")]
+    try:
+        model.export(str(stem.with_suffix(".onnx")), format="onnx", input_signature=signature, verbose=False)
+    except Exception as e:  # jax2onnx raises many types; the user needs to know the .keras is safe
+        raise ModelError(f"ONNX export failed ({e}); the trained model is saved at {stem.with_suffix('.keras')}") from e
     stem.with_suffix(".json").write_text(json.dumps(metrics, indent=2) + "\n")
     title = f"{metrics['model']}: test accuracy {metrics['test_accuracy']:.2%}"
     plot_history(metrics["history"], stem.with_name(f"{stem.name}-curves.png"), title)
