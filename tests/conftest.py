@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# Some tests import keras themselves, perhaps before digitrec does; digitrec trains on JAX.
+os.environ["KERAS_BACKEND"] = "jax"
+
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
