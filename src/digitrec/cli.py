@@ -183,8 +183,11 @@ def train(model, epochs, batch_size, learning_rate, seed, validation_split, pati
     The defaults reproduce the blog post exactly. The output folder gets MODEL.keras,
     MODEL.onnx (what predict loads), MODEL.json (metrics) and MODEL-curves.png.
     """
-    from .train import TrainConfig
-    from .train import train as fit
+    try:
+        from .train import TrainConfig
+        from .train import train as fit
+    except ImportError as e:
+        raise DigitrecError(f"training needs Keras and JAX ({e}): pip install 'digitrec[train]'") from None
 
     config = TrainConfig(model, epochs, batch_size, learning_rate, seed, validation_split, not no_normalize, patience)
     out = out or Path("runs") / model
