@@ -2,7 +2,8 @@
 
 - Training: `digitrec train --model mlp` (Keras 3 on JAX) against the post's build_model.py
   (tf.keras), both the post's recipe: 3 epochs, batch 32, 10% validation, on the same data.
-- Predicting one image: `digitrec predict` (ONNX Runtime) against the post's main.py.
+- Predicting one image: `digitrec predict` (ONNX Runtime), with the MLP and the CNN, against the
+  post's main.py.
 
 Each is a whole process, timed from start to exit, with its peak resident memory from wait4().
 The post's programs need TensorFlow, which digitrec does not: give its interpreter with --tf-python.
@@ -69,8 +70,9 @@ def main() -> None:
 
     wall, mib, out = repeat([args.tf_python, str(HERE / "post" / "main.py"), str(IMAGE), str(post_model)], env, args.predict_runs)
     rows.append(("predict 1 image", "post main.py (tf.keras)", wall, mib, out.strip().splitlines()[-1]))
-    wall, mib, out = repeat([digitrec, "predict", str(IMAGE)], env, args.predict_runs)
-    rows.append(("predict 1 image", "digitrec predict (ONNX Runtime)", wall, mib, out.split("  (")[0]))
+    for model in ("mlp", "cnn"):
+        wall, mib, out = repeat([digitrec, "predict", "--model", model, str(IMAGE)], env, args.predict_runs)
+        rows.append(("predict 1 image", f"digitrec predict --model {model} (ONNX Runtime)", wall, mib, out.split("  (")[0]))
 
     print(f"{os.cpu_count()} CPUs; train runs: {args.train_runs}, predict runs: {args.predict_runs} (median wall, max peak RSS)\n")
     print("| task | program | wall s | peak MiB | result |")

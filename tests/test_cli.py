@@ -48,7 +48,7 @@ def test_predict_json():
         assert isinstance(r["digit"], int) and 0 <= r["digit"] <= 9
         assert r["confidence"] == max(r["probabilities"])
         assert len(r["probabilities"]) == 10 and sum(r["probabilities"]) == pytest.approx(1, abs=1e-5)
-        assert r["model"] == "mlp" and r["preprocess"] == "mnist"
+        assert r["model"] == "cnn" and r["preprocess"] == "mnist"
 
 
 def test_bad_files_are_reported_and_the_rest_still_predicted(tmp_path):
@@ -125,16 +125,17 @@ def test_predict_never_imports_keras_jax_or_tensorflow():
     assert out.strip().endswith("[]")
 
 
-def test_models_lists_the_shipped_mlp():
-    result = run("models")
-    assert result.exit_code == 0 and result.output.startswith("mlp") and "digitrec train" in result.output
+def test_models_lists_the_shipped_models():
+    lines = run("models").output.splitlines()
+    assert [line.split()[0] for line in lines] == ["cnn", "mlp"]
+    assert all("made by: digitrec train --model" in line for line in lines)
 
 
 def test_evaluate_writes_report_and_plots(tmp_path, mnist_path):
     result = run("evaluate", "mlp", "--data", str(mnist_path), "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     assert "confusion matrix" in result.stdout and "precision" in result.stdout
-    for png in ("confusion.png", "mistakes.png"):
+    for png in ("mlp-confusion.png", "mlp-mistakes.png"):
         assert cv2.imread(str(tmp_path / png)) is not None
     report = json.loads(run("evaluate", "--json", "--data", str(mnist_path), "--out", str(tmp_path)).stdout)
     assert report["accuracy"] >= 0.975 and report["count"] == 10000

@@ -51,6 +51,19 @@ def test_onnx_export_agrees_with_keras(one_epoch, mnist):
     np.testing.assert_allclose(got, expected, atol=1e-4)
 
 
+@pytest.mark.parametrize("name", ["mlp", "cnn"])
+def test_shipped_onnx_models_agree_with_their_keras_models(name, mnist):
+    import keras
+
+    from digitrec.runtime import ARTIFACTS
+
+    images = mnist.x_test[:1000] / 255.0
+    expected = keras.saving.load_model(ARTIFACTS / f"{name}.keras").predict(images, verbose=0)
+    got = digitrec.load_model(name).probabilities(images)
+    np.testing.assert_array_equal(got.argmax(1), expected.argmax(1))
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
 def small(mnist, n_train: int = 3000):
     return replace(mnist, x_train=mnist.x_train[:n_train], y_train=mnist.y_train[:n_train])
 
@@ -89,3 +102,15 @@ def test_early_stopping_keeps_the_best_validation_epoch(mnist, tmp_path):
     metrics = train(TrainConfig(epochs=4, patience=1), small(mnist, 2000), tmp_path)
     val = [h["val_accuracy"] for h in metrics["history"]]
     assert metrics["kept_epoch"] == int(np.argmax(val)) + 1
+
+
+def test_a_short_cnn_training_clearly_learns(mnist, tmp_path):
+    from digitrec.train import RECIPES, train
+
+    # 300 steps of 64 images with the CNN's own recipe: augmentation, warm-up and cosine decay.
+    subset = replace(mnist, x_train=mnist.x_train[:7100], y_train=mnist.y_train[:7100])
+    config = replace(RECIPES["cnn"], epochs=3, batch_size=64, patience=None, validation_split=0.1)
+    metrics = train(config, subset, tmp_path)
+    assert sum(1 for _ in metrics["history"]) == 3
+    assert metrics["history"][-1]["val_accuracy"] >= 0.90  # 710 held-out training images
+    assert metrics["history"][-1]["seconds"] > metrics["history"][0]["seconds"] > 0

@@ -1,4 +1,4 @@
-"""Numbers that define the MNIST format, kept in one place."""
+"""Numbers that define the MNIST format, and choices that rest on a measurement, kept in one place."""
 
 IMAGE_SIZE = 28
 """MNIST images are IMAGE_SIZE x IMAGE_SIZE pixels."""
@@ -10,3 +10,9 @@ CENTRE = (14.0, 14.0)
 """Where MNIST puts a digit's centre of mass, as (row, column) pixel indices (measured: 13.99, 14.00)."""
 
 NUM_CLASSES = 10
+
+DEFAULT_MODEL = "cnn"
+"""The shipped model that predict, the API and the web page use unless told otherwise."""
+
+TRAINING_BACKENDS = {"mlp": "jax", "cnn": "tensorflow"}
+"""The fastest Keras backend for each architecture on a 2-core CPU (README, "Choosing the backend")."""

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
+import cv2
 import numpy as np
 
-from .constants import NUM_CLASSES
+from .constants import CENTRE, IMAGE_SIZE, NUM_CLASSES
+from .errors import NoDigitError
 
 _EPS = 1e-7  # the clip Keras applies before log in cross-entropy, so losses compare
 
@@ -113,6 +116,96 @@ def plot_history(history: list[dict], path: Path, title: str = "") -> None:
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------- robustness
+
+
+def _shift(pixels: int) -> Callable[[np.ndarray, int], np.ndarray]:
+    """Move by `pixels`, in turn right, left, down and up across the images."""
+    directions = [(1, 0), (-1, 0), (0, 1), (0, -1)]
+
+    def move(image: np.ndarray, i: int) -> np.ndarray:
+        dx, dy = directions[i % 4]
+        matrix = np.float32([[1, 0, dx * pixels], [0, 1, dy * pixels]])
+        return cv2.warpAffine(image, matrix, (IMAGE_SIZE, IMAGE_SIZE))
+
+    return move
+
+
+def _rotate(degrees: float) -> Callable[[np.ndarray, int], np.ndarray]:
+    """Rotate about MNIST's centre, alternately clockwise and anticlockwise."""
+
+    def turn(image: np.ndarray, i: int) -> np.ndarray:
+        matrix = cv2.getRotationMatrix2D((CENTRE[1], CENTRE[0]), degrees if i % 2 else -degrees, 1.0)
+        return cv2.warpAffine(image, matrix, (IMAGE_SIZE, IMAGE_SIZE), flags=cv2.INTER_LINEAR)
+
+    return turn
+
+
+_KERNEL = np.ones((2, 2), np.uint8)
+DISTORTIONS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
+    "original": lambda image, i: image,
+    "shift 2 px": _shift(2),
+    "shift 4 px": _shift(4),
+    "shift 6 px": _shift(6),
+    "rotate 15°": _rotate(15),
+    "rotate 30°": _rotate(30),
+    "thinner (erode 2x2)": lambda image, i: cv2.erode(image, _KERNEL),
+    "thicker (dilate 2x2)": lambda image, i: cv2.dilate(image, _KERNEL),
+}
+
+
+def robustness(models: dict, images: np.ndarray, labels: np.ndarray) -> dict[str, dict[str, float]]:
+    """Accuracy under each distortion, for each model, as is and after MNIST-style re-centring.
+
+    models maps a name to anything with .probabilities(batch); images are uint8 MNIST digits.
+    Returns {distortion: {"<model>" or "<model> + re-centring": accuracy}}.
+    """
+    from .preprocess import mnist as recentre
+
+    table = {}
+    for name, distort in DISTORTIONS.items():
+        moved = np.stack([distort(image, i) for i, image in enumerate(images)])
+        centred, found = [], []
+        for image in moved:
+            try:
+                centred.append(recentre(image))
+                found.append(True)
+            except NoDigitError:  # a stroke eroded away: counts as a miss
+                centred.append(np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32))
+                found.append(False)
+        row = {}
+        for model_name, model in models.items():
+            row[model_name] = float((model.probabilities(moved / 255.0).argmax(1) == labels).mean())
+            hits = model.probabilities(np.stack(centred)).argmax(1) == labels
+            row[f"{model_name} + re-centring"] = float((hits & np.array(found)).mean())
+        table[name] = row
+    return table
+
+
+def format_table(table: dict[str, dict[str, float]]) -> str:
+    columns = list(next(iter(table.values())))
+    lines = ["| distortion | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+    lines += [f"| {name} | " + " | ".join(f"{row[c]:.2%}" for c in columns) + " |" for name, row in table.items()]
+    return "\n".join(lines)
+
+
+def plot_robustness(table: dict[str, dict[str, float]], path: Path) -> None:
+    plt = _pyplot()
+    names, columns = list(table), list(next(iter(table.values())))
+    width = 0.8 / len(columns)
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    for k, column in enumerate(columns):
+        xs = np.arange(len(names)) + (k - (len(columns) - 1) / 2) * width
+        ax.bar(xs, [100 * table[n][column] for n in names], width, label=column, hatch="//" if "re-centring" in column else None)
+    ax.set_xticks(range(len(names)), names, rotation=20, ha="right")
+    ax.set(ylabel="test accuracy (%)", ylim=(0, 100), title="Accuracy on distorted MNIST test digits")
+    ax.legend(fontsize=8, loc="lower left")
+    ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -11,19 +11,15 @@ from __future__ import annotations
 
 import os
 
-# Training, and its ONNX export through jax2onnx, are built and measured on the JAX backend.
-os.environ["KERAS_BACKEND"] = "jax"
+# Keras reads its backend once, at import. Training picks the fastest one for each model
+# (see train.BACKENDS) before importing this module; anything else gets JAX.
+os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import keras  # noqa: E402
+from keras import layers  # noqa: E402
 
 from .constants import IMAGE_SIZE, NUM_CLASSES  # noqa: E402
 from .errors import ModelError  # noqa: E402
-
-if keras.backend.backend() != "jax":
-    raise ModelError(
-        f"Keras was already imported with the {keras.backend.backend()} backend; digitrec trains on JAX. "
-        "Import digitrec's training before keras, or set KERAS_BACKEND=jax."
-    )
 
 
 def mlp() -> keras.Model:
@@ -31,21 +27,45 @@ def mlp() -> keras.Model:
     return keras.Sequential(
         [
             keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE)),
-            keras.layers.Flatten(),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(NUM_CLASSES, name="logits"),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(NUM_CLASSES, name="logits"),
         ],
         name="mlp",
     )
 
 
-ARCHITECTURES = {"mlp": mlp}
+def _conv(x, filters: int, strides: int = 1):
+    x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x)
+
+
+def cnn() -> keras.Model:
+    """Five 3x3 conv-BN-ReLU blocks, 28 -> 14 -> 7 by stride-2 convs, global pooling: 141k weights.
+
+    Strided convolutions rather than max-pooling, because jax2onnx exports max-pooling in a form
+    ONNX Runtime rejects. The choice among the alternatives tried is in docs/cnn-experiments.md.
+    """
+    inputs = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE))
+    x = layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1))(inputs)
+    x = _conv(x, 32)
+    x = _conv(x, 32, strides=2)
+    x = _conv(x, 64)
+    x = _conv(x, 64, strides=2)
+    x = _conv(x, 128)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dropout(0.3)(x)
+    return keras.Model(inputs, layers.Dense(NUM_CLASSES, name="logits")(x), name="cnn")
+
+
+ARCHITECTURES = {"mlp": mlp, "cnn": cnn}
 
 
 def with_softmax(net: keras.Model) -> keras.Model:
     """The trained network as it ships: probabilities out, as the post's Dense(10, softmax)."""
-    return keras.Model(net.inputs, keras.layers.Softmax()(net.outputs[0]), name=net.name)
+    return keras.Model(net.inputs, layers.Softmax()(net.outputs[0]), name=net.name)
 
 
 def build(name: str) -> keras.Model:

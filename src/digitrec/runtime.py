@@ -15,11 +15,10 @@ import numpy as np
 import onnxruntime as ort
 
 from . import preprocess
-from .constants import IMAGE_SIZE
+from .constants import DEFAULT_MODEL, IMAGE_SIZE
 from .errors import ModelError
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-DEFAULT_MODEL = "mlp"
 
 
 @dataclass(frozen=True)
