@@ -94,6 +94,9 @@ def test_preview_files(tmp_path):
     image = cv2.imread(str(one), cv2.IMREAD_GRAYSCALE)
     assert image.shape == (280, 280) and image.max() == 255 and image[0, 0] == 0
 
+    bad = run("predict", "--preview", str(tmp_path / "one.xyz"), SAMPLE_FILES[0])
+    assert bad.exit_code == 1 and "cannot write the preview" in bad.output and "Traceback" not in bad.output
+
     folder = tmp_path / "previews"
     assert run("predict", "--preview", str(folder), *SAMPLE_FILES).exit_code == 0
     assert len(list(folder.glob("*.png"))) == len(SAMPLE_FILES)

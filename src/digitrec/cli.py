@@ -135,7 +135,11 @@ def _write_preview(image, path: Path) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     big = cv2.resize((image * 255).astype("uint8"), (IMAGE_SIZE * 10, IMAGE_SIZE * 10), interpolation=cv2.INTER_NEAREST)
-    if not cv2.imwrite(str(path), big):
+    try:
+        written = cv2.imwrite(str(path), big)
+    except cv2.error:  # an extension OpenCV has no writer for
+        written = False
+    if not written:
         raise DigitrecError(f"{path}: cannot write the preview (use a .png name)")
 
 
