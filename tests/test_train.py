@@ -96,12 +96,19 @@ def test_without_normalisation_the_runtime_feeds_raw_pixels(mnist, tmp_path):
     np.testing.assert_allclose(digitrec.load_model(tmp_path).probabilities(raw / 255.0), expected, atol=1e-4)
 
 
-def test_early_stopping_keeps_the_best_validation_epoch(mnist, tmp_path):
+@pytest.mark.parametrize("schedule, first_watched", [("constant", 1), ("cosine", 3)])
+def test_early_stopping_keeps_the_best_validation_epoch_it_watched(mnist, tmp_path, schedule, first_watched):
     from digitrec.train import TrainConfig, train
 
-    metrics = train(TrainConfig(epochs=4, patience=1), small(mnist, 2000), tmp_path)
-    val = [h["val_accuracy"] for h in metrics["history"]]
-    assert metrics["kept_epoch"] == int(np.argmax(val)) + 1
+    data = small(mnist, 2000)
+    metrics = train(TrainConfig(epochs=4, patience=1, schedule=schedule), data, tmp_path)
+    history = metrics["history"]
+    watched = history[first_watched - 1 :]
+    assert metrics["kept_epoch"] == max(watched, key=lambda h: h["val_accuracy"])["epoch"]
+    # The saved model is that epoch's: it scores that epoch's validation accuracy.
+    val_x, val_y = data.x_train[1800:] / 255.0, data.y_train[1800:]
+    saved = digitrec.load_model(tmp_path / "mlp.onnx").probabilities(val_x).argmax(1)
+    assert (saved == val_y).mean() == pytest.approx(history[metrics["kept_epoch"] - 1]["val_accuracy"], abs=1e-6)
 
 
 def test_a_short_cnn_training_clearly_learns(mnist, tmp_path):

@@ -42,7 +42,12 @@ class TrainConfig:
     validation_split: float = 0.1
     normalize: bool = True
     patience: int | None = None
-    """Stop after this many epochs without a better validation accuracy, keeping the best epoch."""
+    """Stop after this many epochs without a better validation accuracy, keeping the best epoch.
+
+    With the cosine schedule it counts only in the second half: mid-way, while the step is still
+    large, validation accuracy plateaus, and stopping there forgoes the gains of the low-rate tail
+    (a first run of the CNN recipe stopped at epoch 11 of 20 that way, at 99.40% on validation).
+    """
     schedule: str = "constant"
     """"constant", or "cosine": one epoch of linear warm-up to learning_rate, then cosine decay to 0."""
     augment: bool = False
@@ -113,7 +118,14 @@ def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dic
 
     callbacks = [_Clock()]
     if config.patience:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config.patience, restore_best_weights=True))
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_accuracy",
+                patience=config.patience,
+                restore_best_weights=True,
+                start_from_epoch=_patience_starts(config),
+            )
+        )
     if config.augment:
         inputs = dict(x=_Augmented(x_train, y_train, config.batch_size, config.seed))
     else:
@@ -201,11 +213,17 @@ def export_onnx(model: keras.Model | Path, path: Path) -> None:
         raise ModelError(f"ONNX export failed ({e}); the trained model is saved beside {path}") from e
 
 
+def _patience_starts(config: TrainConfig) -> int:
+    """Epochs (counted from 0) before early stopping starts to watch; see TrainConfig.patience."""
+    return config.epochs // 2 if config.schedule == "cosine" else 0
+
+
 def _kept_epoch(history: list[dict], config: TrainConfig) -> int:
-    """The epoch whose weights were saved: the last, or with early stopping the best on validation."""
+    """The epoch whose weights were saved: the last, or with early stopping the best it watched."""
     if not config.patience:
         return len(history)
-    return max(history, key=lambda h: h["val_accuracy"])["epoch"]
+    watched = history[_patience_starts(config) :] or history
+    return max(watched, key=lambda h: h["val_accuracy"])["epoch"]
 
 
 def _versions() -> dict[str, str]:
