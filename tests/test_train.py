@@ -75,11 +75,14 @@ def test_same_seed_same_model_and_other_seed_differs(mnist, tmp_path):
     first = train(config, small(mnist), tmp_path / "a")
     again = train(config, small(mnist), tmp_path / "b")
     other = train(replace(config, seed=1), small(mnist), tmp_path / "c")
-    assert first["history"] == again["history"] and first["test_accuracy"] == again["test_accuracy"]
+    def scores(metrics):  # everything but the wall-clock seconds
+        return [{k: v for k, v in h.items() if k != "seconds"} for h in metrics["history"]]
+
+    assert scores(first) == scores(again) and first["test_accuracy"] == again["test_accuracy"]
     images = mnist.x_test[:500] / 255.0
     a, b = (digitrec.load_model(tmp_path / d / "mlp.onnx").probabilities(images) for d in "ab")
     np.testing.assert_array_equal(a, b)
-    assert other["history"] != first["history"]
+    assert scores(other) != scores(first)
 
 
 def test_without_normalisation_the_runtime_feeds_raw_pixels(mnist, tmp_path):
@@ -114,10 +117,12 @@ def test_early_stopping_keeps_the_best_validation_epoch_it_watched(mnist, tmp_pa
 def test_a_short_cnn_training_clearly_learns(mnist, tmp_path):
     from digitrec.train import RECIPES, train
 
-    # 300 steps of 64 images with the CNN's own recipe: augmentation, warm-up and cosine decay.
+    # 600 steps of 64 images with the CNN's own recipe: augmentation, warm-up and cosine decay.
+    # Fewer is not enough: BatchNorm's moving statistics (momentum 0.99) lag the weights, and at
+    # 300 steps the held-out accuracy is still near chance though training accuracy passes 95%.
     subset = replace(mnist, x_train=mnist.x_train[:7100], y_train=mnist.y_train[:7100])
-    config = replace(RECIPES["cnn"], epochs=3, batch_size=64, patience=None, validation_split=0.1)
+    config = replace(RECIPES["cnn"], epochs=6, batch_size=64, patience=None, validation_split=0.1)
     metrics = train(config, subset, tmp_path)
-    assert sum(1 for _ in metrics["history"]) == 3
+    assert len(metrics["history"]) == 6
     assert metrics["history"][-1]["val_accuracy"] >= 0.90  # 710 held-out training images
     assert metrics["history"][-1]["seconds"] > metrics["history"][0]["seconds"] > 0
