@@ -240,9 +240,9 @@ def evaluate(models: tuple[str, ...], data_path: Path | None, out: Path | None, 
     for name, recognizer in recognizers.items():
         probabilities = recognizer.probabilities(mnist.x_test / 255.0)
         report = ev.report(probabilities, mnist.y_test)
-        stem = out / Path(name).stem
-        ev.plot_confusion(report, stem.with_name(f"{stem.name}-confusion.png"), title=name)
-        ev.plot_mistakes(mnist.x_test, mnist.y_test, probabilities, stem.with_name(f"{stem.name}-mistakes.png"))
+        stem = Path(name).stem
+        ev.plot_confusion(report, out / f"{stem}-confusion.png", title=name)
+        ev.plot_mistakes(mnist.x_test, mnist.y_test, probabilities, out / f"{stem}-mistakes.png")
         if as_json:
             click.echo(json.dumps({"model": name, **report.to_dict()}))
         else:
@@ -258,10 +258,10 @@ def evaluate(models: tuple[str, ...], data_path: Path | None, out: Path | None, 
 @cli.command(name="models")
 def list_models() -> None:
     """List the shipped models and their accuracy."""
-    from .runtime import available_models, load_model
+    from .runtime import available_models, model_info
 
     for name in available_models():
-        info = load_model(name).info
+        info = model_info(name)
         accuracy = f"{info['test_accuracy']:.2%}" if "test_accuracy" in info else "?"
         click.echo(f"{name:<6} test accuracy {accuracy:<8} made by: {info.get('command', '?')}")
 

@@ -40,8 +40,7 @@ class Recognizer:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         self.name = self.path.stem
-        info_path = self.path.with_suffix(".json")
-        self.info: dict = json.loads(info_path.read_text()) if info_path.is_file() else {}
+        self.info = _read_info(self.path)
         # A model trained with --no-normalize expects raw 0-255 pixels, as the post's comparison did.
         self._scale = np.float32(1.0 if self.info.get("normalize", True) else 255.0)
         try:
@@ -66,8 +65,21 @@ class Recognizer:
         return Prediction(digit=digit, confidence=float(p[digit]), probabilities=tuple(p.tolist()), input=x)
 
 
+def _read_info(onnx_path: Path) -> dict:
+    """The metrics JSON that `digitrec train` wrote beside the model, or {} if there is none."""
+    info_path = onnx_path.with_suffix(".json")
+    return json.loads(info_path.read_text()) if info_path.is_file() else {}
+
+
 def available_models() -> list[str]:
     return sorted(p.stem for p in ARTIFACTS.glob("*.onnx"))
+
+
+def model_info(name: str) -> dict:
+    """A shipped model's metrics, without the cost of loading the model."""
+    if name not in available_models():
+        raise ModelError(f"no shipped model {name!r}; the shipped models are {', '.join(available_models())}")
+    return _read_info(ARTIFACTS / f"{name}.onnx")
 
 
 def load_model(name: str | os.PathLike = DEFAULT_MODEL) -> Recognizer:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from . import models  # picks the Keras backend before keras is imported below
 from .augment import affine
-from .constants import IMAGE_SIZE
+from .constants import IMAGE_SIZE, NUM_CLASSES
 from .data import Mnist
 from .errors import ModelError
 from .evaluate import plot_history
@@ -106,7 +106,7 @@ def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dic
     x, x_test = data.x_train.astype(np.float32) / scale, data.x_test.astype(np.float32) / scale
     y, y_test = data.y_train, data.y_test
     if config.label_smoothing:
-        y, y_test = keras.utils.to_categorical(y, 10), keras.utils.to_categorical(y_test, 10)
+        y, y_test = keras.utils.to_categorical(y, NUM_CLASSES), keras.utils.to_categorical(y_test, NUM_CLASSES)
     # The last fraction of the training set, exactly as Keras' validation_split takes it.
     cut = math.ceil(len(x) * (1 - config.validation_split))
     (x_train, y_train), validation = (x[:cut], y[:cut]), (x[cut:], y[cut:])
