@@ -16,3 +16,12 @@ DEFAULT_MODEL = "cnn"
 
 TRAINING_BACKENDS = {"mlp": "jax", "cnn": "tensorflow"}
 """The fastest Keras backend for each architecture on a 2-core CPU (README, "Choosing the backend")."""
+
+MAX_SIDE = 2048
+"""Larger images are shrunk to this many pixels a side while decoding: a digit needs far fewer."""
+
+MAX_PIXELS = 64_000_000
+"""Images with more pixels than this (a 48-megapixel phone photo has 48M) are refused before decoding."""
+
+UNCERTAIN_BELOW = 0.8
+"""A digit read with less confidence than this is flagged as uncertain (README, "Honest answers")."""

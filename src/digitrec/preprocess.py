@@ -3,135 +3,212 @@
 Two pipelines:
 - "seed" is the blog post's, step for step: grayscale, resize to 28x28, invert, /255.
   It assumes dark ink on light paper filling the frame, as MNIST's digits fill theirs.
-- "mnist" (the default) redoes what MNIST's makers did to NIST's scans: find the ink,
-  crop to it, scale it to fit 20x20 keeping its aspect ratio, and centre it by mass in 28x28.
-  That is what stops a "1" on the far right of the page being read as a "4".
+- "mnist" (the default) first cleans the page up, the way a person's eye does: it removes
+  the paper (uneven lighting and shadows included) to leave the ink, whichever colour either
+  is, thresholds it, and drops specks and ruled lines. Then it redoes for each digit what
+  MNIST's makers did to NIST's scans: crop to the ink, bring the stroke width into MNIST's
+  range, scale to fit 20x20 keeping the aspect ratio, and centre by mass in 28x28. That is
+  what stops a "1" on the far right of the page being read as a "4".
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Any, Union
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from .constants import CENTRE, DIGIT_BOX, IMAGE_SIZE
-from .errors import ImageError, NoDigitError
+from .decode import ImageInput, read
+from .errors import NoDigitError
 
-ImageInput = Union[str, os.PathLike, bytes, np.ndarray, Any]  # Any: a PIL image, duck-typed
 MODES = ("mnist", "seed")
 
 MIN_CONTRAST = 32
-"""Ink must differ from the background by this many grey levels (of 255), else the image is blank."""
+"""Ink must differ from the paper by this many grey levels (of 255), else the image is blank."""
+
+STROKE = (0.085, 0.123, 0.19)
+"""MNIST's stroke width as a fraction of digit height: 5th percentile, median, 95th percentile.
+
+Measured on 2,000 test digits as 2 x area / perimeter of the thresholded digit. A digit whose
+strokes fall outside the range is thickened or thinned to the median.
+"""
+
+BACKGROUND_WINDOW = 3
+"""The paper is estimated by a median over windows of 1/BACKGROUND_WINDOW of the image's side:
+wide enough that ink never fills one, narrow enough to follow a lighting gradient or a shadow."""
 
 
-def read_gray(image: ImageInput) -> np.ndarray:
-    """Any supported input as a 2-D uint8 grayscale array."""
-    if isinstance(image, (str, os.PathLike)):
-        return _decode(_read_bytes(Path(image)), str(image))
-    if isinstance(image, (bytes, bytearray, memoryview)):
-        return _decode(bytes(image), "image bytes")
-    if isinstance(image, np.ndarray):
-        return _array_to_gray(image)
-    if hasattr(image, "convert") and type(image).__module__.startswith("PIL"):
-        return np.asarray(image.convert("L"))
-    raise ImageError(f"cannot read a {type(image).__name__}: pass a path, bytes, a NumPy array or a PIL image")
+@dataclass(frozen=True)
+class Page:
+    """A cleaned-up image: how much ink is at each pixel, and which pixels are ink."""
+
+    ink: np.ndarray  # float32 in [0, 1], paper 0
+    mask: np.ndarray  # uint8 0/1, specks and ruled lines removed
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ImageError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ImageError(f"{path}: is a folder, not an image") from None
-    except OSError as e:
-        raise ImageError(f"{path}: cannot read ({e.strerror or e})") from None
-    return data
+def clean(image: ImageInput) -> Page:
+    """Separate the ink from the paper. Raises NoDigitError when nothing stands out."""
+    strength = _ink(read(image))
+    if strength.max() < MIN_CONTRAST:
+        raise NoDigitError("no digit found: the image is blank (nothing stands out from the background)")
+    strength = _without_lines(strength)
+    # Half Otsu's level, so a faint or hair-thin digit beside bold ones is kept.
+    threshold = max(cv2.threshold(strength, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0] / 2, MIN_CONTRAST * 0.75)
+    mask = _without_specks((strength > threshold).astype(np.uint8))
+    if not mask.any():
+        raise NoDigitError("no digit found: only specks or lines stand out from the background")
+    # Ink strength relative to the firm strokes, so faint pencil and bold marker look alike.
+    firm = float(np.percentile(strength[mask > 0], 90))
+    ink = np.clip(strength.astype(np.float32) / max(firm, 1.0), 0, 1)
+    ink[cv2.dilate(mask, np.ones((3, 3), np.uint8)) == 0] = 0
+    return Page(ink=ink, mask=mask)
 
 
-def _decode(data: bytes, name: str) -> np.ndarray:
-    if not data:
-        raise ImageError(f"{name}: the file is empty")
-    gray = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
-    if gray is None or gray.size == 0:
-        raise ImageError(f"{name}: not an image format OpenCV can read (PNG, JPEG, BMP, TIFF, WebP, ...)")
-    return gray
+def _ink(image: np.ndarray) -> np.ndarray:
+    """How far each pixel is from the paper around it, as uint8, whichever is darker or coloured.
+
+    Colour images are compared in Lab, so blue ink on yellow paper stands out even where the
+    two are equally light. The ink is whichever way lightness mostly departs from the paper.
+    """
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB) if image.ndim == 3 else image[:, :, None]
+    lightness = lab[:, :, 0]
+    rough = lightness.astype(np.float32) - _paper(lightness, cv2.medianBlur)
+    departs = np.abs(rough) >= MIN_CONTRAST
+    dark_ink = (rough[departs] < 0).sum() >= (rough[departs] > 0).sum()
+    # A closing (dark ink) or opening (light ink) lifts out strokes of any weight, where a
+    # median loses the middle of a fat stroke that fills its window.
+    op = cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN
+    paper = _paper(lightness, lambda small, k: cv2.morphologyEx(small, op, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))))
+    along = np.maximum((paper - lightness) if dark_ink else (lightness - paper), 0)
+    if lab.shape[2] == 3:
+        colour = lab[:, :, 1:].astype(np.float32)
+        plain = np.abs(lightness - paper) < MIN_CONTRAST
+        tint = np.median(colour[plain], axis=0) if plain.any() else np.median(colour.reshape(-1, 2), axis=0)
+        along = np.sqrt(along**2 + ((colour - tint) ** 2).sum(axis=2))
+    return np.clip(along, 0, 255).astype(np.uint8)
 
 
-def _array_to_gray(a: np.ndarray) -> np.ndarray:
-    """Arrays are taken as PIL and matplotlib give them: (H, W), (H, W, 1), RGB or RGBA."""
-    if a.ndim == 3 and a.shape[2] == 1:
-        a = a[:, :, 0]
-    if a.ndim == 3 and a.shape[2] in (3, 4):
-        a = a[:, :, :3]
-    elif a.ndim != 2:
-        raise ImageError(f"an image array must be (H, W), (H, W, 3) or (H, W, 4); got shape {a.shape}")
-    if a.size == 0:
-        raise ImageError("the image array is empty")
-    if a.dtype == bool:
-        a = a.astype(np.uint8) * 255
-    elif a.dtype == np.uint16:
-        a = (a // 257).astype(np.uint8)
-    elif a.dtype != np.uint8:
-        a = np.asarray(a, dtype=np.float32)
-        if not np.isfinite(a).all():
-            raise ImageError("the image array holds NaN or infinite values")
-        scale = 255.0 if a.max() <= 1.0 else 1.0  # floats in [0, 1] or in [0, 255]
-        a = np.clip(np.rint(a * scale), 0, 255).astype(np.uint8)
-    if a.ndim == 3:
-        a = cv2.cvtColor(np.ascontiguousarray(a), cv2.COLOR_RGB2GRAY)
-    return a
+def _paper(lightness: np.ndarray, estimate) -> np.ndarray:
+    """The paper's lightness at every pixel: `estimate` over windows far wider than any stroke.
+
+    It runs on a copy at most 128 pixels a side, which is ample for lighting and fast for any
+    photo. An image under 64 pixels a side (MNIST's own size) has no room for lighting to vary:
+    its border is its paper.
+    """
+    h, w = lightness.shape
+    if min(h, w) < 64:
+        border = np.concatenate([lightness[0], lightness[-1], lightness[:, 0], lightness[:, -1]])
+        return np.full((h, w), np.median(border), np.float32)
+    f = max(h, w) / 128
+    small = cv2.resize(lightness, (max(1, round(w / f)), max(1, round(h / f))), interpolation=cv2.INTER_AREA)
+    k = max(3, min(small.shape) // BACKGROUND_WINDOW) | 1
+    paper = cv2.blur(estimate(small, k), (k // 2 | 1, k // 2 | 1))
+    return cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
 
 
-def seed(gray: np.ndarray) -> np.ndarray:
-    """The post's preprocessing, exactly: resize to 28x28, invert, /255."""
-    small = cv2.resize(gray, (IMAGE_SIZE, IMAGE_SIZE))
-    return np.invert(small).astype(np.float32) / 255.0
+def _without_specks(mask: np.ndarray) -> np.ndarray:
+    """Drop blobs too small to be, or be part of, a digit: dust, paper grain, sensor noise."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n <= 1:
+        return mask
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    smallest = max(3.0, 0.02 * areas.max(), mask.size * 2e-5)
+    keep = np.zeros(n, np.uint8)
+    keep[1:] = areas >= smallest
+    return keep[labels]
 
 
-def mnist(gray: np.ndarray) -> np.ndarray:
-    """MNIST's own normalisation, applied to a user's image. Raises NoDigitError if blank."""
-    ink = _ink(gray)
-    rows, cols = np.nonzero(ink > cv2.threshold(ink, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0])
-    ink = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+def _without_lines(strength: np.ndarray) -> np.ndarray:
+    """Remove ruled or squared paper lines: straight runs over half the image that reach past the writing.
+
+    A grey-level opening with a long thin kernel keeps only such runs, at the line's own
+    strength; subtracting it leaves strokes that crossed a line intact, since ink is darker
+    than the line. A digit's own bar (the top of a 7, the foot of a 1) is spared because it does
+    not reach well beyond the rest of the ink on both sides.
+    """
+    h, w = strength.shape
+    if min(h, w) < 64:
+        return strength
+    found = np.zeros_like(strength)
+    for kernel in (np.ones((1, w // 2), np.uint8), np.ones((h // 2, 1), np.uint8)):
+        found = np.maximum(found, cv2.morphologyEx(strength, cv2.MORPH_OPEN, kernel))
+    candidates = (found >= MIN_CONTRAST / 2).astype(np.uint8)
+    if not candidates.any():
+        return strength
+    rest = _without_specks((cv2.subtract(strength, found) >= MIN_CONTRAST).astype(np.uint8))  # the writing
+    if not rest.any():
+        return strength
+    ys, xs = np.nonzero(rest)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8)
+    ruled = np.zeros(n, np.uint8)
+    for i in range(1, n):
+        x, y, bw, bh = stats[i, :4]
+        if bw > bh:
+            ruled[i] = x < xs.min() - 0.05 * w and x + bw > xs.max() + 0.05 * w
+        else:
+            ruled[i] = y < ys.min() - 0.05 * h and y + bh > ys.max() + 0.05 * h
+    lines = cv2.dilate(ruled[labels], np.ones((3, 3), np.uint8))  # and their anti-aliased edges
+    return np.where(lines > 0, cv2.subtract(strength, cv2.dilate(found, np.ones((3, 3), np.uint8))), strength)
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width in pixels: 2 x area / perimeter, exact for a long even stroke."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    perimeter = sum(cv2.arcLength(c, True) for c in contours)
+    return 2.0 * float(mask.sum()) / max(perimeter, 1.0)
+
+
+def to_mnist(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """One digit's ink (a crop of a Page) as MNIST made its digits. Raises NoDigitError if none."""
+    if not mask.any():
+        raise NoDigitError("no digit found")
+    rows, cols = np.nonzero(mask)
+    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    ink, mask = ink[top:bottom, left:right], mask[top:bottom, left:right]
+    ink = _even_strokes(ink, mask)
 
     h, w = ink.shape
     scale = DIGIT_BOX / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     # INTER_AREA averages the pixels it merges, so shrinking anti-aliases instead of dropping strokes.
     box = cv2.resize(ink, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    box = box.astype(np.float32) / max(float(box.max()), 1.0)
+    box = box / max(float(box.max()), 1e-6)
 
     canvas = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
-    top, left = (IMAGE_SIZE - box.shape[0]) // 2, (IMAGE_SIZE - box.shape[1]) // 2
-    canvas[top : top + box.shape[0], left : left + box.shape[1]] = box
+    y0, x0 = (IMAGE_SIZE - box.shape[0]) // 2, (IMAGE_SIZE - box.shape[1]) // 2
+    canvas[y0 : y0 + box.shape[0], x0 : x0 + box.shape[1]] = box
     m = cv2.moments(canvas)
     shift = np.float32([[1, 0, round(CENTRE[1] - m["m10"] / m["m00"])], [0, 1, round(CENTRE[0] - m["m01"] / m["m00"])]])
     return cv2.warpAffine(canvas, shift, (IMAGE_SIZE, IMAGE_SIZE))
 
 
-def _ink(gray: np.ndarray) -> np.ndarray:
-    """How far each pixel is from the background, as uint8, whichever way round the image is.
+def _even_strokes(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Thicken hair-thin strokes and thin fat ones to MNIST's median width for the digit's size."""
+    low, target, high = (f * max(mask.shape) for f in STROKE)
+    width = stroke_width(mask)
+    if low <= width <= high:
+        return ink
+    size = max(1, round(abs(target - width)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size + 1, size + 1))
+    if width < low:
+        return cv2.dilate(ink, kernel)
+    thinner = cv2.erode(ink, kernel)
+    return thinner if thinner.any() else ink
 
-    The background is taken as the median of the border: paper dominates the edges of any
-    reasonable photo, scan or canvas, whether it is lighter or darker than the ink.
-    """
-    g = gray.astype(np.int16)
-    border = np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]])
-    background = int(np.median(border))
-    ink = background - g if background >= 128 else g - background
-    ink = np.clip(ink, 0, 255).astype(np.uint8)
-    if ink.max() < MIN_CONTRAST:
-        raise NoDigitError("no digit found: the image is blank (nothing stands out from the background)")
-    return ink
+
+def seed(image: np.ndarray) -> np.ndarray:
+    """The post's preprocessing, exactly: grayscale, resize to 28x28, invert, /255."""
+    gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+    small = cv2.resize(gray, (IMAGE_SIZE, IMAGE_SIZE))
+    return np.invert(small).astype(np.float32) / 255.0
 
 
 def prepare(image: ImageInput, mode: str = "mnist") -> np.ndarray:
-    """A user's image as the model's 28x28 float32 input in [0, 1], white ink on black."""
+    """A user's image of one digit as the model's 28x28 float32 input in [0, 1], white ink on black."""
     if mode not in MODES:
         raise ValueError(f"preprocess must be one of {MODES}, not {mode!r}")
-    gray = read_gray(image)
-    return seed(gray) if mode == "seed" else mnist(gray)
+    if mode == "seed":
+        return seed(read(image))
+    page = clean(image)
+    return to_mnist(page.ink, page.mask)

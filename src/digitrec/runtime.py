@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from . import preprocess
-from .constants import DEFAULT_MODEL, IMAGE_SIZE
+from . import preprocess, segment
+from .constants import DEFAULT_MODEL, IMAGE_SIZE, UNCERTAIN_BELOW
+from .decode import ImageInput
 from .errors import ModelError
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -23,15 +24,36 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 
 @dataclass(frozen=True)
 class Prediction:
+    """One digit as read: the most likely class, how sure the model is, and where it was."""
+
     digit: int
     confidence: float
     probabilities: tuple[float, ...]
     input: np.ndarray = field(repr=False, compare=False)
     """The 28x28 image the model saw, white ink on black, in [0, 1]."""
+    box: tuple[int, int, int, int] | None = None
+    """(x, y, width, height) in the image, after EXIF rotation and any shrinking of huge photos."""
+    uncertain: bool = False
+    """The confidence is below the threshold: a person should check this digit."""
 
     def top(self, k: int = 3) -> list[tuple[int, float]]:
         order = np.argsort(self.probabilities)[::-1][:k]
         return [(int(d), self.probabilities[d]) for d in order]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A whole number read from an image, digit by digit, left to right."""
+
+    digits: tuple[Prediction, ...]
+
+    @property
+    def number(self) -> str:
+        return "".join(str(d.digit) for d in self.digits)
+
+    @property
+    def uncertain(self) -> bool:
+        return any(d.uncertain for d in self.digits)
 
 
 class Recognizer:
@@ -57,12 +79,32 @@ class Recognizer:
         batch = np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
         return self._session.run(None, {self._input: batch * self._scale})[0]
 
-    def predict(self, image: preprocess.ImageInput, preprocess_mode: str = "mnist") -> Prediction:
-        """Read the digit in one image: a path, bytes, a NumPy array or a PIL image."""
+    def predict(self, image: ImageInput, preprocess_mode: str = "mnist", threshold: float = UNCERTAIN_BELOW) -> Prediction:
+        """Read one digit: the image is taken as a single digit, whatever it holds.
+
+        The image is a path, bytes, a NumPy array or a PIL image. Raises NoDigitError if blank.
+        """
         x = preprocess.prepare(image, preprocess_mode)
-        p = self.probabilities(x[None])[0].astype(float)
-        digit = int(p.argmax())
-        return Prediction(digit=digit, confidence=float(p[digit]), probabilities=tuple(p.tolist()), input=x)
+        return self._predictions([x], [None], threshold)[0]
+
+    def read(self, image: ImageInput, preprocess_mode: str = "mnist", threshold: float = UNCERTAIN_BELOW) -> Reading:
+        """Read a whole number, digit by digit. Raises NoDigitError if the image holds no ink.
+
+        With preprocess_mode="seed" the image is one digit, as the blog post took it.
+        """
+        if preprocess_mode == "seed":
+            return Reading((self.predict(image, "seed", threshold),))
+        digits = segment.segment(preprocess.clean(image), classify=self.probabilities)
+        return Reading(tuple(self._predictions([d.input for d in digits], [d.box for d in digits], threshold)))
+
+    def _predictions(self, inputs: list[np.ndarray], boxes: list, threshold: float) -> list[Prediction]:
+        probabilities = self.probabilities(np.stack(inputs)).astype(float)
+        predictions = []
+        for x, box, p in zip(inputs, boxes, probabilities):
+            digit = int(p.argmax())
+            box = (box.x, box.y, box.w, box.h) if box else None
+            predictions.append(Prediction(digit, float(p[digit]), tuple(p.tolist()), x, box, bool(p[digit] < threshold)))
+        return predictions
 
 
 def _read_info(onnx_path: Path) -> dict:

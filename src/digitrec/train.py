@@ -17,7 +17,7 @@ import platform
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -58,7 +58,7 @@ RECIPES = {
     "mlp": TrainConfig(),
     "cnn": TrainConfig(
         model="cnn",
-        epochs=20,
+        epochs=18,
         batch_size=128,
         learning_rate=0.003,
         patience=6,
@@ -102,8 +102,7 @@ class _Clock(keras.callbacks.Callback):
 def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dict:
     """Train, evaluate on the test set once, and write <model>.keras/.onnx/.json/-curves.png to out."""
     keras.utils.set_random_seed(config.seed)
-    scale = 255.0 if config.normalize else 1.0
-    x, x_test = data.x_train.astype(np.float32) / scale, data.x_test.astype(np.float32) / scale
+    x, x_test = _scaled(data.x_train, config), _scaled(data.x_test, config)
     y, y_test = data.y_train, data.y_test
     if config.label_smoothing:
         y, y_test = keras.utils.to_categorical(y, NUM_CLASSES), keras.utils.to_categorical(y_test, NUM_CLASSES)
@@ -142,6 +141,7 @@ def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dic
 
     test_loss, test_acc = model.evaluate(x_test, y_test, verbose=0)
     print(f"After training:  test accuracy {test_acc:.4f}, loss {test_loss:.4f}  ({seconds:.1f} s)", flush=True)
+    temperature = _temperature(model.predict(validation[0], verbose=0), data.y_train[cut:])
 
     history = [
         {"epoch": e + 1, **{k: float(v[e]) for k, v in fit.history.items() if k != "learning_rate"}}
@@ -155,6 +155,7 @@ def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dic
         "history": history,
         "training_seconds": round(seconds, 2),
         "kept_epoch": _kept_epoch(history, config),
+        "temperature": temperature,
         "parameters": int(model.count_params()),
         **asdict(config),
         "backend": keras.backend.backend(),
@@ -162,8 +163,72 @@ def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dic
         "versions": _versions(),
         "command": command,
     }
-    save(models.with_softmax(model), metrics, out)
+    save(models.with_softmax(model, temperature), metrics, out)
     return metrics
+
+
+def train_ensemble(config: TrainConfig, members: int, data: Mnist, out: Path, command: str = "") -> dict:
+    """Train members with seeds seed, seed + 1, ... in out/seed-K, and ship their averaged probabilities.
+
+    A member already trained in its folder by the same recipe is reused, so an interrupted run
+    resumes, and members trained one by one (say, on several machines) can be combined.
+    """
+    results = []
+    for seed in range(config.seed, config.seed + members):
+        member, folder = replace(config, seed=seed), out / f"seed-{seed}"
+        done = _finished(member, folder)
+        if done:
+            print(f"Member seed {seed}: reusing {folder} (test accuracy {done['test_accuracy']:.4f})", flush=True)
+        results.append(done or train(member, data, folder, command))
+    nets = [keras.saving.load_model(out / f"seed-{r['seed']}" / f"{config.model}.keras") for r in results]
+    name = f"{config.model}-ensemble"
+    combined = models.ensemble(nets, name)
+    p = combined.predict(_scaled(data.x_test, config), verbose=0)
+    accuracies = np.array([r["test_accuracy"] for r in results])
+    metrics = {
+        "model": name,
+        "architecture": config.model,
+        "test_accuracy": float((p.argmax(1) == data.y_test).mean()),
+        "test_loss": float(-np.log(p[np.arange(len(p)), data.y_test] + 1e-12).mean()),
+        "members": [{k: r[k] for k in ("seed", "test_accuracy", "training_seconds", "command")} for r in results],
+        "member_accuracy_mean": float(accuracies.mean()),
+        "member_accuracy_std": float(accuracies.std(ddof=1)),
+        "parameters": int(combined.count_params()),
+        "normalize": config.normalize,
+        "data": {"source": data.source, "sha256": data.sha256},
+        "versions": _versions(),
+        "command": command,
+    }
+    print(
+        f"Ensemble of {members}: test accuracy {metrics['test_accuracy']:.4f}; members "
+        f"{metrics['member_accuracy_mean']:.4f} ± {metrics['member_accuracy_std']:.4f}",
+        flush=True,
+    )
+    save(combined, metrics, out)
+    return metrics
+
+
+def _finished(config: TrainConfig, folder: Path) -> dict | None:
+    """The metrics of a model already trained in folder with exactly this config, if there is one."""
+    path = folder / f"{config.model}.json"
+    if not (path.is_file() and path.with_suffix(".keras").is_file() and path.with_suffix(".onnx").is_file()):
+        return None
+    metrics = json.loads(path.read_text())
+    return metrics if all(metrics.get(k) == v for k, v in asdict(config).items()) else None
+
+
+def _scaled(images: np.ndarray, config: TrainConfig) -> np.ndarray:
+    return images.astype(np.float32) / (255.0 if config.normalize else 1.0)
+
+
+def _temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """The softmax temperature that minimises the negative log-likelihood of held-out labels."""
+    def nll(t: float) -> float:
+        z = logits / t
+        z = z - z.max(axis=1, keepdims=True)
+        return float((np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(z)), labels]).mean())
+
+    return round(float(min(np.geomspace(0.1, 10, 401), key=nll)), 4)
 
 
 def _learning_rate(config: TrainConfig, n_train: int):
@@ -189,8 +254,9 @@ def save(model: keras.Model, metrics: dict, out: Path) -> None:
     model.save(stem.with_suffix(".keras"))  # first, so a failed export loses no training
     export_onnx(model if keras.backend.backend() == "jax" else stem.with_suffix(".keras"), stem.with_suffix(".onnx"))
     stem.with_suffix(".json").write_text(json.dumps(metrics, indent=2) + "\n")
-    title = f"{metrics['model']}: test accuracy {metrics['test_accuracy']:.2%}"
-    plot_history(metrics["history"], stem.with_name(f"{stem.name}-curves.png"), title)
+    if "history" in metrics:  # an ensemble has no curves of its own
+        title = f"{metrics['model']}: test accuracy {metrics['test_accuracy']:.2%}"
+        plot_history(metrics["history"], stem.with_name(f"{stem.name}-curves.png"), title)
 
 
 def export_onnx(model: keras.Model | Path, path: Path) -> None:

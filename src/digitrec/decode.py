@@ -1,0 +1,136 @@
+"""Reading a user's image, in whatever form it comes, into a plain 8-bit array, safely.
+
+Pillow does the decoding: it reads every format people have (PNG, JPEG, WebP, BMP, TIFF,
+GIF), applies EXIF orientation, and reads an image's size before its pixels, so absurd
+dimensions are refused before a byte of them is decompressed. Large photos are shrunk while
+decoding (JPEG's own reduced-size decoding), since a digit needs far fewer pixels than a phone
+takes.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .constants import MAX_PIXELS, MAX_SIDE
+from .errors import ImageError
+
+ImageInput = Union[str, os.PathLike, bytes, np.ndarray, Any]  # Any: a PIL image, duck-typed
+
+
+def read(image: ImageInput) -> np.ndarray:
+    """Any supported input as uint8, (H, W) grayscale or (H, W, 3) RGB, at most MAX_SIDE a side."""
+    if isinstance(image, (str, os.PathLike)):
+        return _decode(_read_bytes(Path(image)), str(image))
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        return _decode(bytes(image), "image bytes")
+    if isinstance(image, np.ndarray):
+        return _from_array(image)
+    if isinstance(image, Image.Image):
+        return _from_pil(image, "the image")
+    raise ImageError(f"cannot read a {type(image).__name__}: pass a path, bytes, a NumPy array or a PIL image")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ImageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ImageError(f"{path}: is a folder, not an image") from None
+    except OSError as e:
+        raise ImageError(f"{path}: cannot read ({e.strerror or e})") from None
+
+
+def _decode(data: bytes, name: str) -> np.ndarray:
+    if not data:
+        raise ImageError(f"{name}: the file is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data))
+            _check_size(im.size, name)
+            im.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG decodes at 1/2, 1/4 or 1/8 scale; others ignore it
+            return _from_pil(im, name)
+    except UnidentifiedImageError:
+        raise ImageError(f"{name}: not an image, or a format digitrec cannot read (PNG, JPEG, WebP, BMP, TIFF, GIF)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ImageError(f"{name}: refused, too many pixels to decode safely ({e})") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as e:  # Pillow's ways of saying "corrupt"
+        raise ImageError(f"{name}: the image is corrupt or truncated ({e})") from None
+
+
+def _check_size(size: tuple[int, int], name: str) -> None:
+    w, h = size
+    if w < 1 or h < 1:
+        raise ImageError(f"{name}: the image has no pixels ({w}x{h})")
+    if w * h > MAX_PIXELS:
+        raise ImageError(f"{name}: refused, {w}x{h} is over the limit of {MAX_PIXELS:,} pixels; shrink the image first")
+
+
+def _from_pil(im: Image.Image, name: str) -> np.ndarray:
+    _check_size(im.size, name)
+    im.seek(0)  # the first frame of an animation
+    im = ImageOps.exif_transpose(im)
+    im.load()
+    if im.width > MAX_SIDE or im.height > MAX_SIDE:
+        im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit (or 32-bit) grayscale: keep its full range
+        return _from_array(np.asarray(im).astype(np.uint16 if im.mode != "I" else np.int64))
+    if im.mode in ("1", "L"):
+        return np.asarray(im.convert("L"))
+    if im.mode in ("LA", "RGBA", "PA", "La", "RGBa") or (im.mode == "P" and "transparency" in im.info):
+        return _from_array(np.asarray(im.convert("RGBA")))
+    return np.asarray(im.convert("RGB"))
+
+
+def _from_array(a: np.ndarray) -> np.ndarray:
+    """Arrays are taken as PIL and matplotlib give them: (H, W), (H, W, 1), RGB or RGBA."""
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
+        raise ImageError(f"an image array must be (H, W), (H, W, 3) or (H, W, 4); got shape {a.shape}")
+    if a.size == 0:
+        raise ImageError("the image array is empty")
+    _check_size((a.shape[1], a.shape[0]), "the image array")
+    a = _to_uint8(a)
+    if a.ndim == 3 and a.shape[2] == 4:
+        a = _composite(a)
+    if max(a.shape[:2]) > MAX_SIDE:
+        return np.asarray(_from_pil(Image.fromarray(a), "the image array"))
+    return a
+
+
+def _to_uint8(a: np.ndarray) -> np.ndarray:
+    if a.dtype == np.uint8:
+        return a
+    if a.dtype == bool:
+        return a.astype(np.uint8) * 255
+    if a.dtype == np.uint16 or (np.issubdtype(a.dtype, np.integer) and a.max(initial=0) > 255):
+        return (np.clip(a, 0, 65535) // 257).astype(np.uint8)
+    a = np.asarray(a, dtype=np.float32)
+    if not np.isfinite(a).all():
+        raise ImageError("the image array holds NaN or infinite values")
+    scale = 255.0 if a.max() <= 1.0 else 1.0  # floats in [0, 1] or in [0, 255]
+    return np.clip(np.rint(a * scale), 0, 255).astype(np.uint8)
+
+
+def _composite(rgba: np.ndarray) -> np.ndarray:
+    """Flatten transparency onto a background the ink stands out from.
+
+    A drawing app's export is ink on nothing: its colour says nothing where alpha is 0. Dark
+    strokes go onto white and light strokes onto black, so either way the ink shows.
+    """
+    rgb, alpha = rgba[:, :, :3].astype(np.float32), rgba[:, :, 3:].astype(np.float32) / 255.0
+    opaque = alpha[:, :, 0] > 0.5
+    if opaque.all():
+        return rgba[:, :, :3].copy()
+    luminance = rgb[opaque].mean() if opaque.any() else 0.0
+    background = 255.0 if luminance < 128 else 0.0
+    return np.rint(rgb * alpha + background * (1 - alpha)).astype(np.uint8)

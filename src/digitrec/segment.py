@@ -1,0 +1,170 @@
+"""Splitting a written number into its digits, left to right.
+
+It works on a cleaned Page (see preprocess): the ink's connected blobs are the starting guess.
+Blobs stacked one above the other, and small fragments beside a digit, are merged (the
+detached top bar of a 5, a dotted 7). Blobs too wide for one digit are cut where the ink is
+thinnest; if a classifier is given, the cut it is most sure of wins, including not cutting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from .preprocess import Page, to_mnist
+
+Classify = Callable[[np.ndarray], np.ndarray]
+"""(N, 28, 28) inputs -> (N, 10) probabilities."""
+
+OVERLAP = 0.5
+"""Blobs whose columns overlap by this fraction of the narrower one belong to one digit."""
+
+FRAGMENT = 0.5
+"""A blob less tall than this fraction of a typical digit is a fragment of its nearest neighbour."""
+
+WIDE = 0.9
+"""A blob wider than this many typical digit heights may be several digits touching."""
+
+
+@dataclass(frozen=True)
+class Box:
+    x: int
+    y: int
+    w: int
+    h: int
+
+    def union(self, other: Box) -> Box:
+        x, y = min(self.x, other.x), min(self.y, other.y)
+        return Box(x, y, max(self.x + self.w, other.x + other.w) - x, max(self.y + self.h, other.y + other.h) - y)
+
+    def gap(self, other: Box) -> float:
+        """Distance between the two boxes; 0 if they touch or overlap."""
+        dx = max(other.x - (self.x + self.w), self.x - (other.x + other.w), 0)
+        dy = max(other.y - (self.y + self.h), self.y - (other.y + other.h), 0)
+        return float(np.hypot(dx, dy))
+
+    def column_overlap(self, other: Box) -> float:
+        shared = min(self.x + self.w, other.x + other.w) - max(self.x, other.x)
+        return max(shared, 0) / max(min(self.w, other.w), 1)
+
+
+@dataclass(frozen=True)
+class Digit:
+    box: Box
+    input: np.ndarray  # the 28x28 MNIST-style image of this digit
+
+
+def segment(page: Page, classify: Classify | None = None) -> list[Digit]:
+    """The digits on a page, left to right."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(page.mask, connectivity=8)
+    groups = [([i], Box(*map(int, stats[i, :4]))) for i in range(1, n)]
+    groups = _merge_fragments(_merge_stacked(groups))
+    height = _typical_height([box for _, box in groups])
+    digits = []
+    for members, box in sorted(groups, key=lambda g: g[1].x):
+        mask = np.isin(labels[box.y : box.y + box.h, box.x : box.x + box.w], members).astype(np.uint8)
+        ink = page.ink[box.y : box.y + box.h, box.x : box.x + box.w] * mask
+        digits.extend(_split(ink, mask, box, height, classify))
+    return digits
+
+
+def whole(page: Page) -> Digit:
+    """All the ink on the page as one digit, for --single."""
+    rows, cols = np.nonzero(page.mask)
+    box = Box(int(cols.min()), int(rows.min()), int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1))
+    return Digit(box, to_mnist(page.ink, page.mask))
+
+
+def _merge_stacked(groups: list) -> list:
+    """Merge blobs that share most of their columns: parts of one digit, one above the other."""
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                if groups[i][1].column_overlap(groups[j][1]) >= OVERLAP:
+                    groups[i] = (groups[i][0] + groups[j][0], groups[i][1].union(groups[j][1]))
+                    del groups[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
+
+
+def _merge_fragments(groups: list) -> list:
+    """Attach blobs much shorter than a digit to the nearest blob, if it is close."""
+    while len(groups) > 1:
+        height = _typical_height([box for _, box in groups])
+        small = [i for i, (_, box) in enumerate(groups) if box.h < FRAGMENT * height]
+        best = None
+        for i in small:
+            for j in range(len(groups)):
+                if j != i:
+                    gap = groups[i][1].gap(groups[j][1])
+                    if gap < FRAGMENT * height and (best is None or gap < best[0]):
+                        best = (gap, i, j)
+        if best is None:
+            break
+        _, i, j = best
+        groups[j] = (groups[j][0] + groups[i][0], groups[j][1].union(groups[i][1]))
+        del groups[i]
+    return groups
+
+
+def _typical_height(boxes: list[Box]) -> float:
+    """The median height of the blobs at least half as tall as the tallest: the digits, not fragments."""
+    tallest = max(b.h for b in boxes)
+    return float(np.median([b.h for b in boxes if b.h >= tallest / 2]))
+
+
+def _split(ink: np.ndarray, mask: np.ndarray, box: Box, height: float, classify: Classify | None) -> list[Digit]:
+    whole_digit = [_digit(ink, mask, box, 0, box.w)]
+    if box.w < WIDE * height:
+        return whole_digit
+    guess = max(2, round(box.w / (0.7 * height)))
+    options = [_cuts(mask, k) for k in range(max(2, guess - 1), guess + 2) if box.w / k >= 0.2 * height]
+    if classify is None:
+        cuts = _cuts(mask, guess)
+        return [d for a, b in zip([0, *cuts], [*cuts, box.w]) if (d := _digit(ink, mask, box, a, b))]
+    best, best_score = whole_digit, _score(classify, whole_digit)
+    for cuts in options:
+        pieces = [_digit(ink, mask, box, a, b) for a, b in zip([0, *cuts], [*cuts, box.w])]
+        if all(p is not None for p in pieces):
+            score = _score(classify, pieces)
+            if score > best_score:
+                best, best_score = pieces, score
+    return best
+
+
+def _cuts(mask: np.ndarray, k: int) -> list[int]:
+    """k-1 columns that cut a blob into k digits: the thinnest ink near each even division."""
+    profile = cv2.blur(mask.sum(axis=0).astype(np.float32)[None], (3, 1))[0]
+    w = mask.shape[1]
+    cuts = []
+    for i in range(1, k):
+        centre, reach = i * w / k, w / (3 * k)
+        lo, hi = max(1, int(centre - reach)), min(w - 1, int(centre + reach) + 1)
+        cuts.append(lo + int(np.argmin(profile[lo:hi])))
+    return sorted(set(cuts))
+
+
+def _digit(ink: np.ndarray, mask: np.ndarray, box: Box, a: int, b: int) -> Digit | None:
+    piece = mask[:, a:b]
+    if not piece.any():
+        return None
+    rows, cols = np.nonzero(piece)
+    inner = Box(box.x + a + int(cols.min()), box.y + int(rows.min()), int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1))
+    return Digit(inner, to_mnist(ink[:, a:b], piece))
+
+
+def _score(classify: Classify, pieces: list[Digit]) -> float:
+    """How sure the classifier is of a reading: the geometric mean of its top probabilities.
+
+    A split is charged a little per extra piece, so a confident single reading is not cut up.
+    """
+    p = classify(np.stack([d.input for d in pieces])).max(axis=1)
+    return float(np.exp(np.log(np.maximum(p, 1e-9)).mean()) - 0.02 * (len(pieces) - 1))
