@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from .constants import DEFAULT_MODEL
+from .constants import DEFAULT_MODEL, UNCERTAIN_BELOW
 from .errors import DigitrecError
 
 DATA_HELP = "MNIST as a mnist.npz file or a folder of the four IDX files. Default: $DIGITREC_DATA, then the download cache."
@@ -77,29 +77,47 @@ def _expand(patterns: tuple[str, ...]) -> list[str]:
     help="mnist: crop, fit 20x20 and centre by mass, as MNIST was made. seed: the blog post's resize and invert.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per image instead of text.")
+@click.option("--single", is_flag=True, help="Read each image as one digit, without looking for a number.")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 1),
+    default=UNCERTAIN_BELOW,
+    show_default=True,
+    help="Flag a digit as uncertain below this confidence.",
+)
+@click.option("--boxes", type=click.Path(dir_okay=True, path_type=Path), help="Write the image with each digit's box and reading drawn on it (a folder when there are several images).")
 @click.option("--show", is_flag=True, help="Open a window with the 28x28 input the model saw, as the post did.")
 @click.option(
     "--preview",
     type=click.Path(dir_okay=True, path_type=Path),
-    help="Write the 28x28 input the model saw, enlarged, to this PNG (a folder when there are several images).",
+    help="Write the 28x28 inputs the model saw, enlarged, to this PNG (a folder when there are several images).",
 )
-def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, show: bool, preview: Path | None) -> None:
-    """Read the digit in each image.
+def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, single: bool, threshold: float, boxes: Path | None, show: bool, preview: Path | None) -> None:
+    """Read the number, or the digit, in each image.
 
-    IMAGES are files or globs; - reads one image from standard input. The exit status
-    is 1 if any image could not be read; the others are still predicted.
+    IMAGES are files or globs; - reads one image from standard input. The number is read
+    digit by digit, left to right, each with its confidence; digits below --threshold are
+    marked "?". The exit status is 1 if any image could not be read or held no digit; the
+    others are still read.
     """
-    from .runtime import load_model
+    from .runtime import Reading, load_model
 
     if show and sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise click.UsageError("--show needs a display, and none is set; use --preview FILE to write the image instead.")
+    if boxes and mode == "seed":
+        raise click.UsageError("--boxes needs --preprocess mnist: the post's pipeline does not locate digits.")
     recognizer = load_model(model)
     files = _expand(images)
     shown, failed = [], 0
     for file in files:
         try:
             source = sys.stdin.buffer.read() if file == "-" else file
-            p = recognizer.predict(source, preprocess_mode=mode)
+            if single or mode == "seed":
+                reading = Reading((recognizer.predict(source, mode, threshold),))
+            else:
+                reading = recognizer.read(source, mode, threshold)
+            if boxes:
+                _write_boxes(source, reading, boxes if len(files) == 1 else boxes / f"{Path(file).stem}.png")
         except DigitrecError as e:
             failed += 1
             if as_json:
@@ -107,16 +125,21 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, show:
             else:
                 click.echo(f"{file}: error: {_strip_name(str(e), file)}", err=True)
             continue
+        prefix = f"{file}: " if len(files) > 1 else ""
         if as_json:
-            record = {"file": file, "digit": p.digit, "confidence": p.confidence, "probabilities": list(p.probabilities)}
-            click.echo(json.dumps({**record, "model": recognizer.name, "preprocess": mode}))
-        else:
+            click.echo(json.dumps({"file": file, **reading.to_dict(), "model": recognizer.name, "preprocess": mode}))
+        elif len(reading.digits) == 1:
+            p = reading.digits[0]
             top = ", ".join(f"{d} {q:.1%}" for d, q in p.top(3))
-            prefix = f"{file}: " if len(files) > 1 else ""
-            click.echo(f"{prefix}This digit is probably a {p.digit}  ({p.confidence:.1%} sure; top 3: {top})")
+            flag = "; uncertain" if p.uncertain else ""
+            click.echo(f"{prefix}This digit is probably a {p.digit}  ({p.confidence:.1%} sure{flag}; top 3: {top})")
+        else:
+            each = "  ".join(f"{d.digit} {d.confidence:.0%}{'?' if d.uncertain else ''}" for d in reading.digits)
+            flag = "  (some digits uncertain)" if reading.uncertain else ""
+            click.echo(f"{prefix}This number is probably {reading.number}{flag}\n{' ' * len(prefix)}  digits: {each}")
         if preview:
-            _write_preview(p.input, preview if len(files) == 1 else preview / f"{Path(file).stem}.png")
-        shown.append((file, p))
+            _write_preview([d.input for d in reading.digits], preview if len(files) == 1 else preview / f"{Path(file).stem}.png")
+        shown.append((file, reading))
     if show and shown:
         _show(shown)
     if failed:
@@ -128,28 +151,52 @@ def _strip_name(message: str, file: str) -> str:
     return message.removeprefix(f"{file}: ")
 
 
-def _write_preview(image, path: Path) -> None:
-    import cv2
+def _write_preview(inputs: list, path: Path) -> None:
+    import numpy as np
 
     from .constants import IMAGE_SIZE
 
+    strip = np.hstack([(x * 255).astype("uint8") for x in inputs])
+    _write_image(np.kron(strip, np.ones((10, 10), "uint8")), path)
+
+
+def _write_boxes(source, reading, path: Path) -> None:
+    import cv2
+
+    from .decode import read
+
+    image = read(source)
+    image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+    scale = max(1.0, max(image.shape[:2]) / 800)
+    for d in reading.digits:
+        x, y, w, h = d.box
+        colour = (0, 140, 255) if d.uncertain else (40, 170, 40)
+        cv2.rectangle(image, (x, y), (x + w, y + h), colour, max(1, round(2 * scale)))
+        label = f"{d.digit} {d.confidence:.0%}"
+        cv2.putText(image, label, (x, max(12, y - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.5 * scale, colour, max(1, round(scale)), cv2.LINE_AA)
+    _write_image(image, path)
+
+
+def _write_image(image, path: Path) -> None:
+    import cv2
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    big = cv2.resize((image * 255).astype("uint8"), (IMAGE_SIZE * 10, IMAGE_SIZE * 10), interpolation=cv2.INTER_NEAREST)
     try:
-        written = cv2.imwrite(str(path), big)
+        written = cv2.imwrite(str(path), image)
     except cv2.error:  # an extension OpenCV has no writer for
         written = False
     if not written:
-        raise DigitrecError(f"{path}: cannot write the preview (use a .png name)")
+        raise DigitrecError(f"{path}: cannot write the image (use a .png name)")
 
 
 def _show(shown: list) -> None:
     import matplotlib.pyplot as plt
+    import numpy as np
 
     fig, axes = plt.subplots(1, len(shown), figsize=(3 * len(shown), 3.3), squeeze=False)
-    for ax, (file, p) in zip(axes[0], shown):
-        ax.imshow(p.input, cmap=plt.cm.binary)
-        ax.set_title(f"{Path(file).name}: {p.digit}", fontsize=9)
+    for ax, (file, reading) in zip(axes[0], shown):
+        ax.imshow(np.hstack([d.input for d in reading.digits]), cmap=plt.cm.binary)
+        ax.set_title(f"{Path(file).name}: {reading.number}", fontsize=9)
         ax.axis("off")
     plt.show()
 

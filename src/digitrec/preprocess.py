@@ -120,7 +120,7 @@ def _without_specks(mask: np.ndarray) -> np.ndarray:
 
 
 def _without_lines(strength: np.ndarray) -> np.ndarray:
-    """Remove ruled or squared paper lines: straight runs over half the image that reach past the writing.
+    """Remove ruled or squared paper lines: straight runs across the image that reach past the writing.
 
     A grey-level opening with a long thin kernel keeps only such runs, at the line's own
     strength; subtracting it leaves strokes that crossed a line intact, since ink is darker
@@ -145,9 +145,9 @@ def _without_lines(strength: np.ndarray) -> np.ndarray:
     for i in range(1, n):
         x, y, bw, bh = stats[i, :4]
         if bw > bh:
-            ruled[i] = x < xs.min() - 0.05 * w and x + bw > xs.max() + 0.05 * w
+            ruled[i] = bw >= 0.9 * w and x < xs.min() - 0.05 * w and x + bw > xs.max() + 0.05 * w
         else:
-            ruled[i] = y < ys.min() - 0.05 * h and y + bh > ys.max() + 0.05 * h
+            ruled[i] = bh >= 0.9 * h and y < ys.min() - 0.05 * h and y + bh > ys.max() + 0.05 * h
     lines = cv2.dilate(ruled[labels], np.ones((3, 3), np.uint8))  # and their anti-aliased edges
     return np.where(lines > 0, cv2.subtract(strength, cv2.dilate(found, np.ones((3, 3), np.uint8))), strength)
 

@@ -55,6 +55,22 @@ class Reading:
     def uncertain(self) -> bool:
         return any(d.uncertain for d in self.digits)
 
+    def to_dict(self) -> dict:
+        """JSON-ready. digit, confidence and probabilities describe a lone digit, as for one-digit
+        images; for a longer number they are null, null and the lowest digit confidence."""
+        lone = self.digits[0] if len(self.digits) == 1 else None
+        return {
+            "number": self.number,
+            "digit": lone.digit if lone else None,
+            "confidence": min(d.confidence for d in self.digits),
+            "probabilities": list(lone.probabilities) if lone else None,
+            "uncertain": self.uncertain,
+            "digits": [
+                {"digit": d.digit, "confidence": d.confidence, "box": list(d.box) if d.box else None, "uncertain": d.uncertain}
+                for d in self.digits
+            ],
+        }
+
 
 class Recognizer:
     """One loaded model. Create it once and reuse it: loading costs more than predicting."""

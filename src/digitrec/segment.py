@@ -14,7 +14,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from .preprocess import Page, to_mnist
+from .preprocess import Page, stroke_width, to_mnist
 
 Classify = Callable[[np.ndarray], np.ndarray]
 """(N, 28, 28) inputs -> (N, 10) probabilities."""
@@ -126,9 +126,11 @@ def _split(ink: np.ndarray, mask: np.ndarray, box: Box, height: float, classify:
     if box.w < WIDE * height:
         return whole_digit
     guess = max(2, round(box.w / (0.7 * height)))
-    options = [_cuts(mask, k) for k in range(max(2, guess - 1), guess + 2) if box.w / k >= 0.2 * height]
+    options = [c for k in range(max(2, guess - 1), guess + 2) if box.w / k >= 0.2 * height and (c := _cuts(mask, k))]
     if classify is None:
         cuts = _cuts(mask, guess)
+        if not cuts:
+            return whole_digit
         return [d for a, b in zip([0, *cuts], [*cuts, box.w]) if (d := _digit(ink, mask, box, a, b))]
     best, best_score = whole_digit, _score(classify, whole_digit)
     for cuts in options:
@@ -140,15 +142,25 @@ def _split(ink: np.ndarray, mask: np.ndarray, box: Box, height: float, classify:
     return best
 
 
-def _cuts(mask: np.ndarray, k: int) -> list[int]:
-    """k-1 columns that cut a blob into k digits: the thinnest ink near each even division."""
+def _cuts(mask: np.ndarray, k: int) -> list[int] | None:
+    """k-1 columns that cut a blob into k digits: the thinnest ink near each even division.
+
+    None if some cut would cross more than two strokes: touching digits touch at a point or two
+    (slanted ones), while a shape cut through its middle would fall apart into convincing 1s.
+    """
     profile = cv2.blur(mask.sum(axis=0).astype(np.float32)[None], (3, 1))[0]
+    widest = 2.5 * stroke_width(mask)
     w = mask.shape[1]
     cuts = []
     for i in range(1, k):
         centre, reach = i * w / k, w / (3 * k)
         lo, hi = max(1, int(centre - reach)), min(w - 1, int(centre + reach) + 1)
-        cuts.append(lo + int(np.argmin(profile[lo:hi])))
+        if lo >= hi:
+            return None
+        cut = lo + int(np.argmin(profile[lo:hi]))
+        if profile[cut] > widest:
+            return None
+        cuts.append(cut)
     return sorted(set(cuts))
 
 
