@@ -36,7 +36,7 @@ def test_predict_prints_the_posts_line_for_each_sample():
     for file, line in zip(SAMPLE_FILES, lines):
         digit = file.rsplit("/", 1)[1][0]
         assert line.startswith(f"{file}: This digit is probably a {digit}  (")
-        assert "sure; top 3: " in line
+        assert "% sure" in line and "top 3: " in line
 
 
 def test_predict_json():
@@ -63,7 +63,7 @@ def test_bad_files_are_reported_and_the_rest_still_predicted(tmp_path):
     assert len(errors) == 4 and "Traceback" not in result.stderr
     assert errors[0] == f"{files[0]}: error: no such file"
     assert errors[1] == f"{files[1]}: error: the file is empty"
-    assert "not an image format" in errors[2] and "no digit found" in errors[3]
+    assert "not an image" in errors[2] and "no digit found" in errors[3]
 
     as_json = run("predict", "--json", files[0], SAMPLE_FILES[0])
     first, second = (json.loads(l) for l in as_json.stdout.splitlines())
@@ -95,7 +95,7 @@ def test_preview_files(tmp_path):
     assert image.shape == (280, 280) and image.max() == 255 and image[0, 0] == 0
 
     bad = run("predict", "--preview", str(tmp_path / "one.xyz"), SAMPLE_FILES[0])
-    assert bad.exit_code == 1 and "cannot write the preview" in bad.output and "Traceback" not in bad.output
+    assert bad.exit_code == 1 and "cannot write the image" in bad.output and "Traceback" not in bad.output
 
     folder = tmp_path / "previews"
     assert run("predict", "--preview", str(folder), *SAMPLE_FILES).exit_code == 0
@@ -158,3 +158,51 @@ def test_train_with_broken_data_is_a_clean_error(tmp_path):
     result = run("train", "--data", str(tmp_path), "--out", str(tmp_path / "out"))
     assert result.exit_code == 1 and "cannot read as .npz" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.fixture(scope="module")
+def number_png(mnist, tmp_path_factory):
+    from digitrec import realistic
+
+    sample = next(realistic.numbers(mnist.x_test, mnist.y_test, 1, (4, 4), seed=11, conditions=("photo",)))
+    path = tmp_path_factory.mktemp("number") / "number.png"
+    cv2.imwrite(str(path), cv2.cvtColor(sample.image, cv2.COLOR_RGB2BGR))
+    return path, sample
+
+
+def test_predict_reads_a_whole_number(number_png, tmp_path):
+    path, sample = number_png
+    result = run("predict", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"This number is probably {sample.number}")
+    assert result.stdout.count("%") == 4  # a confidence for each digit
+
+    record = json.loads(run("predict", "--json", str(path)).stdout)
+    assert record["number"] == sample.number and record["digit"] is None and record["probabilities"] is None
+    assert [d["digit"] for d in record["digits"]] == [int(c) for c in sample.number]
+    assert all(len(d["box"]) == 4 and 0 < d["confidence"] <= 1 for d in record["digits"])
+    assert record["confidence"] == min(d["confidence"] for d in record["digits"])
+
+    boxes = tmp_path / "boxes.png"
+    assert run("predict", "--boxes", str(boxes), str(path)).exit_code == 0
+    drawn = cv2.imread(str(boxes))
+    assert drawn.shape[:2] == sample.image.shape[:2] and (drawn != cv2.cvtColor(sample.image, cv2.COLOR_RGB2BGR)).any()
+
+
+def test_single_and_threshold_options(number_png):
+    path, _ = number_png
+    single = json.loads(run("predict", "--json", "--single", str(path)).stdout)
+    assert len(single["digits"]) == 1 and single["digits"][0]["box"] is None and len(single["probabilities"]) == 10
+    strict = json.loads(run("predict", "--json", "--threshold", "1", str(path)).stdout)
+    assert strict["uncertain"] and all(d["uncertain"] for d in strict["digits"])
+    lax = json.loads(run("predict", "--json", "--threshold", "0", str(path)).stdout)
+    assert not lax["uncertain"]
+    assert run("predict", "--boxes", "x.png", "--preprocess", "seed", str(path)).exit_code == 2
+
+
+def test_evaluate_realistic(mnist_path, tmp_path):
+    result = run("evaluate", "cnn", "--realistic", "12", "--data", str(mnist_path), "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    for heading in ("| condition | single digits, default | single digits, seed", "| kind | confident digit, default"):
+        assert heading in result.stdout
+    assert cv2.imread(str(tmp_path / "cnn-threshold.png")) is not None

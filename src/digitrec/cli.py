@@ -277,13 +277,24 @@ def train(model: str, no_normalize: bool, backend: str | None, ensemble: int | N
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), help="Folder for the PNGs.  [default: runs/evaluate]")
 @click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON, one line each.")
 @click.option("--robustness", is_flag=True, help="Also score shifted, rotated, thinned and thickened test digits, with and without re-centring.")
-def evaluate(models: tuple[str, ...], data_path: Path | None, out: Path | None, as_json: bool, robustness: bool) -> None:
+@click.option(
+    "--realistic",
+    "realistic_count",
+    type=click.IntRange(min=1),
+    is_flag=False,
+    flag_value=300,
+    help="Also read N generated photo-like images of each kind (numbers from MNIST test digits, and non-digits), with the default and the post's pipelines.  [N: 300]",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the generated realistic set.")
+def evaluate(models: tuple[str, ...], data_path: Path | None, out: Path | None, as_json: bool, robustness: bool, realistic_count: int | None, seed: int) -> None:
     """Score models on the MNIST test set.
 
     MODELS are shipped names or .onnx files (default: the default model). For each, prints
     accuracy, loss, per-class precision and recall and the confusion matrix, and writes
     MODEL-confusion.png and MODEL-mistakes.png (its most confident mistakes).
     """
+    import numpy as np
+
     from . import evaluate as ev
     from .runtime import load_model
 
@@ -307,6 +318,18 @@ def evaluate(models: tuple[str, ...], data_path: Path | None, out: Path | None, 
         table = ev.robustness(recognizers, mnist.x_test, mnist.y_test)
         ev.plot_robustness(table, out / "robustness.png")
         click.echo(json.dumps({"robustness": table}) if as_json else f"Robustness\n\n{ev.format_table(table)}\n")
+    if realistic_count:
+        for name, recognizer in recognizers.items():
+            result = ev.realistic(recognizer, mnist.x_test, mnist.y_test, realistic_count, seed)
+            curve = ev.threshold_curve(result["confidences"], np.round(np.arange(0.3, 1.0, 0.01), 2))
+            ev.plot_threshold_curve(curve, result["threshold"], out / f"{Path(name).stem}-threshold.png")
+            if as_json:
+                click.echo(json.dumps({"model": name, "realistic": {k: result[k] for k in ("accuracy", "non-digits", "threshold")}, "curve": curve}))
+            else:
+                click.echo(f"{name} on the realistic set ({realistic_count} images of each kind, seed {seed})\n")
+                click.echo(ev.format_table(result["accuracy"], "condition") + "\n")
+                click.echo(f"Non-digit images read as a confident digit (every digit >= {result['threshold']:g}):\n")
+                click.echo(ev.format_table(result["non-digits"], "kind") + "\n")
     if not as_json:
         click.echo(f"Wrote the plots to {out}/.")
 

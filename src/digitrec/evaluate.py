@@ -165,7 +165,7 @@ def robustness(models: dict, images: np.ndarray, labels: np.ndarray) -> dict[str
     models maps a name to anything with .probabilities(batch); images are uint8 MNIST digits.
     Returns {distortion: {"<model>" or "<model> + re-centring": accuracy}}.
     """
-    from .preprocess import mnist as recentre
+    from .preprocess import prepare
 
     table = {}
     for name, distort in DISTORTIONS.items():
@@ -173,7 +173,7 @@ def robustness(models: dict, images: np.ndarray, labels: np.ndarray) -> dict[str
         centred, found = [], []
         for image in moved:
             try:
-                centred.append(recentre(image))
+                centred.append(prepare(image))
                 found.append(True)
             except NoDigitError:  # a stroke eroded away: counts as a miss
                 centred.append(np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32))
@@ -187,10 +187,12 @@ def robustness(models: dict, images: np.ndarray, labels: np.ndarray) -> dict[str
     return table
 
 
-def format_table(table: dict[str, dict[str, float]]) -> str:
-    columns = list(next(iter(table.values())))
-    lines = ["| distortion | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
-    lines += [f"| {name} | " + " | ".join(f"{row[c]:.2%}" for c in columns) + " |" for name, row in table.items()]
+def format_table(table: dict[str, dict[str, float]], label: str = "distortion") -> str:
+    """A markdown table of percentages; a missing cell is shown as a dash."""
+    columns = list(dict.fromkeys(c for row in table.values() for c in row))
+    lines = [f"| {label} | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+    cell = lambda row, c: f"{row[c]:.1%}" if c in row else "–"  # noqa: E731
+    lines += [f"| {name} | " + " | ".join(cell(row, c) for c in columns) + " |" for name, row in table.items()]
     return "\n".join(lines)
 
 
@@ -206,6 +208,91 @@ def plot_robustness(table: dict[str, dict[str, float]], path: Path) -> None:
     ax.set(ylabel="test accuracy (%)", ylim=(0, 100), title="Accuracy on distorted MNIST test digits")
     ax.legend(fontsize=8, loc="lower left")
     ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------- the realistic set
+
+REALISTIC_SETS = {"single digits": (1, 1), "4-digit numbers": (4, 4), "1-10 digits": (1, 10)}
+
+
+def realistic(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, seed: int = 0, threshold: float | None = None) -> dict:
+    """Read the generated realistic set with both pipelines; see digitrec.realistic.
+
+    Returns {"accuracy": {condition: {column: rate}}, "non-digits": {kind: {column: rate}},
+    "confidences": {...}} where a column is "<set>, <pipeline>" and, for numbers, the rate is
+    of numbers read exactly right. Non-digit rates are of images reported as a confident number.
+    """
+    from . import realistic as synth
+    from .constants import UNCERTAIN_BELOW
+
+    threshold = UNCERTAIN_BELOW if threshold is None else threshold
+    accuracy: dict[str, dict[str, float]] = {}
+    confidences = {"digit right": [], "digit wrong": [], "non-digit": []}
+    for set_name, lengths in REALISTIC_SETS.items():
+        samples = list(synth.numbers(x_test, y_test, count, lengths, seed))
+        for mode in ("mnist", "seed"):
+            column = f"{set_name}, {'default' if mode == 'mnist' else 'seed'}"
+            hits: dict[str, list[bool]] = {}
+            for sample in samples:
+                digits = _read(recognizer, sample.image, mode)
+                hits.setdefault(sample.condition, []).append("".join(str(d.digit) for d in digits) == sample.number)
+                if mode == "mnist" and len(digits) == len(sample.number):
+                    for d, truth in zip(digits, sample.number):
+                        confidences["digit right" if str(d.digit) == truth else "digit wrong"].append(d.confidence)
+            for condition, h in hits.items():
+                accuracy.setdefault(condition, {})[column] = float(np.mean(h))
+            accuracy.setdefault("all", {})[column] = float(np.mean([x for h in hits.values() for x in h]))
+    accuracy = {c: accuracy[c] for c in (*synth.CONDITIONS, "all") if c in accuracy}
+    non_digits: dict[str, dict[str, float]] = {}
+    for mode in ("mnist", "seed"):
+        column = "confident digit, " + ("default" if mode == "mnist" else "seed")
+        accepted: dict[str, list[bool]] = {}
+        for sample in synth.non_digits(count, seed):
+            digits = _read(recognizer, sample.image, mode)
+            lowest = min((d.confidence for d in digits), default=0.0)
+            if mode == "mnist":
+                confidences["non-digit"].append(lowest)
+            accepted.setdefault(sample.condition, []).append(bool(digits) and lowest >= threshold)
+        for kind, a in accepted.items():
+            non_digits.setdefault(kind, {})[column] = float(np.mean(a))
+        non_digits.setdefault("all", {})[column] = float(np.mean([x for a in accepted.values() for x in a]))
+    return {"accuracy": accuracy, "non-digits": non_digits, "confidences": confidences, "threshold": threshold}
+
+
+def _read(recognizer, image: np.ndarray, mode: str) -> list:
+    try:
+        return list(recognizer.read(image, mode).digits)
+    except NoDigitError:
+        return []
+
+
+def threshold_curve(confidences: dict[str, list[float]], thresholds: np.ndarray) -> dict[str, list[float]]:
+    """For each threshold: right digits flagged uncertain, wrong digits let through, non-digits accepted."""
+    right, wrong, other = (np.array(confidences[k]) for k in ("digit right", "digit wrong", "non-digit"))
+    rate = lambda values, keep: [float(keep(values, t).mean()) if len(values) else 0.0 for t in thresholds]  # noqa: E731
+    return {
+        "threshold": [float(t) for t in thresholds],
+        "right digits flagged": rate(right, lambda v, t: v < t),
+        "wrong digits accepted": rate(wrong, lambda v, t: v >= t),
+        "non-digits accepted": rate(other, lambda v, t: v >= t),
+    }
+
+
+def plot_threshold_curve(curve: dict[str, list[float]], chosen: float, path: Path) -> None:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, values in curve.items():
+        if name != "threshold":
+            ax.plot(curve["threshold"], np.array(values) * 100, label=name)
+    ax.axvline(chosen, color="grey", linestyle="--", label=f"default {chosen:g}")
+    ax.set_xlabel("confidence threshold")
+    ax.set_ylabel("% of each group")
+    ax.set_title("Uncertainty threshold on the realistic set")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -33,11 +33,17 @@ class Sample:
     condition: str
 
 
-def numbers(x: np.ndarray, y: np.ndarray, count: int, lengths: tuple[int, int], seed: int) -> Iterator[Sample]:
-    """count images of numbers whose digit count lies in lengths (inclusive), conditions in turn."""
+def numbers(
+    x: np.ndarray, y: np.ndarray, count: int, lengths: tuple[int, int], seed: int, conditions: tuple[str, ...] | None = None
+) -> Iterator[Sample]:
+    """count images of numbers whose digit count lies in lengths (inclusive), conditions in turn.
+
+    x and y should be MNIST's test set: a model has seen every training digit.
+    """
     rng = np.random.default_rng([seed, lengths[0], lengths[1]])
-    single = lengths == (1, 1)
-    if single:
+    if conditions:
+        usable = list(conditions)
+    elif lengths == (1, 1):
         usable = [c for c in CONDITIONS if c not in ("touching", "broken")]
     else:
         usable = [c for c in CONDITIONS if c != "off-centre"]

@@ -8,6 +8,7 @@ thinnest; if a classifier is given, the cut it is most sure of wins, including n
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -22,7 +23,7 @@ Classify = Callable[[np.ndarray], np.ndarray]
 OVERLAP = 0.5
 """Blobs whose columns overlap by this fraction of the narrower one belong to one digit."""
 
-FRAGMENT = 0.5
+FRAGMENT = 0.6
 """A blob less tall than this fraction of a typical digit is a fragment of its nearest neighbour."""
 
 WIDE = 0.9
@@ -71,13 +72,6 @@ def segment(page: Page, classify: Classify | None = None) -> list[Digit]:
     return digits
 
 
-def whole(page: Page) -> Digit:
-    """All the ink on the page as one digit, for --single."""
-    rows, cols = np.nonzero(page.mask)
-    box = Box(int(cols.min()), int(rows.min()), int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1))
-    return Digit(box, to_mnist(page.ink, page.mask))
-
-
 def _merge_stacked(groups: list) -> list:
     """Merge blobs that share most of their columns: parts of one digit, one above the other."""
     merged = True
@@ -122,61 +116,74 @@ def _typical_height(boxes: list[Box]) -> float:
 
 
 def _split(ink: np.ndarray, mask: np.ndarray, box: Box, height: float, classify: Classify | None) -> list[Digit]:
-    whole_digit = [_digit(ink, mask, box, 0, box.w)]
+    """One blob as one digit, or cut into several where a classifier (if given) is surest.
+
+    Cuts follow the blob's slant: columns are counted along the writing's own slope (from its
+    second moments), so two slanted digits that touch come apart along the gap between them.
+    """
+    whole_digit = [_digit(ink, mask, box)]
     if box.w < WIDE * height:
         return whole_digit
-    guess = max(2, round(box.w / (0.7 * height)))
-    options = [c for k in range(max(2, guess - 1), guess + 2) if box.w / k >= 0.2 * height and (c := _cuts(mask, k))]
-    if classify is None:
-        cuts = _cuts(mask, guess)
-        if not cuts:
-            return whole_digit
-        return [d for a, b in zip([0, *cuts], [*cuts, box.w]) if (d := _digit(ink, mask, box, a, b))]
-    best, best_score = whole_digit, _score(classify, whole_digit)
-    for cuts in options:
-        pieces = [_digit(ink, mask, box, a, b) for a, b in zip([0, *cuts], [*cuts, box.w])]
-        if all(p is not None for p in pieces):
-            score = _score(classify, pieces)
-            if score > best_score:
-                best, best_score = pieces, score
-    return best
-
-
-def _cuts(mask: np.ndarray, k: int) -> list[int] | None:
-    """k-1 columns that cut a blob into k digits: the thinnest ink near each even division.
-
-    None if some cut would cross more than two strokes: touching digits touch at a point or two
-    (slanted ones), while a shape cut through its middle would fall apart into convincing 1s.
-    """
-    profile = cv2.blur(mask.sum(axis=0).astype(np.float32)[None], (3, 1))[0]
+    ys, xs = np.nonzero(mask)
+    m = cv2.moments(mask, binaryImage=True)
+    slant = float(np.clip(m["mu11"] / max(m["mu02"], 1e-6), -0.5, 0.5))
+    columns = xs - slant * (ys - mask.shape[0] / 2)
+    columns = np.round(columns - columns.min()).astype(int)
+    profile = cv2.blur(np.bincount(columns).astype(np.float32)[None], (3, 1))[0]
     widest = 2.5 * stroke_width(mask)
-    w = mask.shape[1]
-    cuts = []
+
+    def pieces(cuts: tuple[int, ...]) -> list[Digit] | None:
+        found = []
+        for a, b in zip((0, *cuts), (*cuts, len(profile))):
+            piece = np.zeros_like(mask)
+            chosen = (columns >= a) & (columns < b)
+            piece[ys[chosen], xs[chosen]] = 1
+            if piece.sum() < 0.05 * mask.sum():
+                return None
+            found.append(_digit(ink, piece, box))
+        return found
+
+    guess = max(2, round(len(profile) / (0.7 * height)))
+    options = [p for k in range(max(2, guess - 1), guess + 2) for cuts in _cuts(profile, k, widest) if (p := pieces(cuts))]
+    if classify is None:
+        return options[0] if options else whole_digit
+    return max([whole_digit, *options], key=lambda p: _score(classify, p))
+
+
+def _cuts(profile: np.ndarray, k: int, widest: float) -> list[tuple[int, ...]]:
+    """Ways to cut a blob into k digits: for each cut, the thinnest few columns near an even division.
+
+    A cut may not cross more than two strokes (widest): touching digits touch at a point or two,
+    while a shape cut through its middle would fall apart into convincing 1s.
+    """
+    w = len(profile)
+    choices = []
     for i in range(1, k):
         centre, reach = i * w / k, w / (3 * k)
         lo, hi = max(1, int(centre - reach)), min(w - 1, int(centre + reach) + 1)
-        if lo >= hi:
-            return None
-        cut = lo + int(np.argmin(profile[lo:hi]))
-        if profile[cut] > widest:
-            return None
-        cuts.append(cut)
-    return sorted(set(cuts))
+        window = [lo + j for j in np.argsort(profile[lo:hi], kind="stable")]
+        picked = []
+        for c in window:  # the three thinnest columns at least 3 apart
+            if profile[c] <= widest and all(abs(c - p) >= 3 for p in picked):
+                picked.append(c)
+            if len(picked) == 3:
+                break
+        if not picked:
+            return []
+        choices.append(picked)
+    return [cuts for cuts in itertools.product(*choices) if list(cuts) == sorted(set(cuts))]
 
 
-def _digit(ink: np.ndarray, mask: np.ndarray, box: Box, a: int, b: int) -> Digit | None:
-    piece = mask[:, a:b]
-    if not piece.any():
-        return None
+def _digit(ink: np.ndarray, piece: np.ndarray, box: Box) -> Digit:
     rows, cols = np.nonzero(piece)
-    inner = Box(box.x + a + int(cols.min()), box.y + int(rows.min()), int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1))
-    return Digit(inner, to_mnist(ink[:, a:b], piece))
+    inner = Box(box.x + int(cols.min()), box.y + int(rows.min()), int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1))
+    return Digit(inner, to_mnist(ink * piece, piece))
 
 
 def _score(classify: Classify, pieces: list[Digit]) -> float:
-    """How sure the classifier is of a reading: the geometric mean of its top probabilities.
-
-    A split is charged a little per extra piece, so a confident single reading is not cut up.
-    """
+    """How good a reading is: the geometric mean of the classifier's top probabilities, less
+    a charge for each piece wider than it is tall (handwritten digits seldom are) and a little
+    for each extra piece, so a confident single reading is not cut up for nothing."""
     p = classify(np.stack([d.input for d in pieces])).max(axis=1)
-    return float(np.exp(np.log(np.maximum(p, 1e-9)).mean()) - 0.02 * (len(pieces) - 1))
+    wide = sum(max(0.0, d.box.w / d.box.h - 1.0) for d in pieces)
+    return float(np.exp(np.log(np.maximum(p, 1e-9)).mean()) - 0.3 * wide - 0.02 * (len(pieces) - 1))

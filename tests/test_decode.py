@@ -1,0 +1,165 @@
+"""Reading user images: every format, alpha, EXIF orientation, 16-bit, and the refusals."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitrec import decode, preprocess
+from digitrec.constants import MAX_PIXELS, MAX_SIDE
+from digitrec.errors import ImageError
+
+
+def one(size: tuple[int, int] = (80, 60)) -> np.ndarray:
+    """A dark vertical bar (a "1") on light paper, as uint8 grayscale of (height, width) = size."""
+    gray = np.full(size, 235, np.uint8)
+    cv2.line(gray, (size[1] // 2, size[0] // 8), (size[1] // 2, size[0] * 7 // 8), 20, max(2, size[1] // 10))
+    return gray
+
+
+def encode(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF"])
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+def test_every_format_reads_the_same_digit(fmt, mode):
+    gray = one()
+    data = encode(Image.fromarray(gray).convert(mode), fmt, **({"quality": 95} if fmt in ("JPEG", "WEBP") else {}))
+    expected = preprocess.prepare(gray)
+    got = preprocess.prepare(data)
+    assert np.abs(got - expected).mean() < 0.02, fmt
+
+
+def test_a_gif_is_read_from_its_first_frame():
+    first, second = Image.fromarray(one()), Image.fromarray(np.full((80, 60), 235, np.uint8))
+    data = encode(first, "GIF", save_all=True, append_images=[second], duration=100)
+    assert Image.open(io.BytesIO(data)).n_frames == 2
+    np.testing.assert_array_equal(np.atleast_3d(decode.read(data))[:, :, 0], one())
+
+
+@pytest.mark.parametrize("ink", [(0, 0, 0), (255, 255, 255), (200, 30, 30)])
+def test_strokes_on_a_transparent_canvas_are_ink_whatever_their_colour(ink):
+    # A drawing app's export: transparent everywhere but the strokes, whose RGB is the pen's.
+    rgba = np.zeros((80, 60, 4), np.uint8)
+    strokes = one() < 128
+    rgba[strokes] = (*ink, 255)
+    got = preprocess.prepare(encode(Image.fromarray(rgba, "RGBA"), "PNG"))
+    np.testing.assert_allclose(got, preprocess.prepare(one()), atol=0.02)
+
+
+def test_semi_transparent_anti_aliased_edges_are_composited():
+    rgba = np.zeros((80, 60, 4), np.uint8)
+    rgba[:, :, 3] = cv2.GaussianBlur((one() < 128).astype(np.uint8) * 255, (5, 5), 0)  # black ink, soft alpha edges
+    gray = decode.read(rgba)
+    assert gray.shape == (80, 60, 3)
+    assert gray[40, 30].max() < 60 and gray[5, 5].min() > 250  # dark ink on white, not black on black
+
+
+def test_exif_orientation_is_applied():
+    upright = one((120, 60))
+    upright[5:25, 5:20] = 20  # a blob top left, so every rotation looks different
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display": the stored pixels lie on their side
+    stored = Image.fromarray(np.ascontiguousarray(np.rot90(upright, 1)))
+    data = encode(stored, "JPEG", exif=exif, quality=95)
+    got = decode.read(data)
+    assert got.shape[:2] == upright.shape
+    assert np.abs(np.atleast_3d(got).astype(int)[..., 0] - upright).mean() < 8
+
+
+def test_16_bit_images_keep_their_contrast():
+    gray16 = one().astype(np.uint16) * 257
+    ok, png = cv2.imencode(".png", gray16)
+    assert Image.open(io.BytesIO(png.tobytes())).mode.startswith("I")
+    np.testing.assert_array_equal(decode.read(png.tobytes()), one())
+
+
+def test_coloured_ink_on_coloured_paper_of_equal_lightness():
+    # Light blue ink on orange paper, chosen so the two have nearly the same grey level.
+    paper, ink = np.array([235, 140, 60], np.uint8), np.array([80, 170, 255], np.uint8)
+    assert abs(int(cv2.cvtColor(paper[None, None], cv2.COLOR_RGB2GRAY)[0, 0]) - int(cv2.cvtColor(ink[None, None], cv2.COLOR_RGB2GRAY)[0, 0])) < 20
+    rgb = np.where((one() < 128)[:, :, None], ink, paper).astype(np.uint8)
+    np.testing.assert_allclose(preprocess.prepare(rgb), preprocess.prepare(one()), atol=0.05)
+
+
+def test_large_photos_are_shrunk_while_decoding():
+    big = cv2.resize(one(), (4000, 3000), interpolation=cv2.INTER_NEAREST)
+    got = decode.read(encode(Image.fromarray(big), "JPEG", quality=90))
+    assert max(got.shape[:2]) <= MAX_SIDE and got.shape[1] > got.shape[0]
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims width x height pixels and holds almost no data: a decompression bomb's calling card."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+
+
+def test_decompression_bombs_are_refused_before_decoding():
+    with pytest.raises(ImageError, match="refused"):
+        decode.read(png_header_only(100_000, 100_000))
+    side = int(MAX_PIXELS**0.5) + 10
+    with pytest.raises(ImageError, match="over the limit"):
+        decode.read(png_header_only(side, side))
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbled"])
+def test_corrupt_files_give_a_clear_error(damage):
+    data = encode(Image.fromarray(one((300, 300))), "PNG")
+    if damage == "truncated":
+        data = data[: len(data) // 2]
+    else:
+        data = data[:60] + bytes(reversed(data[60:200])) + data[200:]
+    with pytest.raises(ImageError, match="corrupt or truncated"):
+        decode.read(data)
+
+
+def test_every_input_type_reads_the_same(tmp_path):
+    gray = one()
+    path = tmp_path / "one.png"
+    cv2.imwrite(str(path), gray)
+    rgb = np.repeat(gray[:, :, None], 3, axis=2)
+    rgba = np.dstack([rgb, np.full(gray.shape, 255, np.uint8)])
+    inputs = [path, str(path), path.read_bytes(), Image.open(io.BytesIO(path.read_bytes())), gray, gray[:, :, None], gray.astype(np.float32) / 255]
+    for image in inputs:
+        np.testing.assert_array_equal(decode.read(image), gray, err_msg=type(image).__name__)
+    for image in (rgb, rgba, gray.astype(np.uint16) * 257):
+        np.testing.assert_array_equal(np.atleast_3d(decode.read(image))[:, :, 0], gray)
+    assert decode.read(gray > 127).max() == 255
+
+
+@pytest.mark.parametrize(
+    "image, message",
+    [
+        (b"", "empty"),
+        (b"this is text, not pixels", "not an image"),
+        (np.zeros((2, 3, 5)), "shape"),
+        (np.zeros((0, 5)), "empty"),
+        (np.full((4, 4), np.nan), "NaN"),
+        (12345, "cannot read a int"),
+    ],
+)
+def test_bad_inputs_give_clear_errors(image, message):
+    with pytest.raises(ImageError, match=message):
+        decode.read(image)
+
+
+def test_bad_paths_give_clear_errors(tmp_path):
+    with pytest.raises(ImageError, match="no such file"):
+        decode.read(tmp_path / "missing.png")
+    with pytest.raises(ImageError, match="is a folder"):
+        decode.read(tmp_path)
+    (tmp_path / "empty.png").write_bytes(b"")
+    with pytest.raises(ImageError, match="empty.png: the file is empty"):
+        decode.read(tmp_path / "empty.png")
