@@ -345,6 +345,29 @@ def list_models() -> None:
         click.echo(f"{name:<6} test accuracy {accuracy:<8} made by: {info.get('command', '?')}")
 
 
+# ---------------------------------------------------------------- serve
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; 0.0.0.0 for every interface.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="The default model: a shipped name, or a trained .onnx file.")
+@click.option("--max-upload", default=10, show_default=True, type=click.FloatRange(min=0, min_open=True), help="Largest request body, in MB.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Server processes; each loads the models.")
+def serve(host: str, port: int, model: str, max_upload: float, workers: int) -> None:
+    """Serve the drawing page at / and the HTTP API at /v1 (docs at /docs)."""
+    try:
+        import uvicorn
+    except ImportError:
+        raise DigitrecError("the server needs more packages: pip install 'digitrec[serve]'") from None
+    from .runtime import load_model
+
+    load_model(model)  # a bad --model is an error now, not in a worker later
+    os.environ["DIGITREC_SERVE"] = json.dumps({"default_model": model, "max_upload": int(max_upload * 1024 * 1024)})
+    click.echo(f"digitrec: the page is at http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/ (Ctrl-C stops it)", err=True)
+    uvicorn.run("digitrec.server:from_environment", factory=True, host=host, port=port, workers=workers, log_level="warning")
+
+
 # ---------------------------------------------------------------- data
 
 

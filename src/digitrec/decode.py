@@ -19,21 +19,24 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .constants import MAX_PIXELS, MAX_SIDE
-from .errors import ImageError
+from .errors import ImageError, ImageTooLargeError
 
 ImageInput = Union[str, os.PathLike, bytes, np.ndarray, Any]  # Any: a PIL image, duck-typed
 
 
-def read(image: ImageInput) -> np.ndarray:
-    """Any supported input as uint8, (H, W) grayscale or (H, W, 3) RGB, at most MAX_SIDE a side."""
+def read(image: ImageInput, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Any supported input as uint8, (H, W) grayscale or (H, W, 3) RGB, at most MAX_SIDE a side.
+
+    Images of more than max_pixels are refused with an ImageError, before decoding.
+    """
     if isinstance(image, (str, os.PathLike)):
-        return _decode(_read_bytes(Path(image)), str(image))
+        return _decode(_read_bytes(Path(image)), str(image), max_pixels)
     if isinstance(image, (bytes, bytearray, memoryview)):
-        return _decode(bytes(image), "image bytes")
+        return _decode(bytes(image), "image bytes", max_pixels)
     if isinstance(image, np.ndarray):
-        return _from_array(image)
+        return _from_array(image, max_pixels)
     if isinstance(image, Image.Image):
-        return _from_pil(image, "the image")
+        return _from_pil(image, "the image", max_pixels)
     raise ImageError(f"cannot read a {type(image).__name__}: pass a path, bytes, a NumPy array or a PIL image")
 
 
@@ -48,49 +51,49 @@ def _read_bytes(path: Path) -> bytes:
         raise ImageError(f"{path}: cannot read ({e.strerror or e})") from None
 
 
-def _decode(data: bytes, name: str) -> np.ndarray:
+def _decode(data: bytes, name: str, max_pixels: int) -> np.ndarray:
     if not data:
         raise ImageError(f"{name}: the file is empty")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data))
-            _check_size(im.size, name)
+            _check_size(im.size, name, max_pixels)
             im.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG decodes at 1/2, 1/4 or 1/8 scale; others ignore it
-            return _from_pil(im, name)
+            return _from_pil(im, name, max_pixels)
     except UnidentifiedImageError:
         raise ImageError(f"{name}: not an image, or a format digitrec cannot read (PNG, JPEG, WebP, BMP, TIFF, GIF)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ImageError(f"{name}: refused, too many pixels to decode safely ({e})") from None
+        raise ImageTooLargeError(f"{name}: refused, too many pixels to decode safely ({e})") from None
     except (OSError, ValueError, SyntaxError, EOFError) as e:  # Pillow's ways of saying "corrupt"
         raise ImageError(f"{name}: the image is corrupt or truncated ({e})") from None
 
 
-def _check_size(size: tuple[int, int], name: str) -> None:
+def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:
     w, h = size
     if w < 1 or h < 1:
         raise ImageError(f"{name}: the image has no pixels ({w}x{h})")
-    if w * h > MAX_PIXELS:
-        raise ImageError(f"{name}: refused, {w}x{h} is over the limit of {MAX_PIXELS:,} pixels; shrink the image first")
+    if w * h > max_pixels:
+        raise ImageTooLargeError(f"{name}: refused, {w}x{h} is over the limit of {max_pixels:,} pixels; shrink the image first")
 
 
-def _from_pil(im: Image.Image, name: str) -> np.ndarray:
-    _check_size(im.size, name)
+def _from_pil(im: Image.Image, name: str, max_pixels: int) -> np.ndarray:
+    _check_size(im.size, name, max_pixels)
     im.seek(0)  # the first frame of an animation
     im = ImageOps.exif_transpose(im)
     im.load()
     if im.width > MAX_SIDE or im.height > MAX_SIDE:
         im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit (or 32-bit) grayscale: keep its full range
-        return _from_array(np.asarray(im).astype(np.uint16 if im.mode != "I" else np.int64))
+        return _from_array(np.asarray(im).astype(np.uint16 if im.mode != "I" else np.int64), max_pixels)
     if im.mode in ("1", "L"):
         return np.asarray(im.convert("L"))
     if im.mode in ("LA", "RGBA", "PA", "La", "RGBa") or (im.mode == "P" and "transparency" in im.info):
-        return _from_array(np.asarray(im.convert("RGBA")))
+        return _from_array(np.asarray(im.convert("RGBA")), max_pixels)
     return np.asarray(im.convert("RGB"))
 
 
-def _from_array(a: np.ndarray) -> np.ndarray:
+def _from_array(a: np.ndarray, max_pixels: int) -> np.ndarray:
     """Arrays are taken as PIL and matplotlib give them: (H, W), (H, W, 1), RGB or RGBA."""
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[:, :, 0]
@@ -98,12 +101,12 @@ def _from_array(a: np.ndarray) -> np.ndarray:
         raise ImageError(f"an image array must be (H, W), (H, W, 3) or (H, W, 4); got shape {a.shape}")
     if a.size == 0:
         raise ImageError("the image array is empty")
-    _check_size((a.shape[1], a.shape[0]), "the image array")
+    _check_size((a.shape[1], a.shape[0]), "the image array", max_pixels)
     a = _to_uint8(a)
     if a.ndim == 3 and a.shape[2] == 4:
         a = _composite(a)
     if max(a.shape[:2]) > MAX_SIDE:
-        return np.asarray(_from_pil(Image.fromarray(a), "the image array"))
+        return np.asarray(_from_pil(Image.fromarray(a), "the image array", max_pixels))
     return a
 
 

@@ -13,6 +13,10 @@ class ImageError(DigitrecError):
     """A user's image cannot be read or holds nothing to recognise."""
 
 
+class ImageTooLargeError(ImageError):
+    """The image has more pixels than digitrec will decode: perhaps a decompression bomb."""
+
+
 class NoDigitError(ImageError):
     """The image was read, but it holds no ink."""
 

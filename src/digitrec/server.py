@@ -1,0 +1,300 @@
+"""The web app: a page to draw or upload digits, and the HTTP API it calls, in one FastAPI app.
+
+Models are loaded once, at start-up. Reading an image is CPU work (OpenCV and ONNX Runtime,
+which release the GIL), so it runs in a worker thread and the event loop stays free. Nothing a
+client sends can make it answer 500: every bad request gets a 4xx with a JSON body that says
+what was wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from . import decode
+from .constants import DEFAULT_MODEL, IMAGE_SIZE, MAX_PIXELS, UNCERTAIN_BELOW
+from .errors import ImageError, ImageTooLargeError, NoDigitError
+from .runtime import Reading, Recognizer, available_models, load_model
+
+WEB = Path(__file__).parent / "web"
+MAX_UPLOAD = 10 * 1024 * 1024
+"""Largest request body, in bytes: one image, or a whole batch."""
+MAX_FILES = 16
+"""Most images in one batch request."""
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp", "image/tiff", "image/gif", "application/octet-stream")
+
+ModelName = Literal["cnn", "mlp"]
+Mode = Literal["mnist", "seed"]
+
+
+class DigitOut(BaseModel):
+    digit: int = Field(ge=0, le=9)
+    confidence: float = Field(ge=0, le=1)
+    probabilities: list[float] = Field(min_length=10, max_length=10)
+    box: list[int] | None = Field(None, min_length=4, max_length=4, description="x, y, width, height in the image; null in single-digit mode")
+    uncertain: bool = Field(description="confidence below the threshold: a person should check this digit")
+    input: list[list[float]] | None = Field(None, description="the 28x28 image the model saw, if asked for with inputs=true")
+
+
+class PredictResponse(BaseModel):
+    number: str = Field(description='the digits left to right; "" when there is no digit')
+    digits: list[DigitOut]
+    no_digit: bool
+    uncertain: bool
+    model: str
+    preprocess: Mode
+    image_size: list[int] = Field(min_length=2, max_length=2, description="width, height of the image as read (after EXIF rotation and shrinking), which boxes refer to")
+
+
+class BatchItem(BaseModel):
+    file: str
+    result: PredictResponse | None = None
+    error: str | None = None
+
+
+class BatchResponse(BaseModel):
+    results: list[BatchItem]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    default: bool
+    test_accuracy: float | None
+    parameters: int | None
+    input: dict = Field(description="what the network itself takes; the API takes any image and prepares it")
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+class _TooLarge(Exception):
+    pass
+
+
+ERRORS = {
+    400: {"model": Problem, "description": "not an image, a corrupt or empty one, or too many files"},
+    413: {"model": Problem, "description": "the body, or the image's pixel count, is over the limit"},
+    415: {"model": Problem, "description": "a content type that is not an image or a form"},
+}
+IMAGE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}, "required": ["file"]}
+            },
+            **{t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES},
+        },
+    }
+}
+BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+                    "required": ["files"],
+                }
+            }
+        },
+    }
+}
+
+
+def create_app(default_model: str = DEFAULT_MODEL, max_upload: int = MAX_UPLOAD, max_pixels: int = MAX_PIXELS, max_files: int = MAX_FILES) -> FastAPI:
+    models: dict[str, Recognizer] = {name: load_model(name) for name in available_models()}
+    if default_model not in models:
+        models[default_model] = load_model(default_model)  # a trained .onnx file given by path
+    app = FastAPI(
+        title="digitrec",
+        summary="Read handwritten digits and numbers in images.",
+        version=_version(),
+        docs_url="/docs",
+    )
+
+    app.add_middleware(_BodyLimit, limit=max_upload)
+
+    def recognizer(name: str | None) -> tuple[str, Recognizer]:
+        name = name or default_model
+        if name not in models:
+            raise HTTPException(400, f"no model {name!r}; choose one of {', '.join(models)}")
+        return name, models[name]
+
+    @app.get("/", include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(WEB / "index.html")
+
+    app.mount("/static", StaticFiles(directory=WEB), name="static")
+
+    @app.get("/healthz", summary="Is the server up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/v1/models", summary="The models the server can use")
+    async def list_models() -> list[ModelInfo]:
+        return [
+            ModelInfo(
+                name=name,
+                default=name == default_model,
+                test_accuracy=r.info.get("test_accuracy"),
+                parameters=r.info.get("parameters"),
+                input={"shape": [IMAGE_SIZE, IMAGE_SIZE], "dtype": "float32", "range": [0, 1], "ink": "white on black"},
+            )
+            for name, r in models.items()
+        ]
+
+    @app.post("/v1/predict", summary="Read the number (or digit) in one image", responses=ERRORS, openapi_extra=IMAGE_BODY)
+    async def predict(
+        request: Request,
+        model: str | None = Query(None, description="a model from /v1/models; default: the server's"),
+        preprocess: Mode = Query("mnist", description="mnist: clean up and segment; seed: the blog post's resize and invert"),
+        single: bool = Query(False, description="read the image as one digit"),
+        threshold: float = Query(UNCERTAIN_BELOW, ge=0, le=1, description="flag digits below this confidence"),
+        inputs: bool = Query(False, description="include the 28x28 images the model saw"),
+    ) -> PredictResponse:
+        name, r = recognizer(model)
+        data = await _single_image(request, max_files)
+        return await run_in_threadpool(_read, r, name, data, preprocess, single, threshold, inputs, max_pixels)
+
+    @app.post("/v1/predict/batch", summary="Read several images in one request", responses=ERRORS, openapi_extra=BATCH_BODY)
+    async def predict_batch(
+        request: Request,
+        model: str | None = Query(None, description="a model from /v1/models; default: the server's"),
+        preprocess: Mode = Query("mnist"),
+        single: bool = Query(False),
+        threshold: float = Query(UNCERTAIN_BELOW, ge=0, le=1),
+    ) -> BatchResponse:
+        name, r = recognizer(model)
+        form = await _form(request, max_files)
+        files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
+        if not files:
+            raise HTTPException(400, "send the images as multipart/form-data fields named 'files'")
+        results = []
+        for f in files:
+            filename = f.filename or "file"
+            try:
+                result = await run_in_threadpool(_read, r, name, await f.read(), preprocess, single, threshold, False, max_pixels)
+                results.append(BatchItem(file=filename, result=result))
+            except HTTPException as e:
+                results.append(BatchItem(file=filename, error=e.detail))
+        return BatchResponse(results=results)
+
+    return app
+
+
+def from_environment() -> FastAPI:
+    """The app as `digitrec serve` configured it, for uvicorn's workers, which import it afresh."""
+    return create_app(**json.loads(os.environ.get("DIGITREC_SERVE", "{}")))
+
+
+class _BodyLimit:
+    """Refuses a body over the limit while it arrives, so a huge upload is never buffered whole."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            return await self._refuse(scope, receive, send)
+        received, started = 0, False
+
+        async def counted():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise _TooLarge
+            return message
+
+        async def watched(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watched)
+        except _TooLarge:
+            if not started:
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope, receive, send) -> None:
+        body = {"detail": f"the request body is over the limit of {self.limit:,} bytes"}
+        await JSONResponse(body, status_code=413, headers={"connection": "close"})(scope, receive, send)
+
+
+async def _form(request: Request, max_files: int):
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise HTTPException(415, "send multipart/form-data")
+    try:
+        form = await request.form(max_files=max_files, max_fields=max_files)
+    except _TooLarge:
+        raise
+    except Exception as e:  # Starlette's parser reports a malformed or oversized form in several ways
+        message = str(getattr(e, "detail", e))
+        raise HTTPException(400, f"cannot read the form: {message}") from None
+    return form
+
+
+async def _single_image(request: Request, max_files: int) -> bytes:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "multipart/form-data":
+        form = await _form(request, max_files)
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise HTTPException(400, "the form has no file field named 'file'")
+        return await file.read()
+    if kind in IMAGE_TYPES:
+        return await request.body()
+    raise HTTPException(415, f"content type {kind or 'none'!r} is not an image: send image/png, image/jpeg, ... or a multipart form with a 'file'")
+
+
+def _read(recognizer: Recognizer, name: str, data: bytes, mode: str, single: bool, threshold: float, inputs: bool, max_pixels: int) -> PredictResponse:
+    try:
+        image = decode.read(data, max_pixels=max_pixels)
+    except ImageError as e:
+        raise HTTPException(413 if isinstance(e, ImageTooLargeError) else 400, str(e).removeprefix("image bytes: ")) from None
+    size = [image.shape[1], image.shape[0]]
+    try:
+        if single or mode == "seed":
+            reading = Reading((recognizer.predict(image, mode, threshold),))
+        else:
+            reading = recognizer.read(image, mode, threshold)
+    except NoDigitError:
+        return PredictResponse(number="", digits=[], no_digit=True, uncertain=False, model=name, preprocess=mode, image_size=size)
+    digits = [
+        DigitOut(
+            digit=d.digit,
+            confidence=d.confidence,
+            probabilities=list(d.probabilities),
+            box=list(d.box) if d.box else None,
+            uncertain=d.uncertain,
+            input=np.round(d.input, 3).tolist() if inputs else None,
+        )
+        for d in reading.digits
+    ]
+    return PredictResponse(number=reading.number, digits=digits, no_digit=False, uncertain=reading.uncertain, model=name, preprocess=mode, image_size=size)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("digitrec")
+    except PackageNotFoundError:
+        return "0"

@@ -1,0 +1,201 @@
+// The drawing page: strokes on a canvas, read live by POST /v1/predict; uploads read the same way.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const pad = $("pad"), ctx = pad.getContext("2d");
+const STROKE = pad.width / 13; // about MNIST's stroke once the drawing is shrunk to 28x28
+let strokes = [], current = null, timer = null, pending = null, reading = null, shown = 0;
+
+function model() { return $("model").value; }
+
+// ------------------------------------------------------------ drawing
+
+function redraw() {
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, pad.width, pad.height);
+  ctx.strokeStyle = "#111";
+  ctx.fillStyle = "#111";
+  ctx.lineWidth = STROKE;
+  ctx.lineCap = ctx.lineJoin = "round";
+  for (const s of strokes) {
+    if (s.length === 1) { ctx.beginPath(); ctx.arc(s[0][0], s[0][1], STROKE / 2, 0, 2 * Math.PI); ctx.fill(); continue; }
+    ctx.beginPath();
+    ctx.moveTo(s[0][0], s[0][1]);
+    for (const [x, y] of s.slice(1)) ctx.lineTo(x, y);
+    ctx.stroke();
+  }
+}
+
+function point(e) {
+  const r = pad.getBoundingClientRect();
+  return [(e.clientX - r.left) * pad.width / r.width, (e.clientY - r.top) * pad.height / r.height];
+}
+
+pad.addEventListener("pointerdown", (e) => {
+  e.preventDefault();
+  pad.setPointerCapture(e.pointerId);
+  current = [point(e)];
+  strokes.push(current);
+  redraw();
+});
+pad.addEventListener("pointermove", (e) => {
+  if (!current) return;
+  for (const ev of e.getCoalescedEvents ? e.getCoalescedEvents() : [e]) current.push(point(ev));
+  redraw();
+  schedule();
+});
+for (const type of ["pointerup", "pointercancel"]) {
+  pad.addEventListener(type, () => { if (current) { current = null; schedule(); } });
+}
+$("undo").addEventListener("click", () => { strokes.pop(); redraw(); schedule(); });
+$("clear").addEventListener("click", () => { strokes = []; redraw(); schedule(); });
+document.addEventListener("keydown", (e) => {
+  if ((e.ctrlKey || e.metaKey) && e.key === "z") { e.preventDefault(); $("undo").click(); }
+});
+
+function schedule() {
+  clearTimeout(timer);
+  timer = setTimeout(readDrawing, 150);
+}
+
+async function readDrawing() {
+  if (!strokes.length) { show(null); return; }
+  const blob = await new Promise((done) => pad.toBlob(done, "image/png"));
+  const ask = (pending = post(`/v1/predict?inputs=true&model=${model()}`, blob, { "Content-Type": "image/png" }));
+  const result = await ask;
+  if (ask === pending) show(result); // a newer drawing may have been sent meanwhile
+}
+
+async function post(url, body, headers = {}) {
+  try {
+    const response = await fetch(url, { method: "POST", body, headers });
+    const json = await response.json();
+    return response.ok ? json : { error: json.detail || response.statusText };
+  } catch (err) {
+    return { error: String(err) };
+  }
+}
+
+// ------------------------------------------------------------ the reading
+
+function show(result) {
+  reading = result;
+  shown = 0;
+  const answer = $("answer"), detail = $("detail");
+  $("chips").replaceChildren();
+  answer.classList.toggle("empty", !result || !result.number);
+  if (!result) { answer.textContent = "Draw something"; detail.textContent = ""; bars(null); seen(null); return; }
+  if (result.error) { answer.textContent = "Error"; detail.textContent = result.error; bars(null); seen(null); return; }
+  if (result.no_digit) { answer.textContent = "No digit"; detail.textContent = "Nothing on the canvas looks like ink."; bars(null); seen(null); return; }
+  answer.textContent = result.number;
+  const lowest = Math.min(...result.digits.map((d) => d.confidence));
+  detail.innerHTML = result.uncertain
+    ? `<span class="uncertain">Uncertain</span>: ${pct(lowest)} sure at best. Is it really a digit?`
+    : `${pct(lowest)} sure`;
+  if (result.digits.length > 1) {
+    result.digits.forEach((d, i) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = `${d.digit} · ${pct(d.confidence)}${d.uncertain ? "?" : ""}`;
+      b.setAttribute("aria-pressed", String(i === 0));
+      b.addEventListener("click", () => { shown = i; pick(); });
+      $("chips").append(b);
+    });
+  }
+  pick();
+}
+
+function pick() {
+  const d = reading.digits[shown];
+  [...$("chips").children].forEach((b, i) => b.setAttribute("aria-pressed", String(i === shown)));
+  bars(d.probabilities);
+  seen(d.input);
+}
+
+function pct(p) { return `${(100 * p).toFixed(p > 0.995 ? 1 : 0)}%`; }
+
+function bars(p) {
+  const list = $("bars");
+  if (!list.children.length) {
+    for (let i = 0; i < 10; i++) {
+      const li = document.createElement("li");
+      li.innerHTML = `<span>${i}</span><span class="track"><span class="fill"></span></span><span class="value"></span>`;
+      list.append(li);
+    }
+  }
+  const top = p ? p.indexOf(Math.max(...p)) : -1;
+  [...list.children].forEach((li, i) => {
+    li.classList.toggle("top", i === top);
+    li.querySelector(".fill").style.width = p ? `${100 * p[i]}%` : "0";
+    li.querySelector(".value").textContent = p ? pct(p[i]) : "";
+    li.setAttribute("aria-label", p ? `${i}: ${pct(p[i])}` : `${i}`);
+  });
+}
+
+function seen(input) {
+  const c = $("seen").getContext("2d");
+  const image = c.createImageData(28, 28);
+  for (let i = 0; i < 28 * 28; i++) {
+    const v = input ? Math.round(255 * input[Math.floor(i / 28)][i % 28]) : 0;
+    image.data.set([v, v, v, 255], 4 * i);
+  }
+  c.putImageData(image, 0, 0);
+}
+
+// ------------------------------------------------------------ upload
+
+const drop = $("drop");
+$("file").addEventListener("change", (e) => { if (e.target.files[0]) upload(e.target.files[0]); });
+drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
+drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+drop.addEventListener("drop", (e) => {
+  e.preventDefault();
+  drop.classList.remove("over");
+  if (e.dataTransfer.files[0]) upload(e.dataTransfer.files[0]);
+});
+
+async function upload(file) {
+  $("upload-answer").textContent = "Reading…";
+  const form = new FormData();
+  form.append("file", file);
+  const result = await post(`/v1/predict?model=${model()}`, form);
+  const answer = $("upload-answer");
+  if (result.error) { answer.textContent = `Could not read it: ${result.error}`; return; }
+  answer.textContent = result.no_digit ? "No digit found" : `Read: ${result.number}${result.uncertain ? " (some digits uncertain)" : ""}`;
+  const image = await createImageBitmap(file, { imageOrientation: "from-image" }).catch(() => null);
+  if (!image) return;
+  const canvas = $("photo"), c = canvas.getContext("2d");
+  const scale = Math.min(1, 900 / image.width);
+  canvas.width = image.width * scale;
+  canvas.height = image.height * scale;
+  c.drawImage(image, 0, 0, canvas.width, canvas.height);
+  const [w] = result.image_size || [image.width];
+  const k = canvas.width / w; // boxes refer to the image as read, which may have been shrunk
+  c.lineWidth = 2;
+  c.font = "bold 16px system-ui, sans-serif";
+  for (const d of result.digits) {
+    const [x, y, bw, bh] = d.box;
+    c.strokeStyle = c.fillStyle = d.uncertain ? "#b45309" : "#1f8a4c";
+    c.strokeRect(x * k, y * k, bw * k, bh * k);
+    c.fillText(`${d.digit} ${pct(d.confidence)}`, x * k, Math.max(14, y * k - 4));
+  }
+}
+
+// ------------------------------------------------------------ models
+
+async function models() {
+  const list = await (await fetch("/v1/models")).json();
+  for (const m of list) {
+    const o = document.createElement("option");
+    o.value = m.name;
+    o.textContent = m.name + (m.test_accuracy ? ` (${(100 * m.test_accuracy).toFixed(2)}% on MNIST)` : "");
+    o.selected = m.default;
+    $("model").append(o);
+  }
+}
+$("model").addEventListener("change", () => { schedule(); });
+
+redraw();
+bars(null);
+seen(null);
+models();

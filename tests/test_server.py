@@ -1,0 +1,170 @@
+"""The HTTP API: answers, every error path, and a fuzz from its own OpenAPI schema."""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+pytest.importorskip("fastapi", reason="the server extra is not installed: pip install 'digitrec[serve]'")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from conftest import SAMPLES  # noqa: E402
+from digitrec.server import create_app  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    return TestClient(create_app())
+
+
+@pytest.fixture(scope="module")
+def number(mnist):
+    from digitrec import realistic
+
+    sample = next(realistic.numbers(mnist.x_test, mnist.y_test, 1, (4, 4), seed=2, conditions=("clean",)))
+    return cv2.imencode(".png", cv2.cvtColor(sample.image, cv2.COLOR_RGB2BGR))[1].tobytes(), sample
+
+
+def png(array: np.ndarray) -> bytes:
+    return cv2.imencode(".png", array)[1].tobytes()
+
+
+def test_health_and_models(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    models = client.get("/v1/models").json()
+    assert [m["name"] for m in models] == ["cnn", "mlp"] and [m["default"] for m in models] == [True, False]
+    assert all(m["test_accuracy"] > 0.97 and m["input"]["shape"] == [28, 28] for m in models)
+
+
+def test_the_page_and_its_assets_are_served_locally(client):
+    page = client.get("/")
+    assert page.status_code == 200 and "<canvas" in page.text
+    for asset in ("/static/app.js", "/static/style.css"):
+        assert client.get(asset).status_code == 200
+    assert "http://" not in page.text.replace("http://www.w3.org", "") and "https://" not in page.text  # no CDN
+
+
+def test_predict_a_number_raw_and_multipart(client, number):
+    data, sample = number
+    raw = client.post("/v1/predict", content=data, headers={"content-type": "image/png"})
+    form = client.post("/v1/predict", files={"file": ("n.png", data, "image/png")})
+    assert raw.status_code == form.status_code == 200
+    body = raw.json()
+    assert body == form.json()
+    assert body["number"] == sample.number and body["model"] == "cnn" and body["preprocess"] == "mnist"
+    assert body["image_size"] == [sample.image.shape[1], sample.image.shape[0]]
+    for d in body["digits"]:
+        assert len(d["probabilities"]) == 10 and abs(sum(d["probabilities"]) - 1) < 1e-4 and len(d["box"]) == 4
+
+
+def test_options(client):
+    seven = (SAMPLES / "7-centred.png").read_bytes()
+    single = client.post("/v1/predict?single=true&inputs=true&model=mlp", content=seven, headers={"content-type": "image/png"}).json()
+    assert single["number"] == "7" and single["model"] == "mlp" and single["digits"][0]["box"] is None
+    assert np.array(single["digits"][0]["input"]).shape == (28, 28)
+    seed = client.post("/v1/predict?preprocess=seed", content=seven, headers={"content-type": "image/png"}).json()
+    assert seed["preprocess"] == "seed" and len(seed["digits"]) == 1
+    strict = client.post("/v1/predict?threshold=1", content=seven, headers={"content-type": "image/png"}).json()
+    assert strict["uncertain"] and strict["digits"][0]["uncertain"]
+
+
+def test_a_blank_image_is_no_digit_not_an_error(client):
+    r = client.post("/v1/predict", content=png(np.full((280, 280), 255, np.uint8)), headers={"content-type": "image/png"})
+    assert r.status_code == 200 and r.json()["no_digit"] and r.json()["number"] == "" and r.json()["digits"] == []
+
+
+def test_batch(client, number):
+    data, sample = number
+    files = [("files", ("a.png", data, "image/png")), ("files", ("b.txt", b"not an image", "text/plain"))]
+    results = client.post("/v1/predict/batch", files=files).json()["results"]
+    assert results[0]["file"] == "a.png" and results[0]["result"]["number"] == sample.number and results[0]["error"] is None
+    assert results[1]["file"] == "b.txt" and results[1]["result"] is None and "not an image" in results[1]["error"]
+
+
+@pytest.mark.parametrize(
+    "kwargs, status, message",
+    [
+        (dict(content=b"", headers={"content-type": "image/png"}), 400, "empty"),
+        (dict(content=(SAMPLES / "7-centred.png").read_bytes()[:300], headers={"content-type": "image/png"}), 400, "corrupt"),
+        (dict(content=b"hello", headers={"content-type": "image/png"}), 400, "not an image"),
+        (dict(content=b'{"a": 1}', headers={"content-type": "application/json"}), 415, "not an image"),
+        (dict(content=b"x"), 415, "not an image"),
+        (dict(files={"other": ("a.png", b"x", "image/png")}), 400, "no file field named 'file'"),
+        (dict(files={"file": (None, "just text")}), 400, "no file field"),
+        (dict(data={"file": "a urlencoded form"}), 415, "not an image"),
+        (dict(content=b"--x\r\nbroken", headers={"content-type": "multipart/form-data; boundary=x"}), 400, "file"),
+    ],
+)
+def test_bad_requests_get_a_4xx_naming_the_problem(client, kwargs, status, message):
+    r = client.post("/v1/predict", **kwargs)
+    assert r.status_code == status and message in r.json()["detail"]
+
+
+def test_unknown_model_and_bad_parameters(client):
+    seven = (SAMPLES / "7-centred.png").read_bytes()
+    r = client.post("/v1/predict?model=nope", content=seven, headers={"content-type": "image/png"})
+    assert r.status_code == 400 and "no model 'nope'" in r.json()["detail"]
+    assert client.post("/v1/predict?threshold=2", content=seven, headers={"content-type": "image/png"}).status_code == 422
+
+
+def test_batch_errors(client):
+    seven = (SAMPLES / "7-centred.png").read_bytes()
+    too_many = client.post("/v1/predict/batch", files=[("files", ("a.png", seven, "image/png"))] * 17)
+    assert too_many.status_code == 400 and "Too many files" in too_many.json()["detail"]
+    none = client.post("/v1/predict/batch", files={"other": ("a.png", seven, "image/png")})
+    assert none.status_code == 400 and "'files'" in none.json()["detail"]
+    raw = client.post("/v1/predict/batch", content=seven, headers={"content-type": "image/png"})
+    assert raw.status_code == 415
+
+
+def test_uploads_over_the_limit_are_refused_while_they_arrive():
+    small = TestClient(create_app(max_upload=10_000))
+    declared = small.post("/v1/predict", content=b"x" * 20_000, headers={"content-type": "image/png"})
+    assert declared.status_code == 413 and "over the limit of 10,000 bytes" in declared.json()["detail"]
+
+    sent = []
+
+    def chunks():  # no content-length: the server must count as the body arrives
+        for _ in range(100):
+            sent.append(1)
+            yield b"x" * 1000
+
+    streamed = small.post("/v1/predict", content=chunks(), headers={"content-type": "image/png"})
+    assert streamed.status_code == 413
+    form = small.post("/v1/predict", files={"file": ("a.png", b"x" * 20_000, "image/png")})
+    assert form.status_code == 413
+
+
+def test_decompression_bombs_are_refused(client):
+    bomb = Image.new("1", (9000, 8000))  # 72 megapixels that compress to a few kilobytes
+    buffer = io.BytesIO()
+    bomb.save(buffer, "PNG")
+    assert len(buffer.getvalue()) < 100_000
+    r = client.post("/v1/predict", content=buffer.getvalue(), headers={"content-type": "image/png"})
+    assert r.status_code == 413 and "over the limit" in r.json()["detail"]
+
+
+def test_openapi_documents_the_typed_models(client):
+    schema = client.get("/openapi.json").json()
+    assert {"/v1/predict", "/v1/predict/batch", "/v1/models", "/healthz"} <= set(schema["paths"])
+    assert {"PredictResponse", "DigitOut", "BatchResponse", "ModelInfo", "Problem"} <= set(schema["components"]["schemas"])
+    assert client.get("/docs").status_code == 200
+
+
+schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed: pip install 'digitrec[test]'")
+from hypothesis import HealthCheck, settings  # noqa: E402
+from schemathesis.checks import not_a_server_error  # noqa: E402
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance, status_code_conformance  # noqa: E402
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_fuzz_the_api_from_its_own_schema(case):
+    """No input makes the server answer 5xx, and every answer is documented and matches the schema."""
+    case.call_and_validate(checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance])
