@@ -168,3 +168,32 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
 def test_fuzz_the_api_from_its_own_schema(case):
     """No input makes the server answer 5xx, and every answer is documented and matches the schema."""
     case.call_and_validate(checks=[not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance])
+
+
+def test_serve_starts_fast_answers_and_stops_cleanly_on_ctrl_c():
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "digitrec", "serve", "--port", str(port)], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, server.stderr.read()
+                time.sleep(0.1)
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, err = server.communicate(timeout=15)
+    assert server.returncode == 0, err
+    assert f"http://localhost:{port}/" in err and "Traceback" not in err

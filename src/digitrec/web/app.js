@@ -165,7 +165,7 @@ async function upload(file) {
   const image = await createImageBitmap(file, { imageOrientation: "from-image" }).catch(() => null);
   if (!image) return;
   const canvas = $("photo"), c = canvas.getContext("2d");
-  const scale = Math.min(1, 900 / image.width);
+  const scale = Math.min(3, 900 / image.width); // small scans are shown larger, big photos smaller
   canvas.width = image.width * scale;
   canvas.height = image.height * scale;
   c.drawImage(image, 0, 0, canvas.width, canvas.height);

@@ -1,0 +1,106 @@
+"""The web page in a real browser: Playwright drives Debian's chromium against a live server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import pytest
+
+playwright = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: pip install 'digitrec[test]'")
+uvicorn = pytest.importorskip("uvicorn", reason="the server extra is not installed: pip install 'digitrec[serve]'")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip("no chromium: install Debian's (apt-get install chromium), as .ci/run does", allow_module_level=True)
+
+# Chromium's background services try to reach Google; on a closed network that only slows it down.
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+SEVEN = [(70, 60), (210, 60), (120, 230)]
+
+
+@pytest.fixture(scope="module")
+def server():
+    from digitrec.server import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    live = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=live.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not live.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    live.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+def draw(page, points: list[tuple[float, float]]) -> None:
+    """Draw one stroke through points given in the canvas's own 280x280 pixels."""
+    box = page.locator("#pad").bounding_box()
+    k = box["width"] / 280
+    page.mouse.move(box["x"] + points[0][0] * k, box["y"] + points[0][1] * k)
+    page.mouse.down()
+    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        for t in range(1, 11):
+            page.mouse.move(box["x"] + (x0 + (x1 - x0) * t / 10) * k, box["y"] + (y0 + (y1 - y0) * t / 10) * k)
+    page.mouse.up()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1100, "height": 900}, {"width": 390, "height": 844}], ids=["desktop", "phone"])
+def test_drawing_a_digit_shows_the_live_prediction(server, browser, viewport, tmp_path):
+    page = browser.new_page(viewport=viewport)
+    page.goto(server)
+    page.wait_for_function("document.querySelectorAll('#model option').length === 2")
+    draw(page, SEVEN)
+    page.wait_for_function("document.getElementById('answer').textContent === '7'", timeout=10_000)
+    assert "sure" in page.locator("#detail").inner_text()
+    assert page.locator("#bars li.top span").first.inner_text() == "7"
+    seen = page.evaluate("Array.from(document.getElementById('seen').getContext('2d').getImageData(0, 0, 28, 28).data).reduce((a, b) => a + b)")
+    assert seen > 28 * 28 * 255  # the 28x28 preview holds ink, not just opaque black
+
+    page.locator("#model").select_option("mlp")
+    page.wait_for_function("document.getElementById('answer').textContent === '7'")
+    page.keyboard.press("Control+z")  # undo, from the keyboard
+    page.wait_for_function("document.getElementById('answer').textContent === 'Draw something'")
+    draw(page, [(140, 40), (140, 240)])
+    page.wait_for_function("document.getElementById('answer').textContent === '1'")
+    page.get_by_role("button", name="Clear").click()
+    page.wait_for_function("document.getElementById('answer').textContent === 'Draw something'")
+    page.close()
+
+
+def test_uploading_a_photo_of_a_number(server, browser, mnist, tmp_path):
+    from digitrec import realistic
+
+    sample = next(realistic.numbers(mnist.x_test, mnist.y_test, 1, (4, 4), seed=4, conditions=("photo",)))
+    photo = tmp_path / "number.jpg"
+    cv2.imwrite(str(photo), cv2.cvtColor(sample.image, cv2.COLOR_RGB2BGR))
+    page = browser.new_page(viewport={"width": 1100, "height": 1100})
+    page.goto(server)
+    draw(page, SEVEN)
+    page.wait_for_function("document.getElementById('answer').textContent === '7'")
+    page.locator("#file").set_input_files(str(photo))
+    page.wait_for_function("document.getElementById('upload-answer').textContent.startsWith('Read: ')", timeout=10_000)
+    assert page.locator("#upload-answer").inner_text().startswith(f"Read: {sample.number}")
+    assert page.evaluate("document.getElementById('photo').width") > 0
+    shot = Path(os.environ.get("DIGITREC_SCREENSHOT", tmp_path / "page.png"))
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    page.close()
