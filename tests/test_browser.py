@@ -17,6 +17,8 @@ uvicorn = pytest.importorskip("uvicorn", reason="the server extra is not install
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
+    if os.environ.get("DIGITREC_REQUIRE_BROWSER"):
+        raise RuntimeError(f"DIGITREC_REQUIRE_BROWSER is set but there is no chromium at {CHROMIUM}")
     pytest.skip("no chromium: install Debian's (apt-get install chromium), as .ci/run does", allow_module_level=True)
 
 # Chromium's background services try to reach Google; on a closed network that only slows it down.
