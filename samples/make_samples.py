@@ -1,7 +1,9 @@
 """Make the bundled sample images from MNIST *test* digits, in poses that trip up naive pipelines.
 
 Each file is named <true digit>-<pose>.png. The digit used for each is the first test image
-of that class, so nothing is hand-picked. Run from the repository root:
+of that class, so nothing is hand-picked. Two photo-like numbers come from the generated
+realistic set (digitrec.realistic), named number-<true number>-<condition>.jpg, with the
+first image of seeds 0 and 1 taken as it comes. Run from the repository root:
 
     python samples/make_samples.py --data ../shared/data/mnist
 """
@@ -14,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from digitrec import realistic
 from digitrec.data import load_mnist
 
 
@@ -66,9 +69,12 @@ def main() -> None:
         # Large canvas, digit in the lower left, light on dark.
         "9-lower-left-dark.png": on_paper(place(first_of(9, x, y), (400, 400), 120, (300, 90)), 10, 250),
     }
+    for seed, condition in enumerate(("photo", "ruled")):
+        number = next(realistic.numbers(x, y, 1, (4, 4), seed=seed, conditions=(condition,)))
+        samples[f"number-{number.number}-{condition}.jpg"] = cv2.cvtColor(number.image, cv2.COLOR_RGB2BGR)
     args.out.mkdir(parents=True, exist_ok=True)
     for name, image in samples.items():
-        cv2.imwrite(str(args.out / name), image)
+        cv2.imwrite(str(args.out / name), image, [cv2.IMWRITE_JPEG_QUALITY, 90] if name.endswith(".jpg") else [])
         print(args.out / name)
 
 

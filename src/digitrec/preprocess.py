@@ -35,8 +35,8 @@ strokes fall outside the range is thickened or thinned to the median.
 """
 
 BACKGROUND_WINDOW = 3
-"""The paper is estimated by a median over windows of 1/BACKGROUND_WINDOW of the image's side:
-wide enough that ink never fills one, narrow enough to follow a lighting gradient or a shadow."""
+"""The paper is estimated over windows of 1/BACKGROUND_WINDOW of the image's side: wider than
+any stroke, narrow enough to follow a lighting gradient or a shadow."""
 
 
 @dataclass(frozen=True)
