@@ -126,3 +126,21 @@ def test_a_short_cnn_training_clearly_learns(mnist, tmp_path):
     assert len(metrics["history"]) == 6
     assert metrics["history"][-1]["val_accuracy"] >= 0.90  # 710 held-out training images
     assert metrics["history"][-1]["seconds"] > metrics["history"][0]["seconds"] > 0
+
+
+def test_an_ensemble_averages_its_members_and_resumes(mnist, tmp_path):
+    from digitrec.train import TrainConfig, train_ensemble
+
+    data = small(mnist, 3000)
+    metrics = train_ensemble(TrainConfig(epochs=1), 2, data, tmp_path)
+    assert [m["seed"] for m in metrics["members"]] == [0, 1] and metrics["model"] == "mlp-ensemble"
+    images = mnist.x_test[:500] / 255.0
+    members = [digitrec.load_model(tmp_path / f"seed-{s}" / "mlp.onnx").probabilities(images) for s in (0, 1)]
+    combined = digitrec.load_model(tmp_path / "mlp-ensemble.onnx").probabilities(images)
+    np.testing.assert_allclose(combined, (members[0] + members[1]) / 2, atol=1e-5)
+    assert metrics["test_accuracy"] == pytest.approx(float((digitrec.load_model(tmp_path / "mlp-ensemble.onnx").probabilities(mnist.x_test / 255.0).argmax(1) == mnist.y_test).mean()), abs=1e-4)
+
+    before = (tmp_path / "seed-0" / "mlp.onnx").stat().st_mtime_ns
+    again = train_ensemble(TrainConfig(epochs=1), 3, data, tmp_path)  # reuses seeds 0 and 1, trains 2
+    assert (tmp_path / "seed-0" / "mlp.onnx").stat().st_mtime_ns == before
+    assert [m["seed"] for m in again["members"]] == [0, 1, 2]

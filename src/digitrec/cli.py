@@ -243,8 +243,7 @@ def train(model: str, no_normalize: bool, backend: str | None, ensemble: int | N
 
     Each model has a recipe; the options change parts of it. The mlp's is the blog post's,
     exactly. The output folder gets MODEL.onnx (what predict loads), MODEL.json (metrics),
-    MODEL-curves.png and MODEL.keras. The softmax's temperature is fitted on the validation
-    images, so that confidences match how often the model is right.
+    MODEL-curves.png and MODEL.keras.
     """
     from dataclasses import replace
 

@@ -63,15 +63,9 @@ def cnn() -> keras.Model:
 ARCHITECTURES = {"mlp": mlp, "cnn": cnn}
 
 
-def with_softmax(net: keras.Model, temperature: float = 1.0) -> keras.Model:
-    """The trained network as it ships: probabilities out, as the post's Dense(10, softmax).
-
-    Dividing the logits by a temperature fitted on validation data makes the confidences honest
-    (label smoothing trains a network to say 90% where it is right 99.6% of the time); the
-    argmax, and so the accuracy, is unchanged.
-    """
-    logits = layers.Rescaling(1.0 / temperature, name="temperature")(net.outputs[0])
-    return keras.Model(net.inputs, layers.Softmax()(logits), name=net.name)
+def with_softmax(net: keras.Model) -> keras.Model:
+    """The trained network as it ships: probabilities out, as the post's Dense(10, softmax)."""
+    return keras.Model(net.inputs, layers.Softmax()(net.outputs[0]), name=net.name)
 
 
 def ensemble(members: list[keras.Model], name: str) -> keras.Model:

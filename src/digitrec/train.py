@@ -58,7 +58,7 @@ RECIPES = {
     "mlp": TrainConfig(),
     "cnn": TrainConfig(
         model="cnn",
-        epochs=18,
+        epochs=20,
         batch_size=128,
         learning_rate=0.003,
         patience=6,
@@ -141,7 +141,6 @@ def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dic
 
     test_loss, test_acc = model.evaluate(x_test, y_test, verbose=0)
     print(f"After training:  test accuracy {test_acc:.4f}, loss {test_loss:.4f}  ({seconds:.1f} s)", flush=True)
-    temperature = _temperature(model.predict(validation[0], verbose=0), data.y_train[cut:])
 
     history = [
         {"epoch": e + 1, **{k: float(v[e]) for k, v in fit.history.items() if k != "learning_rate"}}
@@ -155,7 +154,6 @@ def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dic
         "history": history,
         "training_seconds": round(seconds, 2),
         "kept_epoch": _kept_epoch(history, config),
-        "temperature": temperature,
         "parameters": int(model.count_params()),
         **asdict(config),
         "backend": keras.backend.backend(),
@@ -163,7 +161,7 @@ def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dic
         "versions": _versions(),
         "command": command,
     }
-    save(models.with_softmax(model, temperature), metrics, out)
+    save(models.with_softmax(model), metrics, out)
     return metrics
 
 
@@ -219,33 +217,6 @@ def _finished(config: TrainConfig, folder: Path) -> dict | None:
 
 def _scaled(images: np.ndarray, config: TrainConfig) -> np.ndarray:
     return images.astype(np.float32) / (255.0 if config.normalize else 1.0)
-
-
-def _temperature(logits: np.ndarray, labels: np.ndarray) -> float:
-    """The softmax temperature that minimises the negative log-likelihood of held-out labels."""
-    def nll(t: float) -> float:
-        z = logits / t
-        z = z - z.max(axis=1, keepdims=True)
-        return float((np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(z)), labels]).mean())
-
-    return round(float(min(np.geomspace(0.1, 10, 401), key=nll)), 4)
-
-
-def _learning_rate(config: TrainConfig, n_train: int):
-    if config.schedule == "constant":
-        return config.learning_rate
-    if config.schedule != "cosine":
-        raise ModelError(f"unknown schedule {config.schedule!r}; use constant or cosine")
-    steps = math.ceil(n_train / config.batch_size)
-    return keras.optimizers.schedules.CosineDecay(
-        0.0, decay_steps=steps * max(config.epochs - 1, 1), warmup_target=config.learning_rate, warmup_steps=steps
-    )
-
-
-def _loss(config: TrainConfig) -> keras.losses.Loss:
-    if config.label_smoothing:
-        return keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=config.label_smoothing)
-    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
 def save(model: keras.Model, metrics: dict, out: Path) -> None:
