@@ -64,3 +64,14 @@ def test_digits_come_out_left_to_right_however_they_sit(gap):
     page = pen([[(250, 30), (250, 95)], [(40 + gap, 60), (60 + gap, 30), (80 + gap, 60), (60 + gap, 95), (40 + gap, 60)]])
     digits = segment(preprocess.clean(page))
     assert [d.box.x for d in digits] == sorted(d.box.x for d in digits) and len(digits) == 2
+
+
+def test_a_page_of_marks_is_refused_quickly_not_ground_through():
+    from digitrec.errors import ImageError
+
+    page = np.full((400, 400), 255, np.uint8)
+    for y in range(10, 390, 20):
+        for x in range(10, 390, 20):
+            cv2.circle(page, (x, y), 4, 0, -1)
+    with pytest.raises(ImageError, match="too many for a number"):
+        segment(preprocess.clean(page))

@@ -197,3 +197,12 @@ def test_serve_starts_fast_answers_and_stops_cleanly_on_ctrl_c():
         _, err = server.communicate(timeout=15)
     assert server.returncode == 0, err
     assert f"http://localhost:{port}/" in err and "Traceback" not in err
+
+
+def test_a_page_of_marks_is_a_400_not_a_500(client):
+    page = np.full((400, 400), 255, np.uint8)
+    for y in range(10, 390, 20):
+        for x in range(10, 390, 20):
+            cv2.circle(page, (x, y), 4, 0, -1)
+    r = client.post("/v1/predict", content=png(page), headers={"content-type": "image/png"})
+    assert r.status_code == 400 and "too many for a number" in r.json()["detail"]

@@ -75,14 +75,19 @@ class Reading:
 class Recognizer:
     """One loaded model. Create it once and reuse it: loading costs more than predicting."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, threads: int | None = None):
+        """threads: ONNX Runtime's threads for one call; None uses every core. A server that
+        runs many calls at once wants 1, so that its calls, not one call's threads, share the cores."""
         self.path = Path(path)
         self.name = self.path.stem
         self.info = _read_info(self.path)
         # A model trained with --no-normalize expects raw 0-255 pixels, as the post's comparison did.
         self._scale = np.float32(1.0 if self.info.get("normalize", True) else 255.0)
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = options.inter_op_num_threads = threads
         try:
-            self._session = ort.InferenceSession(str(self.path), providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         except Exception as e:  # ONNX Runtime raises its own unrelated exception types
             raise ModelError(f"{self.path}: cannot load as an ONNX model ({e})") from e
         self._input = self._session.get_inputs()[0].name
@@ -140,7 +145,7 @@ def model_info(name: str) -> dict:
     return _read_info(ARTIFACTS / f"{name}.onnx")
 
 
-def load_model(name: str | os.PathLike = DEFAULT_MODEL) -> Recognizer:
+def load_model(name: str | os.PathLike = DEFAULT_MODEL, threads: int | None = None) -> Recognizer:
     """A shipped model by name ("mlp"), or a trained one by path (an .onnx file or its folder)."""
     path = Path(name)
     if str(name) in available_models():
@@ -152,4 +157,4 @@ def load_model(name: str | os.PathLike = DEFAULT_MODEL) -> Recognizer:
         path = found[0]
     elif not path.is_file():
         raise ModelError(f"no model {str(name)!r}: name a shipped model ({', '.join(available_models())}) or an .onnx file")
-    return Recognizer(path)
+    return Recognizer(path, threads)

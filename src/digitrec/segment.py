@@ -15,6 +15,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from .errors import ImageError
 from .preprocess import Page, stroke_width, to_mnist
 
 Classify = Callable[[np.ndarray], np.ndarray]
@@ -28,6 +29,9 @@ FRAGMENT = 0.6
 
 WIDE = 0.9
 """A blob wider than this many typical digit heights may be several digits touching."""
+
+MAX_BLOBS = 200
+"""More separate marks than this is a page of writing, not a number: refused rather than ground through."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,8 @@ class Digit:
 def segment(page: Page, classify: Classify | None = None) -> list[Digit]:
     """The digits on a page, left to right."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(page.mask, connectivity=8)
+    if n - 1 > MAX_BLOBS:
+        raise ImageError(f"the image holds {n - 1} separate marks, too many for a number: crop it to the number")
     groups = [([i], Box(*map(int, stats[i, :4]))) for i in range(1, n)]
     groups = _merge_fragments(_merge_stacked(groups))
     height = _typical_height([box for _, box in groups])

@@ -115,9 +115,10 @@ BATCH_BODY = {
 
 
 def create_app(default_model: str = DEFAULT_MODEL, max_upload: int = MAX_UPLOAD, max_pixels: int = MAX_PIXELS, max_files: int = MAX_FILES) -> FastAPI:
-    models: dict[str, Recognizer] = {name: load_model(name) for name in available_models()}
+    # One thread per call: concurrent requests, not one request's threads, share the cores.
+    models: dict[str, Recognizer] = {name: load_model(name, threads=1) for name in available_models()}
     if default_model not in models:
-        models[default_model] = load_model(default_model)  # a trained .onnx file given by path
+        models[default_model] = load_model(default_model, threads=1)  # a trained .onnx file given by path
     app = FastAPI(
         title="digitrec",
         summary="Read handwritten digits and numbers in images.",
@@ -277,6 +278,8 @@ def _read(recognizer: Recognizer, name: str, data: bytes, mode: str, single: boo
             reading = recognizer.read(image, mode, threshold)
     except NoDigitError:
         return PredictResponse(number="", digits=[], no_digit=True, uncertain=False, model=name, preprocess=mode, image_size=size)
+    except ImageError as e:  # read, but not as a number (a page of text, say)
+        raise HTTPException(400, str(e)) from None
     digits = [
         DigitOut(
             digit=d.digit,
