@@ -222,8 +222,9 @@ def realistic(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, se
     """Read the generated realistic set with both pipelines; see digitrec.realistic.
 
     Returns {"accuracy": {condition: {column: rate}}, "non-digits": {kind: {column: rate}},
-    "confidences": {...}} where a column is "<set>, <pipeline>" and, for numbers, the rate is
-    of numbers read exactly right. Non-digit rates are of images reported as a confident number.
+    "confidences": {...}} where a column is "<set>, <pipeline>", the rate of images read exactly
+    right, or "<set>, digits right, <pipeline>", the share of digits right (by edit distance).
+    Non-digit rates are of images reported as a confident number.
     """
     from . import realistic as synth
     from .constants import UNCERTAIN_BELOW
@@ -234,17 +235,22 @@ def realistic(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, se
     for set_name, lengths in REALISTIC_SETS.items():
         samples = list(synth.numbers(x_test, y_test, count, lengths, seed))
         for mode in ("mnist", "seed"):
-            column = f"{set_name}, {'default' if mode == 'mnist' else 'seed'}"
-            hits: dict[str, list[bool]] = {}
+            pipeline = "default" if mode == "mnist" else "seed"
+            scores: dict[str, dict[str, list[float]]] = {}  # column -> condition -> scores
             for sample in samples:
                 digits = _read(recognizer, sample.image, mode)
-                hits.setdefault(sample.condition, []).append("".join(str(d.digit) for d in digits) == sample.number)
+                read = "".join(str(d.digit) for d in digits)
+                scores.setdefault(f"{set_name}, {pipeline}", {}).setdefault(sample.condition, []).append(read == sample.number)
+                if lengths[1] > 1:  # digits right, for numbers: 1 - edit distance / length
+                    right = 1 - min(_edit_distance(read, sample.number), len(sample.number)) / len(sample.number)
+                    scores.setdefault(f"{set_name}, digits right, {pipeline}", {}).setdefault(sample.condition, []).append(right)
                 if mode == "mnist" and len(digits) == len(sample.number):
                     for d, truth in zip(digits, sample.number):
                         confidences["digit right" if str(d.digit) == truth else "digit wrong"].append(d.confidence)
-            for condition, h in hits.items():
-                accuracy.setdefault(condition, {})[column] = float(np.mean(h))
-            accuracy.setdefault("all", {})[column] = float(np.mean([x for h in hits.values() for x in h]))
+            for column, by_condition in scores.items():
+                for condition, values in by_condition.items():
+                    accuracy.setdefault(condition, {})[column] = float(np.mean(values))
+                accuracy.setdefault("all", {})[column] = float(np.mean([v for values in by_condition.values() for v in values]))
     accuracy = {c: accuracy[c] for c in (*synth.CONDITIONS, "all") if c in accuracy}
     non_digits: dict[str, dict[str, float]] = {}
     for mode in ("mnist", "seed"):
@@ -260,6 +266,16 @@ def realistic(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, se
             non_digits.setdefault(kind, {})[column] = float(np.mean(a))
         non_digits.setdefault("all", {})[column] = float(np.mean([x for a in accepted.values() for x in a]))
     return {"accuracy": accuracy, "non-digits": non_digits, "confidences": confidences, "threshold": threshold}
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: digits missed, added or misread."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
+    return row[-1]
 
 
 def _read(recognizer, image: np.ndarray, mode: str) -> list:

@@ -219,6 +219,23 @@ def _scaled(images: np.ndarray, config: TrainConfig) -> np.ndarray:
     return images.astype(np.float32) / (255.0 if config.normalize else 1.0)
 
 
+def _learning_rate(config: TrainConfig, n_train: int):
+    if config.schedule == "constant":
+        return config.learning_rate
+    if config.schedule != "cosine":
+        raise ModelError(f"unknown schedule {config.schedule!r}; use constant or cosine")
+    steps = math.ceil(n_train / config.batch_size)
+    return keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=steps * max(config.epochs - 1, 1), warmup_target=config.learning_rate, warmup_steps=steps
+    )
+
+
+def _loss(config: TrainConfig) -> keras.losses.Loss:
+    if config.label_smoothing:
+        return keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=config.label_smoothing)
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
 def save(model: keras.Model, metrics: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     stem = out / metrics["model"]

@@ -1,0 +1,68 @@
+"""The generated realistic set: reproducible, as described, and read well enough by the default pipeline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import digitrec
+from digitrec import evaluate, realistic
+
+
+def test_the_same_seed_gives_the_same_set(mnist):
+    a = list(realistic.numbers(mnist.x_test, mnist.y_test, 12, (1, 10), seed=3))
+    b = list(realistic.numbers(mnist.x_test, mnist.y_test, 12, (1, 10), seed=3))
+    c = list(realistic.numbers(mnist.x_test, mnist.y_test, 12, (1, 10), seed=4))
+    assert all(np.array_equal(x.image, y.image) and x.number == y.number for x, y in zip(a, b))
+    assert [x.number for x in a] != [x.number for x in c]
+    assert {len(s.number) for s in a} <= set(range(1, 11)) and len({len(s.number) for s in a}) > 3
+
+
+def test_every_condition_appears_with_boxes_inside_the_image(mnist):
+    samples = list(realistic.numbers(mnist.x_test, mnist.y_test, 30, (2, 4), seed=0)) + list(
+        realistic.numbers(mnist.x_test, mnist.y_test, 20, (1, 1), seed=0)
+    )
+    assert {s.condition for s in samples} == set(realistic.CONDITIONS)
+    for s in samples:
+        h, w = s.image.shape[:2]
+        assert s.image.dtype == np.uint8 and s.image.shape[2] == (4 if s.condition == "canvas" else 3)
+        assert len(s.boxes) == len(s.number)
+        assert all(0 <= x and 0 <= y and x + bw <= w and y + bh <= h for x, y, bw, bh in s.boxes)
+    kinds = [s.condition for s in realistic.non_digits(8, seed=0)]
+    assert set(kinds) == set(realistic.NON_DIGITS)
+
+
+def test_edit_distance():
+    assert [evaluate._edit_distance(a, "1234") for a in ("1234", "124", "12345", "1324", "", "9999")] == [0, 1, 1, 2, 4, 4]
+
+
+@pytest.fixture(scope="module")
+def report(mnist):
+    return evaluate.realistic(digitrec.load_model(), mnist.x_test, mnist.y_test, count=60, seed=11)
+
+
+def test_a_slice_of_the_realistic_set_is_read_well(report):
+    # Guards at the level this version reaches on this slice, less a margin; the issue's own
+    # targets (98% single digits, 93% 4-digit numbers, <= 2% non-digits) are measured in the README.
+    every = report["accuracy"]["all"]
+    assert every["single digits, default"] >= 0.93
+    assert every["4-digit numbers, default"] >= 0.82
+    assert every["1-10 digits, digits right, default"] >= 0.9
+    assert report["non-digits"]["all"]["confident digit, default"] <= 0.12
+    # And far better than the post's pipeline on the same images.
+    assert every["single digits, default"] > every["single digits, seed"] + 0.5
+    assert report["non-digits"]["all"]["confident digit, seed"] > 0.5
+
+
+def test_blank_and_non_digit_images_are_not_confident_digits(report):
+    from digitrec.errors import NoDigitError
+
+    model = digitrec.load_model()
+    with pytest.raises(NoDigitError):
+        model.read(np.full((200, 300, 3), 240, np.uint8))
+    noise = next(s for s in realistic.non_digits(4, seed=1) if s.condition == "noise")
+    try:
+        reading = model.read(noise.image)
+        assert reading.uncertain
+    except NoDigitError:
+        pass
