@@ -1,12 +1,12 @@
 """Load test of `digitrec serve` on loopback: requests/s and latency at 1, 8 and 32 concurrent clients.
 
 Each request posts the same 280x280 PNG (a digit drawn on the web page's canvas size) to
-/v1/predict. The server runs in its own process, started here with `digitrec serve`; the client
-is an async httpx client in this process, so on a 2-core machine the two share the cores, as
-they would on a small server that also runs its load balancer. The server's resident memory is
-read before and after 10,000 requests.
+/v1/predict. The server runs in its own process, started here with `digitrec serve`. The load
+comes from wrk (Debian's `wrk`, a C load generator) when it is installed, else from an async
+httpx client in this process, which costs the shared cores far more per request. The server's
+resident memory is read before and after 10,000 more requests.
 
-    python benchmarks/bench_server.py [--workers 1 2] [--requests 3000]
+    python benchmarks/bench_server.py [--workers 1 2] [--seconds 10] [--client wrk|httpx]
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,6 +65,24 @@ async def load(url: str, body: bytes, clients: int, requests: int) -> tuple[floa
         return time.perf_counter() - start, np.array(latencies) * 1000
 
 
+def wrk(url: str, body: Path, clients: int, seconds: int) -> tuple[float, float, float]:
+    """requests/s, p50 ms and p99 ms from a wrk run."""
+    script = body.with_suffix(".lua")
+    script.write_text(f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "image/png"\nwrk.body = io.open("{body}", "rb"):read("*all")\n')
+    out = subprocess.run(
+        ["wrk", f"-t{min(clients, 2)}", f"-c{clients}", f"-d{seconds}s", "--latency", "-s", str(script), url], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Non-2xx" not in out, out
+
+    def ms(text: str) -> float:
+        value = float(text.rstrip("mus"))
+        return value / 1000 if text.endswith("us") else value * 1000 if text.endswith("s") and not text.endswith("ms") else value
+
+    lines = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.strip().startswith(("50%", "99%"))}
+    rate = float(next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec")))
+    return rate, ms(lines["50%"]), ms(lines["99%"])
+
+
 def serve(workers: int) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -81,11 +101,15 @@ def serve(workers: int) -> tuple[subprocess.Popen, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--requests", type=int, default=3000, help="requests at each concurrency")
+    parser.add_argument("--seconds", type=int, default=10, help="wrk's run at each concurrency")
+    parser.add_argument("--requests", type=int, default=2000, help="httpx's requests at each concurrency")
     parser.add_argument("--memory-requests", type=int, default=10_000)
+    parser.add_argument("--client", choices=["wrk", "httpx"], default="wrk" if shutil.which("wrk") else "httpx")
     args = parser.parse_args()
     body = drawing()
-    print(f"POST /v1/predict, a {len(body):,}-byte 280x280 PNG; {os.cpu_count()} CPU cores; client and server on one machine\n")
+    png = Path(tempfile.mkdtemp()) / "drawing.png"
+    png.write_bytes(body)
+    print(f"POST /v1/predict, a {len(body):,}-byte 280x280 PNG; {os.cpu_count()} CPU cores; load from {args.client} on the same machine\n")
     print("| server workers | clients | requests/s | p50 ms | p99 ms |")
     print("|---:|---:|---:|---:|---:|")
     memory = []
@@ -95,18 +119,22 @@ def main() -> None:
             asyncio.run(load(base + "/v1/predict", body, 8, 200))  # warm-up
             before = rss_mib(server.pid)
             for clients in (1, 8, 32):
-                seconds, ms = asyncio.run(load(base + "/v1/predict", body, clients, args.requests))
-                print(f"| {workers} | {clients} | {args.requests / seconds:,.0f} | {np.percentile(ms, 50):.1f} | {np.percentile(ms, 99):.1f} |", flush=True)
-            rest = max(0, args.memory_requests - 3 * args.requests)
-            asyncio.run(load(base + "/v1/predict", body, 8, rest))
-            memory.append((workers, before, rss_mib(server.pid), 3 * args.requests + rest))
+                if args.client == "wrk":
+                    rate, p50, p99 = wrk(base + "/v1/predict", png, clients, args.seconds)
+                else:
+                    seconds, ms = asyncio.run(load(base + "/v1/predict", body, clients, args.requests))
+                    rate, p50, p99 = args.requests / seconds, np.percentile(ms, 50), np.percentile(ms, 99)
+                print(f"| {workers} | {clients} | {rate:,.0f} | {p50:.1f} | {p99:.1f} |", flush=True)
+            middle = rss_mib(server.pid)
+            asyncio.run(load(base + "/v1/predict", body, 8, args.memory_requests))
+            memory.append((workers, before, middle, rss_mib(server.pid), args.memory_requests))
         finally:
             server.terminate()
             server.wait(30)
-    print("\n| server workers | resident memory after warm-up | after more requests | requests |")
+    print("\n| server workers | resident memory after warm-up | after the load runs | after 10,000 more requests |")
     print("|---:|---:|---:|---:|")
-    for workers, before, after, n in memory:
-        print(f"| {workers} | {before:.0f} MiB | {after:.0f} MiB | {n:,} |")
+    for workers, before, middle, after, n in memory:
+        print(f"| {workers} | {before:.0f} MiB | {middle:.0f} MiB | {after:.0f} MiB |")
 
 
 if __name__ == "__main__":

@@ -73,9 +73,7 @@ def _ink(image: np.ndarray) -> np.ndarray:
     """
     lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB) if image.ndim == 3 else image[:, :, None]
     lightness = lab[:, :, 0]
-    rough = lightness.astype(np.float32) - _paper(lightness, cv2.medianBlur)
-    departs = np.abs(rough) >= MIN_CONTRAST
-    dark_ink = (rough[departs] < 0).sum() >= (rough[departs] > 0).sum()
+    dark_ink = _dark_ink(lightness)
     # A closing (dark ink) or opening (light ink) lifts out strokes of any weight, where a
     # median loses the middle of a fat stroke that fills its window.
     op = cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN
@@ -89,19 +87,37 @@ def _ink(image: np.ndarray) -> np.ndarray:
     return np.clip(along, 0, 255).astype(np.uint8)
 
 
-def _paper(lightness: np.ndarray, estimate) -> np.ndarray:
+def _dark_ink(lightness: np.ndarray) -> bool:
+    """Is the ink darker than the paper? The way most pixels that stand out from a local median go.
+
+    A rough question, so it is asked of a copy at most 64 pixels a side.
+    """
+    small = _shrink(lightness, 64)
+    paper = _paper(small, cv2.medianBlur, side=64)
+    rough = small.astype(np.float32) - paper
+    departs = np.abs(rough) >= MIN_CONTRAST
+    return bool((rough[departs] < 0).sum() >= (rough[departs] > 0).sum())
+
+
+def _shrink(image: np.ndarray, side: int) -> np.ndarray:
+    f = max(image.shape) / side
+    if f <= 1:
+        return image
+    return cv2.resize(image, (max(1, round(image.shape[1] / f)), max(1, round(image.shape[0] / f))), interpolation=cv2.INTER_AREA)
+
+
+def _paper(lightness: np.ndarray, estimate, side: int = 128) -> np.ndarray:
     """The paper's lightness at every pixel: `estimate` over windows far wider than any stroke.
 
-    It runs on a copy at most 128 pixels a side, which is ample for lighting and fast for any
+    It runs on a copy at most `side` pixels a side, which is ample for lighting and fast for any
     photo. An image under 64 pixels a side (MNIST's own size) has no room for lighting to vary:
     its border is its paper.
     """
     h, w = lightness.shape
-    if min(h, w) < 64:
+    if min(h, w) < side / 2:
         border = np.concatenate([lightness[0], lightness[-1], lightness[:, 0], lightness[:, -1]])
         return np.full((h, w), np.median(border), np.float32)
-    f = max(h, w) / 128
-    small = cv2.resize(lightness, (max(1, round(w / f)), max(1, round(h / f))), interpolation=cv2.INTER_AREA)
+    small = _shrink(lightness, side)
     k = max(3, min(small.shape) // BACKGROUND_WINDOW) | 1
     paper = cv2.blur(estimate(small, k), (k // 2 | 1, k // 2 | 1))
     return cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
@@ -130,10 +146,10 @@ def _without_lines(strength: np.ndarray) -> np.ndarray:
     h, w = strength.shape
     if min(h, w) < 64:
         return strength
-    # A run over half the image needs a row (or column) with that much faint ink: most images
-    # have none, and skip the openings.
+    # A ruled line across the image fills most of some row (or column) with faint ink: images
+    # with no such row, most of them, skip the openings. (A digit's bar rarely fills 70%.)
     faint = strength >= MIN_CONTRAST / 2
-    kernels = [k for k, full in (((1, w // 2), faint.sum(axis=1).max() >= w // 2), ((h // 2, 1), faint.sum(axis=0).max() >= h // 2)) if full]
+    kernels = [k for k, full in (((1, w // 2), faint.sum(axis=1).max() >= 0.7 * w), ((h // 2, 1), faint.sum(axis=0).max() >= 0.7 * h)) if full]
     found = np.zeros_like(strength)
     for kernel in kernels:
         found = np.maximum(found, cv2.morphologyEx(strength, cv2.MORPH_OPEN, np.ones(kernel, np.uint8)))
