@@ -172,8 +172,10 @@ def _write_boxes(source, reading, path: Path) -> None:
         x, y, w, h = d.box
         colour = (0, 140, 255) if d.uncertain else (40, 170, 40)
         cv2.rectangle(image, (x, y), (x + w, y + h), colour, max(1, round(2 * scale)))
-        label = f"{d.digit} {d.confidence:.0%}"
-        cv2.putText(image, label, (x, max(12, y - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.5 * scale, colour, max(1, round(scale)), cv2.LINE_AA)
+        # The digit above its box and the confidence below, so neighbours' labels don't collide.
+        font = cv2.FONT_HERSHEY_SIMPLEX
+        cv2.putText(image, str(d.digit), (x, max(12, y - 4)), font, 0.5 * scale, colour, max(1, round(scale)), cv2.LINE_AA)
+        cv2.putText(image, f"{d.confidence:.0%}", (x, min(image.shape[0] - 2, y + h + int(14 * scale))), font, 0.4 * scale, colour, 1, cv2.LINE_AA)
     _write_image(image, path)
 
 

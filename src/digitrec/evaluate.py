@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from .constants import CENTRE, IMAGE_SIZE, NUM_CLASSES
-from .errors import NoDigitError
+from .errors import ImageError, NoDigitError
 
 _EPS = 1e-7  # the clip Keras applies before log in cross-entropy, so losses compare
 
@@ -279,9 +279,10 @@ def _edit_distance(a: str, b: str) -> int:
 
 
 def _read(recognizer, image: np.ndarray, mode: str) -> list:
+    """The digits read, or none where the image is refused (blank, or a page of marks)."""
     try:
         return list(recognizer.read(image, mode).digits)
-    except NoDigitError:
+    except ImageError:
         return []
 
 
