@@ -100,7 +100,7 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
     marked "?". The exit status is 1 if any image could not be read or held no digit; the
     others are still read.
     """
-    from .runtime import Reading, load_model
+    from .runtime import load_model
 
     if show and sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise click.UsageError("--show needs a display, and none is set; use --preview FILE to write the image instead.")
@@ -112,10 +112,7 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
     for file in files:
         try:
             source = sys.stdin.buffer.read() if file == "-" else file
-            if single or mode == "seed":
-                reading = Reading((recognizer.predict(source, mode, threshold),))
-            else:
-                reading = recognizer.read(source, mode, threshold)
+            reading = recognizer.read(source, mode, threshold, single)
             if boxes:
                 _write_boxes(source, reading, boxes if len(files) == 1 else boxes / f"{Path(file).stem}.png")
         except DigitrecError as e:

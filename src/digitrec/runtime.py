@@ -108,13 +108,13 @@ class Recognizer:
         x = preprocess.prepare(image, preprocess_mode)
         return self._predictions([x], [None], threshold)[0]
 
-    def read(self, image: ImageInput, preprocess_mode: str = "mnist", threshold: float = UNCERTAIN_BELOW) -> Reading:
+    def read(self, image: ImageInput, preprocess_mode: str = "mnist", threshold: float = UNCERTAIN_BELOW, single: bool = False) -> Reading:
         """Read a whole number, digit by digit. Raises NoDigitError if the image holds no ink.
 
-        With preprocess_mode="seed" the image is one digit, as the blog post took it.
+        With single=True, or preprocess_mode="seed" (as the blog post took it), the image is one digit.
         """
-        if preprocess_mode == "seed":
-            return Reading((self.predict(image, "seed", threshold),))
+        if single or preprocess_mode == "seed":
+            return Reading((self.predict(image, preprocess_mode, threshold),))
         digits = segment.segment(preprocess.clean(image), classify=self.probabilities)
         return Reading(tuple(self._predictions([d.input for d in digits], [d.box for d in digits], threshold)))
 

@@ -24,7 +24,7 @@ from starlette.datastructures import UploadFile
 from . import decode
 from .constants import DEFAULT_MODEL, IMAGE_SIZE, MAX_PIXELS, UNCERTAIN_BELOW
 from .errors import ImageError, ImageTooLargeError, NoDigitError
-from .runtime import Reading, Recognizer, available_models, load_model
+from .runtime import Recognizer, available_models, load_model
 
 WEB = Path(__file__).parent / "web"
 MAX_UPLOAD = 10 * 1024 * 1024
@@ -272,10 +272,7 @@ def _read(recognizer: Recognizer, name: str, data: bytes, mode: str, single: boo
         raise HTTPException(413 if isinstance(e, ImageTooLargeError) else 400, str(e).removeprefix("image bytes: ")) from None
     size = [image.shape[1], image.shape[0]]
     try:
-        if single or mode == "seed":
-            reading = Reading((recognizer.predict(image, mode, threshold),))
-        else:
-            reading = recognizer.read(image, mode, threshold)
+        reading = recognizer.read(image, mode, threshold, single)
     except NoDigitError:
         return PredictResponse(number="", digits=[], no_digit=True, uncertain=False, model=name, preprocess=mode, image_size=size)
     except ImageError as e:  # read, but not as a number (a page of text, say)
