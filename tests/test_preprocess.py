@@ -160,3 +160,12 @@ def test_stroke_width_is_brought_into_mnists_range(thickness):
     width = preprocess.stroke_width((x > 0.5).astype(np.uint8))
     rows = np.nonzero(x > 0.5)[0]
     assert low <= width / (np.ptp(rows) + 1) <= high * 1.2
+
+
+def test_a_dark_smear_at_the_border_is_not_ink_but_a_tight_crop_is():
+    page = seven(240)
+    page[190:240, 0:12] = 60  # what a shadow's edge or a warped page border leaves in a corner
+    assert np.abs(preprocess.prepare(page) - preprocess.prepare(seven(240))).mean() < 0.01
+    assert not preprocess.clean(page).mask[:, :20].any()
+    tight = seven(240)[60:180, 70:160]  # the 7 touches the crop's edges
+    assert preprocess.clean(tight).mask.any()

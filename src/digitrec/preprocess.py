@@ -124,14 +124,21 @@ def _paper(lightness: np.ndarray, estimate, side: int = 128) -> np.ndarray:
 
 
 def _without_specks(mask: np.ndarray) -> np.ndarray:
-    """Drop blobs too small to be, or be part of, a digit: dust, paper grain, sensor noise."""
+    """Drop blobs too small to be, or be part of, a digit: dust, paper grain, sensor noise.
+
+    Blobs that touch the image's edge are held to a higher bar, half the largest blob inside:
+    there, a shadow's edge or the page's border shows up as "ink", while a digit cropped tight
+    against the edge is the largest blob itself.
+    """
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n <= 1:
         return mask
-    areas = stats[1:, cv2.CC_STAT_AREA]
+    x, y, w, h, areas = (stats[1:, i] for i in range(5))
+    edge = (x == 0) | (y == 0) | (x + w == mask.shape[1]) | (y + h == mask.shape[0])
     smallest = max(3.0, 0.02 * areas.max(), mask.size * 2e-5)
+    inside = areas[~edge].max() if (~edge).any() else 0
     keep = np.zeros(n, np.uint8)
-    keep[1:] = areas >= smallest
+    keep[1:] = (areas >= smallest) & (~edge | (areas >= 0.5 * inside))
     return keep[labels]
 
 
