@@ -100,6 +100,7 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
     marked "?". The exit status is 1 if any image could not be read or held no digit; the
     others are still read.
     """
+    from . import decode
     from .runtime import load_model
 
     if show and sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
@@ -111,10 +112,10 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
     shown, failed = [], 0
     for file in files:
         try:
-            source = sys.stdin.buffer.read() if file == "-" else file
-            reading = recognizer.read(source, mode, threshold, single)
+            image = decode.read(sys.stdin.buffer.read() if file == "-" else file)  # once, for reading and --boxes
+            reading = recognizer.read(image, mode, threshold, single)
             if boxes:
-                _write_boxes(source, reading, boxes if len(files) == 1 else boxes / f"{Path(file).stem}.png")
+                _write_boxes(image, reading, boxes if len(files) == 1 else boxes / f"{Path(file).stem}.png")
         except DigitrecError as e:
             failed += 1
             if as_json:
@@ -157,12 +158,9 @@ def _write_preview(inputs: list, path: Path) -> None:
     _write_image(np.kron(strip, np.ones((10, 10), "uint8")), path)
 
 
-def _write_boxes(source, reading, path: Path) -> None:
+def _write_boxes(image, reading, path: Path) -> None:
     import cv2
 
-    from .decode import read
-
-    image = read(source)
     image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     scale = max(1.0, max(image.shape[:2]) / 800)
     for d in reading.digits:

@@ -24,4 +24,5 @@ MAX_PIXELS = 64_000_000
 """Images with more pixels than this (a 48-megapixel phone photo has 48M) are refused before decoding."""
 
 UNCERTAIN_BELOW = 0.8
-"""A digit read with less confidence than this is flagged as uncertain (README, "Honest answers")."""
+"""A digit read with less confidence than this is flagged as uncertain: where right digits flagged
+and non-digits accepted meet on the realistic set (README, "Real-world images")."""

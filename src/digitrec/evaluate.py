@@ -160,7 +160,8 @@ DISTORTIONS: dict[str, Callable[[np.ndarray, int], np.ndarray]] = {
 
 
 def robustness(models: dict, images: np.ndarray, labels: np.ndarray) -> dict[str, dict[str, float]]:
-    """Accuracy under each distortion, for each model, as is and after MNIST-style re-centring.
+    """Accuracy under each distortion, for each model, as is and after the default preprocessing
+    (the clean-up and MNIST-style re-centring of preprocess.prepare).
 
     models maps a name to anything with .probabilities(batch); images are uint8 MNIST digits.
     Returns {distortion: {"<model>" or "<model> + re-centring": accuracy}}.

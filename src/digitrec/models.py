@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 # Keras reads its backend once, at import. Training picks the fastest one for each model
-# (see train.BACKENDS) before importing this module; anything else gets JAX.
+# (constants.TRAINING_BACKENDS) before importing this module; anything else gets JAX.
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
 import keras  # noqa: E402

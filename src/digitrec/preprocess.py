@@ -110,7 +110,7 @@ def _paper(lightness: np.ndarray, estimate, side: int = 128) -> np.ndarray:
     """The paper's lightness at every pixel: `estimate` over windows far wider than any stroke.
 
     It runs on a copy at most `side` pixels a side, which is ample for lighting and fast for any
-    photo. An image under 64 pixels a side (MNIST's own size) has no room for lighting to vary:
+    photo. An image under half that (MNIST's own 28x28, say) has no room for lighting to vary:
     its border is its paper.
     """
     h, w = lightness.shape
