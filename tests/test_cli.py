@@ -23,7 +23,7 @@ def run(*args: str, input: bytes | None = None):
 
 def test_help_lists_every_command_with_a_summary():
     out = run("--help").output
-    for command in ("predict", "train", "evaluate", "data", "models"):
+    for command in ("predict", "serve", "batch", "train", "evaluate", "data", "models"):
         line = next(l for l in out.splitlines() if l.strip().startswith(command + " "))
         assert len(line.split(None, 1)[1]) > 10 and not line.endswith("...")
 

@@ -11,6 +11,7 @@ import json
 import os
 import shlex
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -47,7 +48,9 @@ def cli() -> None:
     """Recognise handwritten digits in your own images.
 
     \b
-    digitrec predict photo.png          read the digit in an image
+    digitrec predict photo.png          read the number or digit in an image
+    digitrec serve                      draw digits in a browser, or call the HTTP API
+    digitrec batch scans/ -o out.csv    read a whole folder, resumably, on every core
     digitrec train --model mlp          train a model on MNIST
     digitrec evaluate                   score a model on the MNIST test set
     """
@@ -198,6 +201,79 @@ def _show(shown: list) -> None:
     plt.show()
 
 
+# ---------------------------------------------------------------- batch
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+@cli.command(short_help="Read whole folders of images into CSV, JSON Lines or Parquet.")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output file: .csv, .jsonl or .parquet.")
+@click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="A shipped model's name (cnn, mlp), or a trained model's .onnx file.")
+@click.option("--preprocess", "mode", type=click.Choice(["mnist", "seed"]), default="mnist", show_default=True, help="As for predict.")
+@click.option("--single", is_flag=True, help="Read each image as one digit, without looking for a number.")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=UNCERTAIN_BELOW, show_default=True, help="Flag a digit as uncertain below this confidence.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="local: a process pool on this machine. ray: Ray Data, local or on a cluster.")
+@click.option("-j", "--workers", type=click.IntRange(min=1), help="Processes (local) or Ray actors.  [default: every core here; with --ray-address, every CPU of the cluster]")
+@click.option("--ray-address", help="A running Ray cluster to use (ray://HOST:10001, or auto), instead of starting Ray here.")
+@click.option("--chunk-size", default=500, show_default=True, type=click.IntRange(min=1), help="Files per saved chunk: a kill loses at most one chunk per worker.")
+@click.option("--overwrite", is_flag=True, help="Start afresh: drop OUT and any interrupted run's chunks.")
+def batch(inputs: tuple[str, ...], out: Path, model: str, mode: str, single: bool, threshold: float, engine: str, workers: int | None, ray_address: str | None, chunk_size: int, overwrite: bool) -> None:
+    """Read every image in folders, globs or manifests into one CSV, JSON Lines or Parquet file.
+
+    \b
+    digitrec batch scans/ --out numbers.csv
+    digitrec batch 'meters/**/*.jpg' list.txt --out readings.parquet
+    digitrec batch archive/ --out rows.jsonl --engine ray --ray-address auto
+
+    INPUTS are folders (searched recursively for images), globs, image files, or manifests: .txt
+    or .lst files with one path a line, or .csv files with a "path" column (else the first),
+    paths relative to the manifest. Each file gives one row: path, number, confidence (the lowest
+    digit's), uncertain, no_digit, digits (each with digit, confidence, box and uncertain), model,
+    and error, the reason a file could not be read. A bad file never stops the run.
+
+    Results are saved in chunks in OUT.parts/ as they are read. If the run is interrupted, the same
+    command carries on where it stopped; the finished OUT has every input once, in input order.
+    """
+    from . import batch as b
+    from .runtime import available_models, load_model
+
+    if ray_address and engine != "ray":
+        raise click.UsageError("--ray-address needs --engine ray.")
+    b.output_format(out)
+    load_model(model)  # a bad --model is an error now, not in every worker
+    model = model if model in available_models() else os.path.abspath(model)  # workers may start elsewhere
+    settings = b.Settings(model, mode, threshold, single)
+    files = b.collect(inputs)
+    journal = b.Journal(out, files, settings, chunk_size, overwrite)
+    left = sum(len(journal.chunk(k)) for k in journal.pending())
+    if left < len(files):
+        click.echo(f"Resuming: {len(files) - left:,} of {len(files):,} files already read.", err=True)
+    progress = b.Progress(len(files), len(files) - left)
+    start = time.monotonic()
+    try:
+        if engine == "ray":
+            from .cluster import run_ray
+
+            run_ray(journal, settings, workers if workers or ray_address else _cores(), ray_address, progress)
+        else:
+            b.run_local(journal, settings, workers or _cores(), progress)
+    except KeyboardInterrupt:
+        progress.close()
+        click.echo(f"Interrupted: {progress.done:,} of {len(files):,} files are saved in {journal.parts}/; run the same command to go on.", err=True)
+        sys.exit(130)
+    progress.close()
+    counts = journal.finish()
+    rate = left / max(time.monotonic() - start, 1e-9)
+    click.echo(
+        f"Read {len(files):,} files ({rate:,.0f} files/s this run): {counts['numbers']:,} with a number, "
+        f"{counts['no_digit']:,} with no digit, {counts['errors']:,} could not be read. Wrote {out}.",
+        err=True,
+    )
+
+
 # ---------------------------------------------------------------- train and evaluate
 
 
@@ -344,7 +420,7 @@ def list_models() -> None:
 # ---------------------------------------------------------------- serve
 
 
-@cli.command()
+@cli.command(short_help="Serve the drawing page and the HTTP API.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; 0.0.0.0 for every interface.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="The default model: a shipped name, or a trained .onnx file.")
