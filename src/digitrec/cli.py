@@ -216,7 +216,7 @@ def _cores() -> int:
 @click.option("--single", is_flag=True, help="Read each image as one digit, without looking for a number.")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=UNCERTAIN_BELOW, show_default=True, help="Flag a digit as uncertain below this confidence.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="local: a process pool on this machine. ray: Ray Data, local or on a cluster.")
-@click.option("-j", "--workers", type=click.IntRange(min=1), help="Processes (local) or Ray actors.  [default: every core here; with --ray-address, every CPU of the cluster]")
+@click.option("-j", "--workers", type=click.IntRange(min=1), help="Processes (local) or Ray actors.  [default: every core here; with --ray-address, every CPU of the cluster but one, for reading files]")
 @click.option("--ray-address", help="A running Ray cluster to use (ray://HOST:10001, or auto), instead of starting Ray here.")
 @click.option("--chunk-size", default=500, show_default=True, type=click.IntRange(min=1), help="Files per saved chunk: a kill loses at most one chunk per worker.")
 @click.option("--overwrite", is_flag=True, help="Start afresh: drop OUT and any interrupted run's chunks.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -19,18 +20,20 @@ from .errors import DigitrecError
 
 
 def run_ray(journal: Journal, settings: Settings, workers: int | None, address: str | None, progress: Progress) -> None:
-    """Read the pending chunks on Ray: a local Ray with `workers` CPUs, or the cluster at `address`
-    (then `workers` actors, default one per CPU in the cluster). Every node must see the files at
-    the same paths, and have digitrec installed."""
+    """Read the pending chunks on Ray: a local Ray with `workers` actors, or the cluster at `address`
+    (then `workers` actors, default one per CPU in the cluster but one). Every node must see the
+    files at the same paths, and have digitrec installed."""
     try:
         import ray
         import ray.data
     except ImportError:
         raise DigitrecError("--engine ray needs Ray: pip install 'digitrec[ray]'") from None
     logging.getLogger("ray.data").setLevel(logging.ERROR)
-    ray.init(address=address, num_cpus=None if address else workers, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
+    # Locally, one CPU more than the actors, for the tasks that read files: if the actors held
+    # every CPU, nothing could feed them.
+    ray.init(address=address, num_cpus=None if address else workers + 1, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     try:
-        actors = workers or int(ray.cluster_resources().get("CPU", 1))
+        actors = workers or max(1, int(ray.cluster_resources().get("CPU", 2)) - 1)
         _run(ray.data, journal, settings, actors, progress)
     finally:
         ray.shutdown()
@@ -46,20 +49,22 @@ def _run(data, journal: Journal, settings: Settings, actors: int, progress: Prog
     # unreadable would fail Ray's whole read: this process makes its error row instead.
     readable = {p: os.path.abspath(p) for p in files if os.path.isfile(p) and os.access(p, os.R_OK)}
     original = {a: p for p, a in readable.items()}
-    stream = iter(())
+    stream: Iterator[tuple[str, str]] = iter(())
     if readable:
         reader = type("ReadDigits", (_Reader,), {"settings": settings})  # settings as a class attribute, not actor arguments
-        dataset = data.read_binary_files(list(readable.values()), include_paths=True, num_cpus=0)  # reading is I/O; the CPUs are the actors'
+        dataset = data.read_binary_files(list(readable.values()), include_paths=True, num_cpus=0.5)
         dataset = dataset.map_batches(reader, compute=data.ActorPoolStrategy(size=actors), num_cpus=1, batch_size=32)
-        stream = iter(dataset.iter_rows())
+        stream = (item for batch in dataset.iter_batches(batch_size=256) for item in zip(batch["path"], batch["row"]))
     local = None
     done: dict[str, dict] = {}
     for k in pending:
         paths = journal.chunk(k)
-        while any(p in readable and p not in done for p in paths):
-            item = next(stream)
-            row = json.loads(item["row"])
-            done[original[item["path"]]] = {**row, "path": original[item["path"]]}
+        missing = {p for p in paths if p in readable and p not in done}
+        while missing:
+            path, row = next(stream)
+            path = original[path]
+            done[path] = {**json.loads(row), "path": path}
+            missing.discard(path)
         if local is None and any(p not in readable for p in paths):
             from .runtime import load_model
 
