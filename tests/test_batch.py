@@ -157,7 +157,7 @@ def test_the_process_pool_gives_the_same_rows_as_one_process(folder: Path, tmp_p
 
 def test_ray_gives_the_same_rows_and_parquet(folder: Path, tmp_path: Path):
     pytest.importorskip("ray", reason="Ray is not installed: pip install 'digitrec[ray]' to test --engine ray")
-    (tmp_path / "list.txt").write_text(f"{folder}/2-rotated.png\n{folder}/missing.png\n")
+    (tmp_path / "list.txt").write_text(f"{folder}/2-rotated.png\n{folder}/missing.png\n{folder}/sub\n")  # sub: a folder, unreadable as a file
     inputs = [folder, tmp_path / "list.txt"]
     assert batch(*inputs, "--out", tmp_path / "one.jsonl", "-j", "1").exit_code == 0
     result = batch(*inputs, "--out", tmp_path / "ray.parquet", "--engine", "ray", "-j", "2", "--chunk-size", "4")
@@ -165,6 +165,7 @@ def test_ray_gives_the_same_rows_and_parquet(folder: Path, tmp_path: Path):
     rows = read_output(tmp_path / "ray.parquet")
     assert rows == read_output(tmp_path / "one.jsonl")
     assert by_name(rows)["missing.png"]["error"] == "no such file"
+    assert by_name(rows)["sub"]["error"] == "is a folder, not an image"
 
 
 # ---------------------------------------------------------------- killed and resumed

@@ -139,6 +139,8 @@ def _without_specks(mask: np.ndarray) -> np.ndarray:
     inside = areas[~edge].max() if (~edge).any() else 0
     keep = np.zeros(n, np.uint8)
     keep[1:] = (areas >= smallest) & (~edge | (areas >= 0.5 * inside))
+    if keep[1:].all():  # the usual case for a drawing: nothing to drop, and no relabelling to pay for
+        return mask
     return keep[labels]
 
 
