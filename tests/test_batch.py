@@ -219,3 +219,9 @@ def test_a_killed_run_resumes_with_every_input_exactly_once(many: Path, tmp_path
     fresh = tmp_path / "fresh.csv"
     assert batch(many, "--out", fresh, "-j", "2").exit_code == 0
     assert rows == read_output(fresh)
+
+
+def test_ray_engine_without_ray_says_how_to_install_it(folder: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    result = batch(folder, "--out", tmp_path / "o.csv", "--engine", "ray")
+    assert result.exit_code == 1 and "pip install 'digitrec[ray]'" in result.output and "Traceback" not in result.output
