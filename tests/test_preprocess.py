@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from digitrec import preprocess
 from digitrec.constants import CENTRE, DIGIT_BOX, IMAGE_SIZE
 from digitrec.errors import NoDigitError
+from digitrec.segment import segment
 
 
 def strokes(points: list[tuple[float, float]], size: int, thickness: int) -> np.ndarray:
@@ -135,6 +136,17 @@ def test_ruled_and_squared_paper_lines_are_removed(squared):
     rows, cols = np.nonzero(clean.mask)
     assert cols.min() > 40 and cols.max() < 200 and rows.min() > 40 and rows.max() < 200  # only the 7 is left
     assert np.abs(preprocess.prepare(page) - preprocess.prepare(seven(240))).mean() < 0.08  # lines crossing the 7 leave small nicks
+
+
+def test_ruled_lines_are_removed_when_the_writing_reaches_the_edges():
+    """A number written edge to edge: the lines cannot reach past the writing, but they cross several digits."""
+    ink = np.hstack([seven(240)[20:220, 90:150]] * 4)  # four 7s, the first and last 6 px from the edges
+    page = cv2.cvtColor(ink, cv2.COLOR_GRAY2RGB)
+    for y in range(10, 200, 24):
+        cv2.line(page, (0, y), (239, y), (110, 150, 220), 2)
+    clean = preprocess.clean(page)
+    assert not clean.mask[8:13].any() and not clean.mask[178:183].any()  # the lines above and below the digits are gone
+    assert len(segment(clean)) == 4  # four 7s, not one blob strung on lines
 
 
 def test_a_digits_own_bar_is_not_taken_for_a_ruled_line():

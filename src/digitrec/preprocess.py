@@ -145,12 +145,13 @@ def _without_specks(mask: np.ndarray) -> np.ndarray:
 
 
 def _without_lines(strength: np.ndarray) -> np.ndarray:
-    """Remove ruled or squared paper lines: straight runs across the image that reach past the writing.
+    """Remove ruled or squared paper lines: straight runs across the image, past the writing they cross.
 
     A grey-level opening with a long thin kernel keeps only such runs, at the line's own
     strength; subtracting it leaves strokes that crossed a line intact, since ink is darker
-    than the line. A digit's own bar (the top of a 7, the foot of a 1) is spared because it does
-    not reach well beyond the rest of the ink on both sides.
+    than the line. A run that crosses no mark of writing, or several, is a line. One that
+    touches a single mark must reach well beyond it on both sides: a digit's own bar (the top
+    of a 7, the foot of a 1) does not.
     """
     h, w = strength.shape
     if min(h, w) < 64:
@@ -168,15 +169,25 @@ def _without_lines(strength: np.ndarray) -> np.ndarray:
     rest = _without_specks((cv2.subtract(strength, found) >= MIN_CONTRAST).astype(np.uint8))  # the writing
     if not rest.any():
         return strength
-    ys, xs = np.nonzero(rest)
+    _, marks, marks_stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8)
+    near = cv2.dilate(labels.astype(np.float32), np.ones((5, 5), np.uint8)).astype(np.int32)  # each line, 2 px wider
     ruled = np.zeros(n, np.uint8)
     for i in range(1, n):
         x, y, bw, bh = stats[i, :4]
-        if bw > bh:
-            ruled[i] = bw >= 0.9 * w and x < xs.min() - 0.05 * w and x + bw > xs.max() + 0.05 * w
+        horizontal = bw > bh
+        if (bw if horizontal else bh) < 0.9 * (w if horizontal else h):
+            continue
+        touched = np.unique(marks[near == i])
+        touched = touched[touched > 0]
+        if len(touched) != 1:  # crosses no mark, or several: a digit's bar is part of one
+            ruled[i] = 1
+            continue
+        mx, my, mw, mh = marks_stats[touched[0], :4]
+        if horizontal:
+            ruled[i] = x < mx - 0.05 * w and x + bw > mx + mw + 0.05 * w
         else:
-            ruled[i] = bh >= 0.9 * h and y < ys.min() - 0.05 * h and y + bh > ys.max() + 0.05 * h
+            ruled[i] = y < my - 0.05 * h and y + bh > my + mh + 0.05 * h
     lines = cv2.dilate(ruled[labels], np.ones((3, 3), np.uint8))  # and their anti-aliased edges
     return np.where(lines > 0, cv2.subtract(strength, cv2.dilate(found, np.ones((3, 3), np.uint8))), strength)
 
