@@ -61,6 +61,8 @@ def test_collect_folders_globs_manifests_each_file_once(folder: Path, tmp_path: 
     assert got == [str(tmp_path / "in/7-centred.png"), str(tmp_path / "in/missing.png"), str(tmp_path / "in/1-far-right.png"),
                    str(folder / "sub/7-again.png"), str(folder / "sub/corrupt.png"), str(folder / "sub/text.png")]  # fmt: skip  (1-far-right.png, named again, is not repeated)
 
+    assert collect([str(folder / "1-far-right.png"), f"{folder}/./sub/../1-far-right.png"]) == [str(folder / "1-far-right.png")]
+
     (tmp_path / "plain.csv").write_text("in/2-rotated.png,first\nin/3-light-on-dark.png,second\n")
     assert collect([str(tmp_path / "plain.csv")]) == [str(tmp_path / "in/2-rotated.png"), str(tmp_path / "in/3-light-on-dark.png")]
 

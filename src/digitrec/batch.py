@@ -67,7 +67,7 @@ def collect(inputs: Sequence[str]) -> list[str]:
                 files.extend(_folder(match) if os.path.isdir(match) else [match])
         else:
             raise DigitrecError(f"{item}: no such file or folder")
-    unique = list(dict.fromkeys(files))
+    unique = list(dict.fromkeys(os.path.normpath(f) for f in files))  # a/./b.png and a/b.png are one file
     if not unique:
         raise DigitrecError(f"no images in {', '.join(inputs)} (looked for {', '.join(IMAGE_EXTENSIONS)})")
     return unique
