@@ -22,9 +22,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .constants import UNCERTAIN_BELOW
 from .errors import DigitrecError, NoDigitError
+
+if TYPE_CHECKING:  # the runtime loads ONNX Runtime; only the engines' workers need it
+    from .runtime import Recognizer
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 """What a folder is searched for. Files named one by one, or in a manifest, are read whatever their name."""
@@ -98,7 +102,7 @@ def _manifest(path: str) -> list[str]:
 # ---------------------------------------------------------------- one file
 
 
-def read_file(recognizer, path: str, settings: Settings, data: bytes | None = None) -> dict:
+def read_file(recognizer: Recognizer, path: str, settings: Settings, data: bytes | None = None) -> dict:
     """One row. A file that cannot be read is a row with its error: it never ends the run."""
     row = dict.fromkeys(COLUMNS)
     row.update(path=path, model=recognizer.name, no_digit=False)
