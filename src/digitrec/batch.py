@@ -368,6 +368,9 @@ def _start_worker(settings: Settings) -> None:
     from .runtime import load_model
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    import cv2
+
+    cv2.setNumThreads(1)  # one core per worker, for OpenCV as for ONNX Runtime
     _worker = (load_model(settings.model, threads=1), settings)
 
 
