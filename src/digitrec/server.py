@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
+import cv2
 import numpy as np
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -115,7 +116,9 @@ BATCH_BODY = {
 
 
 def create_app(default_model: str = DEFAULT_MODEL, max_upload: int = MAX_UPLOAD, max_pixels: int = MAX_PIXELS, max_files: int = MAX_FILES) -> FastAPI:
-    # One thread per call: concurrent requests, not one request's threads, share the cores.
+    # One thread per call, for ONNX Runtime and OpenCV: concurrent requests, not one request's
+    # threads, share the cores.
+    cv2.setNumThreads(1)
     models: dict[str, Recognizer] = {name: load_model(name, threads=1) for name in available_models()}
     if default_model not in models:
         models[default_model] = load_model(default_model, threads=1)  # a trained .onnx file given by path
