@@ -79,8 +79,11 @@ class _Reader:
     settings: Settings
 
     def __init__(self):
+        import cv2
+
         from .runtime import load_model
 
+        cv2.setNumThreads(1)  # one CPU per actor, for OpenCV as for ONNX Runtime
         self.recognizer = load_model(self.settings.model, threads=1)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
