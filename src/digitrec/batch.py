@@ -132,15 +132,14 @@ class Journal:
         self.format = output_format(self.out)
         self.parts = self.out.with_name(self.out.name + ".parts")
         self.files = files
-        self.settings = settings
         if overwrite:
             shutil.rmtree(self.parts, ignore_errors=True)
             self.out.unlink(missing_ok=True)
-        job = {"settings": asdict(settings), "files": len(files), "files_sha256": _digest(files), "chunk_size": chunk_size}
+        job = {"settings": asdict(settings), "files": len(files), "files_sha256": _digest(files)}
         job_file = self.parts / "job.json"
         if job_file.is_file():
             before = json.loads(job_file.read_text())
-            if {k: before.get(k) for k in ("settings", "files", "files_sha256")} != {k: job[k] for k in ("settings", "files", "files_sha256")}:
+            if {k: before.get(k) for k in job} != job:
                 raise DigitrecError(
                     f"{self.parts} holds an interrupted run with other inputs or settings ({before['files']} files, "
                     f"{before['settings']}); run that command again to finish it, or add --overwrite to start afresh"
@@ -365,13 +364,10 @@ _worker: tuple = ()
 
 def _start_worker(settings: Settings) -> None:
     global _worker
-    from .runtime import load_model
+    from .runtime import load_worker_model
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    import cv2
-
-    cv2.setNumThreads(1)  # one core per worker, for OpenCV as for ONNX Runtime
-    _worker = (load_model(settings.model, threads=1), settings)
+    _worker = (load_worker_model(settings.model), settings)
 
 
 def _read_chunk(task: tuple[int, list[str]]) -> tuple[int, list[dict]]:

@@ -79,12 +79,9 @@ class _Reader:
     settings: Settings
 
     def __init__(self):
-        import cv2
+        from .runtime import load_worker_model
 
-        from .runtime import load_model
-
-        cv2.setNumThreads(1)  # one CPU per actor, for OpenCV as for ONNX Runtime
-        self.recognizer = load_model(self.settings.model, threads=1)
+        self.recognizer = load_worker_model(self.settings.model)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         rows = [read_file(self.recognizer, str(p), self.settings, bytes(b)) for p, b in zip(batch["path"], batch["bytes"])]

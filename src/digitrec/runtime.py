@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 import onnxruntime as ort
 
@@ -143,6 +144,16 @@ def model_info(name: str) -> dict:
     if name not in available_models():
         raise ModelError(f"no shipped model {name!r}; the shipped models are {', '.join(available_models())}")
     return _read_info(ARTIFACTS / f"{name}.onnx")
+
+
+def load_worker_model(name: str | os.PathLike = DEFAULT_MODEL) -> Recognizer:
+    """A model for one of many readers running at once (server requests, batch workers, Ray
+    actors): ONNX Runtime and OpenCV each on one thread, so the readers, not one reader's
+    threads, share the cores. OpenCV's setting is for the whole process."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    return load_model(name, threads=1)
 
 
 def load_model(name: str | os.PathLike = DEFAULT_MODEL, threads: int | None = None) -> Recognizer:

@@ -13,7 +13,6 @@ import os
 from pathlib import Path
 from typing import Literal
 
-import cv2
 import numpy as np
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -25,7 +24,7 @@ from starlette.datastructures import UploadFile
 from . import decode
 from .constants import DEFAULT_MODEL, IMAGE_SIZE, MAX_PIXELS, UNCERTAIN_BELOW
 from .errors import ImageError, ImageTooLargeError, NoDigitError
-from .runtime import Recognizer, available_models, load_model
+from .runtime import Recognizer, available_models, load_worker_model
 
 WEB = Path(__file__).parent / "web"
 MAX_UPLOAD = 10 * 1024 * 1024
@@ -116,12 +115,9 @@ BATCH_BODY = {
 
 
 def create_app(default_model: str = DEFAULT_MODEL, max_upload: int = MAX_UPLOAD, max_pixels: int = MAX_PIXELS, max_files: int = MAX_FILES) -> FastAPI:
-    # One thread per call, for ONNX Runtime and OpenCV: concurrent requests, not one request's
-    # threads, share the cores.
-    cv2.setNumThreads(1)
-    models: dict[str, Recognizer] = {name: load_model(name, threads=1) for name in available_models()}
+    models: dict[str, Recognizer] = {name: load_worker_model(name) for name in available_models()}
     if default_model not in models:
-        models[default_model] = load_model(default_model, threads=1)  # a trained .onnx file given by path
+        models[default_model] = load_worker_model(default_model)  # a trained .onnx file given by path
     app = FastAPI(
         title="digitrec",
         summary="Read handwritten digits and numbers in images.",
