@@ -1,12 +1,14 @@
 """Load test of `digitrec serve` on loopback: requests/s and latency at 1, 8 and 32 concurrent clients.
 
 Each request posts the same 280x280 PNG (a digit drawn on the web page's canvas size) to
-/v1/predict. The server runs in its own process, started here with `digitrec serve`. The load
+/v1/predict. The server runs in its own process, started here with `digitrec serve --workers N`:
+N processes read the images from one queue, and N = 0, the baseline, reads them in threads of
+the server's own process. The load
 comes from wrk (Debian's `wrk`, a C load generator) when it is installed, else from an async
 httpx client in this process, which costs the shared cores far more per request. The server's
 resident memory is read before and after 10,000 more requests.
 
-    python benchmarks/bench_server.py [--workers 1 2] [--seconds 10] [--client wrk|httpx]
+    python benchmarks/bench_server.py [--workers 0 1 2] [--seconds 10] [--client wrk|httpx]
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def drawing() -> bytes:
 
 
 def rss_mib(pid: int) -> float:
-    """Resident memory of a process and its children (uvicorn's workers), in MiB."""
+    """Resident memory of a process and its children (the readers), in MiB."""
     pids = [pid, *map(int, subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split())]
     total = 0
     for p in pids:
@@ -100,7 +102,7 @@ def serve(workers: int) -> tuple[subprocess.Popen, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--workers", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--seconds", type=int, default=10, help="wrk's run at each concurrency")
     parser.add_argument("--requests", type=int, default=2000, help="httpx's requests at each concurrency")
     parser.add_argument("--memory-requests", type=int, default=10_000)
@@ -110,7 +112,7 @@ def main() -> None:
     png = Path(tempfile.mkdtemp()) / "drawing.png"
     png.write_bytes(body)
     print(f"POST /v1/predict, a {len(body):,}-byte 280x280 PNG; {os.cpu_count()} CPU cores; load from {args.client} on the same machine\n")
-    print("| server workers | clients | requests/s | p50 ms | p99 ms |")
+    print("| reader processes | clients | requests/s | p50 ms | p99 ms |")
     print("|---:|---:|---:|---:|---:|")
     memory = []
     for workers in args.workers:
@@ -131,7 +133,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(30)
-    print("\n| server workers | resident memory after warm-up | after the load runs | after 10,000 more requests |")
+    print("\n| reader processes | resident memory after warm-up | after the load runs | after 10,000 more requests |")
     print("|---:|---:|---:|---:|")
     for workers, before, middle, after, n in memory:
         print(f"| {workers} | {before:.0f} MiB | {middle:.0f} MiB | {after:.0f} MiB |")

@@ -206,3 +206,20 @@ def test_a_page_of_marks_is_a_400_not_a_500(client):
             cv2.circle(page, (x, y), 4, 0, -1)
     r = client.post("/v1/predict", content=png(page), headers={"content-type": "image/png"})
     assert r.status_code == 400 and "too many for a number" in r.json()["detail"]
+
+
+def test_reader_processes_answer_as_the_server_itself_does(client, number):
+    data, _ = number
+    requests = [
+        dict(content=data, headers={"content-type": "image/png"}),
+        dict(content=data, headers={"content-type": "image/png"}, params={"model": "mlp", "inputs": "true"}),
+        dict(content=png(np.full((40, 40), 255, np.uint8)), headers={"content-type": "image/png"}),  # blank
+        dict(content=b"\x89PNG\r\n\x1a\n broken", headers={"content-type": "image/png"}),  # corrupt: 400
+    ]
+    with TestClient(create_app(readers=2)) as pooled:
+        for request in requests:
+            here, there = client.post("/v1/predict", **request), pooled.post("/v1/predict", **request)
+            assert (here.status_code, here.json()) == (there.status_code, there.json())
+        batch = pooled.post("/v1/predict/batch", files=[("files", ("a.png", data, "image/png")), ("files", ("b.png", b"junk", "image/png"))])
+        assert batch.status_code == 200
+        assert [bool(r["result"]) for r in batch.json()["results"]] == [True, False]

@@ -155,8 +155,6 @@ def _strip_name(message: str, file: str) -> str:
 def _write_preview(inputs: list, path: Path) -> None:
     import numpy as np
 
-    from .constants import IMAGE_SIZE
-
     strip = np.hstack([(x * 255).astype("uint8") for x in inputs])
     _write_image(np.kron(strip, np.ones((10, 10), "uint8")), path)
 
@@ -295,6 +293,12 @@ def _load_mnist(path: Path | None):
 @click.option("--augment/--no-augment", default=None, help="Randomly rotate, zoom, shear and shift training images.  [mlp: no, cnn: yes]")
 @click.option("--label-smoothing", type=click.FloatRange(0, 1, max_open=True), help="[mlp: 0, cnn: 0.1]")
 @click.option(
+    "--outliers",
+    type=click.FloatRange(min=0),
+    help="Non-digit images (letters, turned digits, pairs, tangles) added to each batch, as a fraction of its digits, taught to give even odds.  [mlp: 0, cnn: 0.25]",
+)
+@click.option("--as-read", type=click.FloatRange(0, 1), help="Share of training digits shaped as the reader shapes a user's crop.  [mlp: 0, cnn: 0.5]")
+@click.option(
     "--early-stopping",
     "patience",
     type=click.IntRange(min=1),
@@ -425,19 +429,25 @@ def list_models() -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
 @click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="The default model: a shipped name, or a trained .onnx file.")
 @click.option("--max-upload", default=10, show_default=True, type=click.FloatRange(min=0, min_open=True), help="Largest request body, in MB.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Server processes; each loads the models.")
-def serve(host: str, port: int, model: str, max_upload: float, workers: int) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    help="Processes that read images, each with its own models, taking requests from one queue; 0 reads them in threads of the server's own process.  [default: every core here]",
+)
+def serve(host: str, port: int, model: str, max_upload: float, workers: int | None) -> None:
     """Serve the drawing page at / and the HTTP API at /v1 (docs at /docs)."""
     try:
         import uvicorn
+
+        from .server import create_app
     except ImportError:
         raise DigitrecError("the server needs more packages: pip install 'digitrec[serve]'") from None
     from .runtime import load_model
 
-    load_model(model)  # a bad --model is an error now, not in a worker later
-    os.environ["DIGITREC_SERVE"] = json.dumps({"default_model": model, "max_upload": int(max_upload * 1024 * 1024)})
+    load_model(model)  # a bad --model is an error now, not in a reader later
+    app = create_app(model, max_upload=int(max_upload * 1024 * 1024), readers=_cores() if workers is None else workers)
     click.echo(f"digitrec: the page is at http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/ (Ctrl-C stops it)", err=True)
-    uvicorn.run("digitrec.server:from_environment", factory=True, host=host, port=port, workers=workers, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 # ---------------------------------------------------------------- data

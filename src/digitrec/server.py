@@ -8,8 +8,11 @@ what was wrong.
 
 from __future__ import annotations
 
-import json
+import asyncio
+import contextlib
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Literal
 
@@ -114,24 +117,44 @@ BATCH_BODY = {
 }
 
 
-def create_app(default_model: str = DEFAULT_MODEL, max_upload: int = MAX_UPLOAD, max_pixels: int = MAX_PIXELS, max_files: int = MAX_FILES) -> FastAPI:
-    models: dict[str, Recognizer] = {name: load_worker_model(name) for name in available_models()}
-    if default_model not in models:
-        models[default_model] = load_worker_model(default_model)  # a trained .onnx file given by path
+def create_app(
+    default_model: str = DEFAULT_MODEL, max_upload: int = MAX_UPLOAD, max_pixels: int = MAX_PIXELS, max_files: int = MAX_FILES, readers: int = 0
+) -> FastAPI:
+    """The app. With readers, images are read by that many processes sharing one queue; else by threads here."""
+    names = _load_models(default_model)
+    pool = None
+    if readers:
+        context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(readers, mp_context=context, initializer=_load_models, initargs=(default_model,))
+        for done in [pool.submit(os.getpid) for _ in range(readers)]:
+            done.result()  # each reader has loaded its models before the first request
+
+    async def read(*args) -> PredictResponse:
+        if pool is None:
+            return await run_in_threadpool(_read, *args)
+        return await asyncio.get_running_loop().run_in_executor(pool, _read, *args)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
     app = FastAPI(
         title="digitrec",
         summary="Read handwritten digits and numbers in images.",
         version=_version(),
         docs_url="/docs",
+        lifespan=lifespan,
     )
 
     app.add_middleware(_BodyLimit, limit=max_upload)
 
-    def recognizer(name: str | None) -> tuple[str, Recognizer]:
+    def recognizer(name: str | None) -> str:
         name = name or default_model
-        if name not in models:
-            raise HTTPException(400, f"no model {name!r}; choose one of {', '.join(models)}")
-        return name, models[name]
+        if name not in names:
+            raise HTTPException(400, f"no model {name!r}; choose one of {', '.join(names)}")
+        return name
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
@@ -149,11 +172,11 @@ def create_app(default_model: str = DEFAULT_MODEL, max_upload: int = MAX_UPLOAD,
             ModelInfo(
                 name=name,
                 default=name == default_model,
-                test_accuracy=r.info.get("test_accuracy"),
-                parameters=r.info.get("parameters"),
+                test_accuracy=_MODELS[name].info.get("test_accuracy"),
+                parameters=_MODELS[name].info.get("parameters"),
                 input={"shape": [IMAGE_SIZE, IMAGE_SIZE], "dtype": "float32", "range": [0, 1], "ink": "white on black"},
             )
-            for name, r in models.items()
+            for name in names
         ]
 
     @app.post("/v1/predict", summary="Read the number (or digit) in one image", responses=ERRORS, openapi_extra=IMAGE_BODY)
@@ -165,9 +188,9 @@ def create_app(default_model: str = DEFAULT_MODEL, max_upload: int = MAX_UPLOAD,
         threshold: float = Query(UNCERTAIN_BELOW, ge=0, le=1, description="flag digits below this confidence"),
         inputs: bool = Query(False, description="include the 28x28 images the model saw"),
     ) -> PredictResponse:
-        name, r = recognizer(model)
+        name = recognizer(model)
         data = await _single_image(request, max_files)
-        return await run_in_threadpool(_read, r, name, data, preprocess, single, threshold, inputs, max_pixels)
+        return await read(name, data, preprocess, single, threshold, inputs, max_pixels)
 
     @app.post("/v1/predict/batch", summary="Read several images in one request", responses=ERRORS, openapi_extra=BATCH_BODY)
     async def predict_batch(
@@ -177,7 +200,7 @@ def create_app(default_model: str = DEFAULT_MODEL, max_upload: int = MAX_UPLOAD,
         single: bool = Query(False),
         threshold: float = Query(UNCERTAIN_BELOW, ge=0, le=1),
     ) -> BatchResponse:
-        name, r = recognizer(model)
+        name = recognizer(model)
         form = await _form(request, max_files)
         files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
         if not files:
@@ -186,18 +209,13 @@ def create_app(default_model: str = DEFAULT_MODEL, max_upload: int = MAX_UPLOAD,
         for f in files:
             filename = f.filename or "file"
             try:
-                result = await run_in_threadpool(_read, r, name, await f.read(), preprocess, single, threshold, False, max_pixels)
+                result = await read(name, await f.read(), preprocess, single, threshold, False, max_pixels)
                 results.append(BatchItem(file=filename, result=result))
             except HTTPException as e:
                 results.append(BatchItem(file=filename, error=e.detail))
         return BatchResponse(results=results)
 
     return app
-
-
-def from_environment() -> FastAPI:
-    """The app as `digitrec serve` configured it, for uvicorn's workers, which import it afresh."""
-    return create_app(**json.loads(os.environ.get("DIGITREC_SERVE", "{}")))
 
 
 class _BodyLimit:
@@ -264,7 +282,21 @@ async def _single_image(request: Request, max_files: int) -> bytes:
     raise HTTPException(415, f"content type {kind or 'none'!r} is not an image: send image/png, image/jpeg, ... or a multipart form with a 'file'")
 
 
-def _read(recognizer: Recognizer, name: str, data: bytes, mode: str, single: bool, threshold: float, inputs: bool, max_pixels: int) -> PredictResponse:
+_MODELS: dict[str, Recognizer] = {}
+"""The models of this process: the server's, or a reader's."""
+
+
+def _load_models(default_model: str) -> list[str]:
+    """Load the shipped models and the default (a trained .onnx file, maybe) once in this process."""
+    names = list(dict.fromkeys([*available_models(), default_model]))
+    for name in names:
+        if name not in _MODELS:
+            _MODELS[name] = load_worker_model(name)
+    return names
+
+
+def _read(name: str, data: bytes, mode: str, single: bool, threshold: float, inputs: bool, max_pixels: int) -> PredictResponse:
+    recognizer = _MODELS[name]
     try:
         image = decode.read(data, max_pixels=max_pixels)
     except ImageError as e:
