@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import digitrec
+from digitrec import negatives
 from digitrec.cli import cli
 
 pytestmark = pytest.mark.slow
@@ -126,6 +127,10 @@ def test_a_short_cnn_training_clearly_learns(mnist, tmp_path):
     assert len(metrics["history"]) == 6
     assert metrics["history"][-1]["val_accuracy"] >= 0.90  # 710 held-out training images
     assert metrics["history"][-1]["seconds"] > metrics["history"][0]["seconds"] > 0
+    # Trained on non-digits too, it gives unseen ones (from the held-out digits, another seed) low odds.
+    unseen = negatives.make(mnist.x_train[7100:8000], mnist.y_train[7100:8000], 200, seed=99)
+    top = digitrec.load_model(tmp_path / "cnn.onnx").probabilities(unseen).max(1)
+    assert np.median(top) < 0.4, np.percentile(top, [25, 50, 75])
 
 
 def test_an_ensemble_averages_its_members_and_resumes(mnist, tmp_path):

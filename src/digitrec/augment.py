@@ -13,6 +13,10 @@ import cv2
 import numpy as np
 
 from .constants import CENTRE, IMAGE_SIZE
+from .preprocess import to_mnist
+
+ENLARGE = 3
+"""MNIST images are enlarged this much before as_read shrinks them again, as a reader's crop is shrunk."""
 
 
 @dataclass(frozen=True)
@@ -42,3 +46,15 @@ def affine(batch: np.ndarray, rng: np.random.Generator, d: Distortion = Distorti
         matrix = np.hstack([linear, offset[:, None]]).astype(np.float32)
         out[i] = cv2.warpAffine(batch[i], matrix, (IMAGE_SIZE, IMAGE_SIZE), flags=cv2.INTER_LINEAR)
     return out
+
+
+def as_read(ink: np.ndarray) -> np.ndarray:
+    """A uint8 image of white ink as the reader shapes a crop: preprocess.to_mnist's stroke width,
+    scaling and centring. A network trained only on MNIST's own 28x28 images, and on non-digits
+    shaped this way, learns that the reader's look means "no digit": with half its digits
+    shaped this way too, it cannot."""
+    return to_mnist(ink.astype(np.float32) / 255.0, ink > 64)
+
+
+def enlarged(image: np.ndarray) -> np.ndarray:
+    return cv2.resize(np.ascontiguousarray(image), None, fx=ENLARGE, fy=ENLARGE, interpolation=cv2.INTER_LINEAR)

@@ -26,3 +26,10 @@ MAX_PIXELS = 64_000_000
 UNCERTAIN_BELOW = 0.8
 """A digit read with less confidence than this is flagged as uncertain: where right digits flagged
 and non-digits accepted meet on the realistic set (README, "Real-world images")."""
+
+LOOKALIKES = set("OoDIlijSsZzBbGgqT")
+"""Letters a person would also read as a digit (O as 0, l as 1, S as 5, g as 9...): left out of the
+non-digit images, in evaluation and in training, since reading them as digits is no mistake."""
+
+LETTERS = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in LOOKALIKES]
+"""The letters that non-digit images are drawn from."""

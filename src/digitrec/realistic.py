@@ -15,14 +15,13 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from .constants import LETTERS
+
 CONDITIONS = ("clean", "photo", "ruled", "light-on-dark", "coloured", "thin", "thick", "canvas", "off-centre", "touching", "broken")
 """Every image has one condition; off-centre is for single digits, touching and broken for numbers."""
 
 NON_DIGITS = ("shape", "letter", "scribble", "noise")
 
-LOOKALIKES = set("OoDIlijSsZzBbGgqT")
-"""Letters a person would also read as a digit (O as 0, l as 1, S as 5, g as 9...): left out of the
-non-digit set, since reading them as digits is not a mistake anyone could fault."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +56,6 @@ def numbers(
 def non_digits(count: int, seed: int) -> Iterator[Sample]:
     """Images that hold no digit: shapes, letters from fonts, scribbles and noise, in turn."""
     rng = np.random.default_rng([seed, 99])
-    letters = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in LOOKALIKES]
     for i in range(count):
         kind = NON_DIGITS[i % len(NON_DIGITS)]
         ink = np.zeros((120, 120), np.uint8)
@@ -65,7 +63,7 @@ def non_digits(count: int, seed: int) -> Iterator[Sample]:
             _shape(ink, rng)
         elif kind == "letter":
             font = [cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX][i % 4]
-            cv2.putText(ink, str(rng.choice(letters)), (25, 92), font, 2.8, 255, int(rng.integers(4, 10)), cv2.LINE_AA)
+            cv2.putText(ink, str(rng.choice(LETTERS)), (25, 92), font, 2.8, 255, int(rng.integers(4, 10)), cv2.LINE_AA)
         elif kind == "scribble":
             points = np.cumsum(rng.normal(0, 14, (int(rng.integers(6, 14)), 2)), axis=0) + 60
             cv2.polylines(ink, [np.clip(points, 8, 112).astype(np.int32)], False, 255, int(rng.integers(3, 8)), cv2.LINE_AA)

@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
-from . import models  # picks the Keras backend before keras is imported below
-from .augment import affine
+from . import models, negatives  # models picks the Keras backend before keras is imported below
+from .augment import affine, as_read, enlarged
 from .constants import IMAGE_SIZE, NUM_CLASSES
 from .data import Mnist
 from .errors import ModelError
@@ -52,7 +52,18 @@ class TrainConfig:
     """"constant", or "cosine": one epoch of linear warm-up to learning_rate, then cosine decay to 0."""
     augment: bool = False
     label_smoothing: float = 0.0
+    outliers: float = 0.0
+    """Non-digit images (negatives.py) added to each batch, as a fraction of its digits, with even
+    odds over the ten classes as their target, so the network learns to give no digit a high
+    probability where there is none."""
+    as_read: float = 0.0
+    """The share of training digits shaped as the reader shapes a crop (augment.as_read) rather
+    than as MNIST shaped them; needed with outliers, which are all shaped that way."""
 
+
+OUTLIER_POOL = 1.0
+"""Distinct non-digit images made, per digit image they join: each is seen about once an epoch
+(then distorted afresh), and making them costs about 0.4 ms each."""
 
 RECIPES = {
     "mlp": TrainConfig(),
@@ -65,28 +76,38 @@ RECIPES = {
         schedule="cosine",
         augment=True,
         label_smoothing=0.1,
+        outliers=0.25,
+        as_read=0.5,
     ),
 }
 
 
-class _Augmented(keras.utils.PyDataset):
-    """Shuffled batches of freshly distorted images, the same for the same seed."""
+class _Batches(keras.utils.PyDataset):
+    """Shuffled batches, freshly distorted and joined by non-digits if the recipe says so; the same for the same seed."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int):
+    def __init__(self, x: np.ndarray, x_read: np.ndarray, y: np.ndarray, config: TrainConfig, outliers: np.ndarray):
         super().__init__()
-        self.x, self.y, self.batch_size, self.seed, self.epoch = x, y, batch_size, seed, 0
-        self.order = np.random.default_rng([seed, 0]).permutation(len(x))
+        self.x, self.x_read, self.y, self.config, self.outliers, self.epoch = x, x_read, y, config, outliers, 0
+        self.order = np.random.default_rng([config.seed, 0]).permutation(len(x))
 
     def __len__(self) -> int:
-        return math.ceil(len(self.x) / self.batch_size)
+        return math.ceil(len(self.x) / self.config.batch_size)
 
     def __getitem__(self, i: int):
-        idx = self.order[i * self.batch_size : (i + 1) * self.batch_size]
-        return affine(self.x[idx], np.random.default_rng([self.seed, self.epoch, i])), self.y[idx]
+        idx = self.order[i * self.config.batch_size : (i + 1) * self.config.batch_size]
+        rng = np.random.default_rng([self.config.seed, self.epoch, i])
+        x, y = self.x[idx], self.y[idx]
+        if self.config.as_read:
+            x = np.where((rng.random(len(idx)) < self.config.as_read)[:, None, None], self.x_read[idx], x)
+        if len(self.outliers):
+            picked = self.outliers[rng.integers(0, len(self.outliers), round(len(idx) * self.config.outliers))]
+            x = np.concatenate([x, picked])
+            y = np.concatenate([y, np.full((len(picked), NUM_CLASSES), 1 / NUM_CLASSES, y.dtype)])
+        return (affine(x, rng) if self.config.augment else x), y
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
-        self.order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.x))
+        self.order = np.random.default_rng([self.config.seed, self.epoch]).permutation(len(self.x))
 
 
 class _Clock(keras.callbacks.Callback):
@@ -104,7 +125,7 @@ def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dic
     keras.utils.set_random_seed(config.seed)
     x, x_test = _scaled(data.x_train, config), _scaled(data.x_test, config)
     y, y_test = data.y_train, data.y_test
-    if config.label_smoothing:
+    if config.label_smoothing or config.outliers:
         y, y_test = keras.utils.to_categorical(y, NUM_CLASSES), keras.utils.to_categorical(y_test, NUM_CLASSES)
     # The last fraction of the training set, exactly as Keras' validation_split takes it.
     cut = math.ceil(len(x) * (1 - config.validation_split))
@@ -125,8 +146,11 @@ def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dic
                 start_from_epoch=_patience_starts(config),
             )
         )
-    if config.augment:
-        inputs = dict(x=_Augmented(x_train, y_train, config.batch_size, config.seed))
+    if config.augment or config.outliers or config.as_read:
+        count = round(OUTLIER_POOL * config.outliers * len(x_train))
+        outliers = _scaled(255 * negatives.make(data.x_train[:cut], data.y_train[:cut], count, config.seed), config)
+        x_read = _scaled(255 * np.stack([as_read(enlarged(d)) for d in data.x_train[:cut]]), config) if config.as_read else x_train
+        inputs = dict(x=_Batches(x_train, x_read, y_train, config, outliers))
     else:
         inputs = dict(x=x_train, y=y_train, batch_size=config.batch_size)
     start = time.perf_counter()
@@ -231,7 +255,7 @@ def _learning_rate(config: TrainConfig, n_train: int):
 
 
 def _loss(config: TrainConfig) -> keras.losses.Loss:
-    if config.label_smoothing:
+    if config.label_smoothing or config.outliers:
         return keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=config.label_smoothing)
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
