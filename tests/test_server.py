@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import cv2
 import numpy as np
@@ -223,3 +224,39 @@ def test_reader_processes_answer_as_the_server_itself_does(client, number):
         batch = pooled.post("/v1/predict/batch", files=[("files", ("a.png", data, "image/png")), ("files", ("b.png", b"junk", "image/png"))])
         assert batch.status_code == 200
         assert [bool(r["result"]) for r in batch.json()["results"]] == [True, False]
+
+
+def test_serve_starts_reads_and_stops_cleanly_on_ctrl_c(tmp_path):
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with log.open("w") as err:
+        server = subprocess.Popen([sys.executable, "-m", "digitrec", "serve", "--port", str(port), "--workers", "2"], stderr=err, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, log.read_text()
+                time.sleep(0.2)
+        seven = np.full((280, 280), 255, np.uint8)
+        cv2.polylines(seven, [np.int32([(70, 60), (210, 60), (120, 230)])], False, 0, 22, cv2.LINE_AA)
+        answer = httpx.post(f"http://127.0.0.1:{port}/v1/predict", content=png(seven), headers={"content-type": "image/png"})
+        assert answer.json()["number"] == "7"
+        os.killpg(server.pid, signal.SIGINT)  # as Ctrl-C in a terminal: the whole process group
+        assert server.wait(20) == 0
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+    assert "Traceback" not in log.read_text(), log.read_text()

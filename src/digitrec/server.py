@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Literal
@@ -125,7 +126,7 @@ def create_app(
     pool = None
     if readers:
         context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(readers, mp_context=context, initializer=_load_models, initargs=(default_model,))
+        pool = ProcessPoolExecutor(readers, mp_context=context, initializer=_start_reader, initargs=(default_model,))
         for done in [pool.submit(os.getpid) for _ in range(readers)]:
             done.result()  # each reader has loaded its models before the first request
 
@@ -293,6 +294,11 @@ def _load_models(default_model: str) -> list[str]:
         if name not in _MODELS:
             _MODELS[name] = load_worker_model(name)
     return names
+
+
+def _start_reader(default_model: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the server shuts readers down
+    _load_models(default_model)
 
 
 def _read(name: str, data: bytes, mode: str, single: bool, threshold: float, inputs: bool, max_pixels: int) -> PredictResponse:
