@@ -68,9 +68,11 @@ def test_any_pose_gives_a_centred_digit_that_fits_the_box(ink, extra, where, dar
 @given(ink=digit_like, shift=st.tuples(st.integers(0, 200), st.integers(0, 200)))
 def test_position_and_polarity_do_not_matter(ink, shift):
     canvas = (ink.shape[0] + 200, ink.shape[1] + 200)
-    reference = preprocess.prepare(compose(ink, canvas, 0, 0, dark_on_light=False))
-    moved = preprocess.prepare(compose(ink, canvas, shift[0], shift[1], dark_on_light=False))
-    inverted = preprocess.prepare(compose(ink, canvas, shift[0], shift[1], dark_on_light=True))
+    with pytest.MonkeyPatch.context() as patch:  # exactly, at full scale; a shrunk image is resampled
+        patch.setattr(preprocess, "WORKING_STROKE", np.inf)
+        reference = preprocess.prepare(compose(ink, canvas, 0, 0, dark_on_light=False))
+        moved = preprocess.prepare(compose(ink, canvas, shift[0], shift[1], dark_on_light=False))
+        inverted = preprocess.prepare(compose(ink, canvas, shift[0], shift[1], dark_on_light=True))
     np.testing.assert_allclose(moved, reference, atol=1e-6)
     np.testing.assert_allclose(inverted, reference, atol=1e-6)
 
@@ -181,3 +183,23 @@ def test_a_dark_smear_at_the_border_is_not_ink_but_a_tight_crop_is():
     assert not preprocess.clean(page).mask[:, :20].any()
     tight = seven(240)[60:180, 70:160]  # the 7 touches the crop's edges
     assert preprocess.clean(tight).mask.any()
+
+
+@pytest.mark.parametrize("thickness, shrunk", [(6, False), (12, False), (22, True), (40, True)])
+def test_only_thick_strokes_are_read_smaller_and_boxes_stay_in_the_image(thickness, shrunk):
+    page = np.full((280, 420), 255, np.uint8)  # a 7 and a 1 drawn with a broad brush
+    cv2.polylines(page, [np.int32([(60, 60), (190, 60), (110, 230)])], False, 0, thickness, cv2.LINE_AA)
+    cv2.line(page, (320, 50), (320, 230), 0, thickness, cv2.LINE_AA)
+    cleaned = preprocess.clean(page)
+    assert (cleaned.scale < 1) == shrunk
+    if shrunk:  # strokes of WORKING_STROKE pixels, give or take the estimate's error
+        assert 0.6 * preprocess.WORKING_STROKE <= preprocess.stroke_width(cleaned.mask) <= 1.5 * preprocess.WORKING_STROKE
+    boxes = [d.box for d in segment(cleaned)]
+    ink = (255 - page) > 64
+    cols = np.flatnonzero(ink.any(axis=0))
+    halves = [cols[cols < 260], cols[cols >= 260]]
+    assert len(boxes) == 2
+    for box, half in zip(boxes, halves):
+        rows = np.flatnonzero(ink[:, half.min() : half.max() + 1].any(axis=1))
+        expected = (half.min(), rows.min(), half.max() - half.min() + 1, rows.max() - rows.min() + 1)
+        assert np.allclose((box.x, box.y, box.w, box.h), expected, atol=4 / cleaned.scale), (box, expected)

@@ -81,7 +81,10 @@ def segment(page: Page, classify: Classify | None = None) -> list[Digit]:
         mask = np.isin(labels[box.y : box.y + box.h, box.x : box.x + box.w], members).astype(np.uint8)
         ink = page.ink[box.y : box.y + box.h, box.x : box.x + box.w] * mask
         digits.extend(_split(ink, mask, box, height, classify))
-    return digits
+    if page.scale == 1:
+        return digits
+    s = page.scale  # boxes in the image as given, not in the shrunk page
+    return [Digit(Box(round(d.box.x / s), round(d.box.y / s), max(1, round(d.box.w / s)), max(1, round(d.box.h / s))), d.input) for d in digits]
 
 
 def _merge_stacked(groups: list) -> list:
