@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from conftest import SAMPLES
 from digitrec.batch import COLUMNS, Journal, Settings, collect, read_output
 from digitrec.cli import cli
+from digitrec.constants import UNCERTAIN_BELOW
 from digitrec.errors import DigitrecError
 
 SAMPLE_FILES = sorted(SAMPLES.glob("*.png")) + sorted(SAMPLES.glob("*.jpg"))
@@ -94,7 +95,7 @@ def test_one_row_per_file_with_errors_as_rows(folder: Path, tmp_path: Path, suff
         row = named[f.name]
         assert row["number"] == f.name[0] and row["error"] is None and row["no_digit"] is False
         assert row["confidence"] == min(d["confidence"] for d in row["digits"])
-        assert row["uncertain"] == (row["confidence"] < 0.8) and len(row["digits"][0]["box"]) == 4
+        assert row["uncertain"] == (row["confidence"] < UNCERTAIN_BELOW) and len(row["digits"][0]["box"]) == 4
 
 
 def test_blank_image_is_a_no_digit_row(tmp_path: Path):

@@ -42,18 +42,18 @@ def report(mnist):
 
 
 def test_a_slice_of_the_realistic_set_is_read_well(report):
-    # Guards at the level this version reaches on this slice, less a margin; the issue's own
-    # targets (98% single digits, 93% 4-digit numbers, <= 2% non-digits) are measured in the README.
-    # This slice (seed 11) measured 96.7% single digits, 91.7% 4-digit numbers, 95.6% of the digits
-    # of longer numbers right, 6.7% non-digits.
+    # This slice (seed 11, 60 images of each kind) measured 98.3% single digits, 93.3% 4-digit
+    # numbers, 96.9% of the digits of longer numbers right and no non-digit read as a confident
+    # digit: the targets (98%, 93%, <= 2%), which the README measures on 300 images. The
+    # guards leave one or two images of room for a platform's rounding.
     every = report["accuracy"]["all"]
-    assert every["single digits, default"] >= 0.9
-    assert every["4-digit numbers, default"] >= 0.85
-    assert every["1-10 digits, digits right, default"] >= 0.9
-    assert report["non-digits"]["all"]["confident digit, default"] <= 0.12
+    assert every["single digits, default"] >= 0.95
+    assert every["4-digit numbers, default"] >= 0.9
+    assert every["1-10 digits, digits right, default"] >= 0.93
+    assert report["non-digits"]["all"]["confident digit, default"] <= 0.02
     # And far better than the post's pipeline on the same images.
     assert every["single digits, default"] > every["single digits, seed"] + 0.5
-    assert report["non-digits"]["all"]["confident digit, seed"] > 0.5
+    assert every["4-digit numbers, default"] > every["4-digit numbers, seed"] + 0.5
 
 
 def test_blank_and_non_digit_images_are_not_confident_digits(report):

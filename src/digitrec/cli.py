@@ -291,7 +291,7 @@ def _load_mnist(path: Path | None):
 @click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), help="Adam's step size (the peak, with --schedule cosine).  [mlp: 0.001, cnn: 0.003]")
 @click.option("--schedule", type=click.Choice(["constant", "cosine"]), help="cosine: one epoch of warm-up, then cosine decay to 0.  [mlp: constant, cnn: cosine]")
 @click.option("--augment/--no-augment", default=None, help="Randomly rotate, zoom, shear and shift training images.  [mlp: no, cnn: yes]")
-@click.option("--label-smoothing", type=click.FloatRange(0, 1, max_open=True), help="[mlp: 0, cnn: 0.1]")
+@click.option("--label-smoothing", type=click.FloatRange(0, 1, max_open=True), help="Targets of 1 - x for the right class.  [default: 0]")
 @click.option(
     "--outliers",
     type=click.FloatRange(min=0),
