@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .augment import as_read, enlarged
-from .constants import LETTERS
+from .constants import IMAGE_SIZE, LETTERS
 
 KINDS = ("letter", "turned", "pair", "tangle")
 
@@ -33,10 +33,10 @@ CANVAS = 96
 
 
 def make(x_train: np.ndarray, y_train: np.ndarray, count: int, seed: int) -> np.ndarray:
-    """count (28, 28) float32 non-digit images in [0, 1], the kinds in turn, the same for the same seed."""
+    """count 28x28 float32 non-digit images in [0, 1], the kinds in turn, the same for the same seed."""
     rng = np.random.default_rng([seed, 7])
     makers = {"letter": _letter, "turned": _turned, "pair": _pair, "tangle": _tangle}
-    out = np.empty((count, 28, 28), np.float32)
+    out = np.empty((count, IMAGE_SIZE, IMAGE_SIZE), np.float32)
     i = 0
     while i < count:
         ink = makers[KINDS[i % len(KINDS)]](x_train, y_train, rng)

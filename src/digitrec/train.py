@@ -4,8 +4,8 @@ Each architecture has a recipe. The MLP's is the blog post's build_model.py: Ada
 sparse categorical cross-entropy, inputs /255, 3 epochs of batch 32 with the last 10% of the
 training set held out for validation. The CNN's is a modern one: augmentation, non-digit
 images to say "no digit" to, a cosine schedule with warm-up, and the best epoch on validation
-kept. Either way the
-test set is evaluated before training (as the post did) and once after it, never used to choose.
+kept. Either way the test set is evaluated before training (as the post did) and once after
+it, never used to choose.
 """
 
 from __future__ import annotations
@@ -61,10 +61,6 @@ class TrainConfig:
     """The share of training digits shaped as the reader shapes a crop (augment.as_read) rather
     than as MNIST shaped them; needed with outliers, which are all shaped that way."""
 
-
-OUTLIER_POOL = 1.0
-"""Distinct non-digit images made, per digit image they join: each is seen about once an epoch
-(then distorted afresh), and making them costs about 0.4 ms each."""
 
 RECIPES = {
     "mlp": TrainConfig(),
@@ -147,7 +143,7 @@ def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dic
             )
         )
     if config.augment or config.outliers or config.as_read:
-        count = round(OUTLIER_POOL * config.outliers * len(x_train))
+        count = round(config.outliers * len(x_train))  # as many as an epoch uses, each distorted afresh
         outliers = _scaled(255 * negatives.make(data.x_train[:cut], data.y_train[:cut], count, config.seed), config)
         x_read = _scaled(255 * np.stack([as_read(enlarged(d)) for d in data.x_train[:cut]]), config) if config.as_read else x_train
         inputs = dict(x=_Batches(x_train, x_read, y_train, config, outliers))
