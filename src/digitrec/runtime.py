@@ -139,25 +139,26 @@ def available_models() -> list[str]:
     return sorted(p.stem for p in ARTIFACTS.glob("*.onnx"))
 
 
-def model_info(name: str) -> dict:
-    """A shipped model's metrics, without the cost of loading the model."""
-    if name not in available_models():
-        raise ModelError(f"no shipped model {name!r}; the shipped models are {', '.join(available_models())}")
-    return _read_info(ARTIFACTS / f"{name}.onnx")
+def model_info(name: str | os.PathLike) -> dict:
+    """A model's metrics, without the cost of loading the model."""
+    return _read_info(find_model(name))
 
 
 def load_worker_model(name: str | os.PathLike = DEFAULT_MODEL) -> Recognizer:
     """A model for one of many readers running at once (server requests, batch workers, Ray
     actors): ONNX Runtime and OpenCV each on one thread, so the readers, not one reader's
     threads, share the cores. OpenCV's setting is for the whole process."""
-    import cv2
-
     cv2.setNumThreads(1)
     return load_model(name, threads=1)
 
 
 def load_model(name: str | os.PathLike = DEFAULT_MODEL, threads: int | None = None) -> Recognizer:
     """A shipped model by name ("mlp"), or a trained one by path (an .onnx file or its folder)."""
+    return Recognizer(find_model(name), threads)
+
+
+def find_model(name: str | os.PathLike) -> Path:
+    """The .onnx file of a shipped model's name, or of a path to the file or its folder."""
     path = Path(name)
     if str(name) in available_models():
         path = ARTIFACTS / f"{name}.onnx"
@@ -168,4 +169,4 @@ def load_model(name: str | os.PathLike = DEFAULT_MODEL, threads: int | None = No
         path = found[0]
     elif not path.is_file():
         raise ModelError(f"no model {str(name)!r}: name a shipped model ({', '.join(available_models())}) or an .onnx file")
-    return Recognizer(path, threads)
+    return path

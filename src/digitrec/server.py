@@ -28,7 +28,7 @@ from starlette.datastructures import UploadFile
 from . import decode
 from .constants import DEFAULT_MODEL, IMAGE_SIZE, MAX_PIXELS, UNCERTAIN_BELOW
 from .errors import ImageError, ImageTooLargeError, NoDigitError
-from .runtime import Recognizer, available_models, load_worker_model
+from .runtime import Recognizer, available_models, load_worker_model, model_info
 
 WEB = Path(__file__).parent / "web"
 MAX_UPLOAD = 10 * 1024 * 1024
@@ -122,13 +122,16 @@ def create_app(
     default_model: str = DEFAULT_MODEL, max_upload: int = MAX_UPLOAD, max_pixels: int = MAX_PIXELS, max_files: int = MAX_FILES, readers: int = 0
 ) -> FastAPI:
     """The app. With readers, images are read by that many processes sharing one queue; else by threads here."""
-    names = _load_models(default_model)
+    names = list(dict.fromkeys([*available_models(), default_model]))
+    infos = {name: model_info(name) for name in names}  # for /v1/models: readers, not this process, may hold the models
     pool = None
     if readers:
         context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(readers, mp_context=context, initializer=_start_reader, initargs=(default_model,))
+        pool = ProcessPoolExecutor(readers, mp_context=context, initializer=_start_reader, initargs=(names,))
         for done in [pool.submit(os.getpid) for _ in range(readers)]:
             done.result()  # each reader has loaded its models before the first request
+    else:
+        _load_models(names)
 
     async def read(task, *args):
         if pool is None:
@@ -173,8 +176,8 @@ def create_app(
             ModelInfo(
                 name=name,
                 default=name == default_model,
-                test_accuracy=_MODELS[name].info.get("test_accuracy"),
-                parameters=_MODELS[name].info.get("parameters"),
+                test_accuracy=infos[name].get("test_accuracy"),
+                parameters=infos[name].get("parameters"),
                 input={"shape": [IMAGE_SIZE, IMAGE_SIZE], "dtype": "float32", "range": [0, 1], "ink": "white on black"},
             )
             for name in names
@@ -291,18 +294,16 @@ _MODELS: dict[str, Recognizer] = {}
 """The models of this process: the server's, or a reader's."""
 
 
-def _load_models(default_model: str) -> list[str]:
-    """Load the shipped models and the default (a trained .onnx file, maybe) once in this process."""
-    names = list(dict.fromkeys([*available_models(), default_model]))
+def _load_models(names: list[str]) -> None:
+    """Load each model once in this process: shipped names, or a trained .onnx file's path."""
     for name in names:
         if name not in _MODELS:
             _MODELS[name] = load_worker_model(name)
-    return names
 
 
-def _start_reader(default_model: str) -> None:
+def _start_reader(names: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the server shuts readers down
-    _load_models(default_model)
+    _load_models(names)
 
 
 def _read(name: str, data: bytes, mode: str, single: bool, threshold: float, inputs: bool, max_pixels: int) -> PredictResponse:
