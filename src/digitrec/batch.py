@@ -34,7 +34,7 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", "
 """What a folder is searched for. Files named one by one, or in a manifest, are read whatever their name."""
 MANIFEST_EXTENSIONS = (".txt", ".csv", ".lst")
 OUTPUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
-COLUMNS = ("path", "number", "confidence", "uncertain", "no_digit", "digits", "model", "error")
+COLUMNS = ("path", "number", "confidence", "uncertain", "no_digit", "characters", "model", "error")
 CHUNK_SIZE = 500
 """Files per committed chunk: a kill loses at most one chunk per worker."""
 
@@ -105,19 +105,19 @@ def _manifest(path: str) -> list[str]:
 def read_file(recognizer: Recognizer, path: str, settings: Settings, data: bytes | None = None) -> dict:
     """One row. A file that cannot be read is a row with its error: it never ends the run."""
     row = dict.fromkeys(COLUMNS)
-    row.update(path=path, model=recognizer.name, no_digit=False)
+    row.update(path=printable(path), model=recognizer.name, no_digit=False)
     try:
         reading = recognizer.read(path if data is None else data, settings.preprocess, settings.threshold, settings.single)
     except NoDigitError:
         row.update(number="", no_digit=True)
     except DigitrecError as e:
-        row["error"] = str(e).removeprefix(f"{path}: ").removeprefix("image bytes: ")
+        row["error"] = printable(str(e).removeprefix(f"{path}: ").removeprefix("image bytes: "))
     except Exception as e:  # one odd file must not end a million-file run; its row says what happened
-        row["error"] = f"unexpected {type(e).__name__}: {e}"
+        row["error"] = printable(f"unexpected {type(e).__name__}: {e}")
     else:
         result = reading.to_dict()
         row.update({k: result[k] for k in ("number", "confidence", "uncertain")})
-        row["digits"] = [{k: d[k] for k in ("digit", "confidence", "box", "uncertain")} for d in result["digits"]]
+        row["characters"] = result["characters"]
     return row
 
 
@@ -132,27 +132,32 @@ class Journal:
         self.format = output_format(self.out)
         self.parts = self.out.with_name(self.out.name + ".parts")
         self.files = files
-        if overwrite:
-            shutil.rmtree(self.parts, ignore_errors=True)
-            self.out.unlink(missing_ok=True)
-        job = {"settings": asdict(settings), "files": len(files), "files_sha256": _digest(files)}
-        job_file = self.parts / "job.json"
-        if job_file.is_file():
-            before = json.loads(job_file.read_text())
-            if {k: before.get(k) for k in job} != job:
-                raise DigitrecError(
-                    f"{self.parts} holds an interrupted run with other inputs or settings ({before['files']} files, "
-                    f"{before['settings']}); run that command again to finish it, or add --overwrite to start afresh"
-                )
-            chunk_size = before["chunk_size"]
-        elif self.out.exists():
-            raise DigitrecError(f"{self.out} already exists; add --overwrite to replace it, or choose another --out")
-        else:
-            self.parts.mkdir(parents=True, exist_ok=True)
-            _write_atomic(job_file, json.dumps({**job, "chunk_size": chunk_size}, indent=1).encode())
-        for stale in self.parts.glob("*.tmp"):  # a chunk whose writing was cut short
-            stale.unlink()
-        self.chunk_size = chunk_size
+        self._lock = _lock(self.out)  # before anything is touched: two runs on one OUT would corrupt it
+        try:
+            if overwrite:
+                shutil.rmtree(self.parts, ignore_errors=True)
+                self.out.unlink(missing_ok=True)
+            job = {"settings": asdict(settings), "files": len(files), "files_sha256": _digest(files)}
+            job_file = self.parts / "job.json"
+            if job_file.is_file():
+                before = json.loads(job_file.read_text())
+                if {k: before.get(k) for k in job} != job:
+                    raise DigitrecError(
+                        f"{self.parts} holds an interrupted run with other inputs or settings ({before['files']} files, "
+                        f"{before['settings']}); run that command again to finish it, or add --overwrite to start afresh"
+                    )
+                chunk_size = before["chunk_size"]
+            elif self.out.exists():
+                raise DigitrecError(f"{self.out} already exists; add --overwrite to replace it, or choose another --out")
+            else:
+                self.parts.mkdir(parents=True, exist_ok=True)
+                _write_atomic(job_file, json.dumps({**job, "chunk_size": chunk_size}, indent=1).encode())
+            for stale in self.parts.glob("*.tmp"):  # a chunk whose writing was cut short
+                stale.unlink()
+            self.chunk_size = chunk_size
+        except BaseException:
+            self.close()
+            raise
 
     @property
     def chunks(self) -> int:
@@ -168,7 +173,7 @@ class Journal:
         return [k for k in range(self.chunks) if not self._path(k).is_file()]
 
     def commit(self, k: int, rows: list[dict]) -> None:
-        if [r["path"] for r in rows] != self.chunk(k):
+        if [r["path"] for r in rows] != [printable(p) for p in self.chunk(k)]:
             raise RuntimeError(f"chunk {k}: the rows do not match its files")  # an engine's bug, not the user's
         _write_atomic(self._path(k), "".join(json.dumps(r) + "\n" for r in rows).encode())
 
@@ -188,24 +193,67 @@ class Journal:
 
         tmp = self.out.with_name(self.out.name + ".tmp")
         self.out.parent.mkdir(parents=True, exist_ok=True)
-        WRITERS[self.format](tmp, counted(self.rows()))
-        os.replace(tmp, self.out)
+        try:
+            WRITERS[self.format](tmp, counted(self.rows()))
+            os.replace(tmp, self.out)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         shutil.rmtree(self.parts)
+        self.close()
         return counts
+
+    def close(self) -> None:
+        """Let go of the job's lock (a finished job's lock file goes too)."""
+        if self._lock is not None:
+            if not self.parts.exists():
+                self.out.with_name(self.out.name + ".lock").unlink(missing_ok=True)
+            self._lock.close()
+            self._lock = None
+
+
+def _lock(out: Path):
+    """Hold OUT.lock for the life of the job (an OS lock, released even if the process is killed).
+
+    Returns the open file, or None where the OS has no such locks.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows: no fcntl; runs there are not guarded
+        return None
+    path = out.with_name(out.name + ".lock")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    f = open(path, "a+b")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise DigitrecError(f"another digitrec batch is writing {out} now; wait for it to finish, or choose another --out") from None
+    return f
+
+
+def printable(path: str) -> str:
+    """A path as rows show it: file names that are not valid UTF-8 keep their odd bytes as \\x escapes,
+    so every output format can hold them."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _digest(files: list[str]) -> str:
-    return hashlib.sha256("\n".join(files).encode()).hexdigest()
+    return hashlib.sha256(b"\n".join(os.fsencode(f) for f in files)).hexdigest()
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
     """Write beside, flush to disk, then rename: a reader sees the whole file or none of it."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     if hasattr(os, "O_DIRECTORY"):  # make the rename itself survive a power loss
         fd = os.open(path.parent, os.O_DIRECTORY)
         try:
@@ -231,7 +279,7 @@ def _write_csv(path: Path, rows: Iterable[dict]) -> None:
         writer = csv.DictWriter(f, COLUMNS)
         writer.writeheader()
         for row in rows:
-            writer.writerow({**row, "digits": json.dumps(row["digits"]) if row["digits"] is not None else None})
+            writer.writerow({**row, "characters": json.dumps(row["characters"]) if row["characters"] is not None else None})
 
 
 def _write_jsonl(path: Path, rows: Iterable[dict]) -> None:
@@ -243,10 +291,10 @@ def _write_parquet(path: Path, rows: Iterable[dict], group: int = 50_000) -> Non
     pa = _pyarrow()
     import pyarrow.parquet as pq
 
-    digit = pa.struct([("digit", pa.int8()), ("confidence", pa.float64()), ("box", pa.list_(pa.int32())), ("uncertain", pa.bool_())])
+    character = pa.struct([("char", pa.string()), ("confidence", pa.float64()), ("box", pa.list_(pa.int32())), ("uncertain", pa.bool_())])
     schema = pa.schema(
         [("path", pa.string()), ("number", pa.string()), ("confidence", pa.float64()), ("uncertain", pa.bool_()), ("no_digit", pa.bool_()),
-         ("digits", pa.list_(digit)), ("model", pa.string()), ("error", pa.string())]
+         ("characters", pa.list_(character)), ("model", pa.string()), ("error", pa.string())]
     )  # fmt: skip
     with pq.ParquetWriter(path, schema) as writer:
         batch: list[dict] = []
@@ -291,7 +339,7 @@ def _typed(row: dict) -> dict:
         "confidence": float(row["confidence"]) if row["confidence"] else None,
         "uncertain": {"True": True, "False": False}.get(row["uncertain"]),
         "no_digit": row["no_digit"] == "True",
-        "digits": json.loads(row["digits"]) if row["digits"] else None,
+        "characters": json.loads(row["characters"]) if row["characters"] else None,
         "model": row["model"],
         "error": none(row["error"]),
     }

@@ -129,17 +129,21 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
         prefix = f"{file}: " if len(files) > 1 else ""
         if as_json:
             click.echo(json.dumps({"file": file, **reading.to_dict(), "model": recognizer.name, "preprocess": mode}))
-        elif len(reading.digits) == 1:
-            p = reading.digits[0]
+        elif len(reading.predictions) == 1:
+            p = reading.predictions[0]
             top = ", ".join(f"{d} {q:.1%}" for d, q in p.top(3))
             flag = "; uncertain" if p.uncertain else ""
             click.echo(f"{prefix}This digit is probably a {p.digit}  ({p.confidence:.1%} sure{flag}; top 3: {top})")
+        elif len(reading.characters) == 1:
+            c = reading.characters[0]
+            flag = "; uncertain" if reading.uncertain else ""
+            click.echo(f"{prefix}This digit is probably a {c.char}  ({reading.confidence:.1%} sure{flag})")
         else:
-            each = "  ".join(f"{d.digit} {d.confidence:.0%}{'?' if d.uncertain else ''}" for d in reading.digits)
-            flag = "  (some digits uncertain)" if reading.uncertain else ""
-            click.echo(f"{prefix}This number is probably {reading.number}{flag}\n{' ' * len(prefix)}  digits: {each}")
+            each = "  ".join(f"{c.char} {c.confidence:.0%}{'?' if c.uncertain else ''}" for c in reading.characters)
+            flag = "  (uncertain)" if reading.uncertain else ""
+            click.echo(f"{prefix}This number is probably {reading.number}{flag}  ({reading.confidence:.1%} sure)\n{' ' * len(prefix)}  read as: {each}")
         if preview:
-            _write_preview([d.input for d in reading.digits], preview if len(files) == 1 else preview / f"{Path(file).stem}.png")
+            _write_preview(list(reading.seen), preview if len(files) == 1 else preview / f"{Path(file).stem}.png")
         shown.append((file, reading))
     if show and shown:
         _show(shown)
@@ -155,7 +159,7 @@ def _strip_name(message: str, file: str) -> str:
 def _write_preview(inputs: list, path: Path) -> None:
     import numpy as np
 
-    strip = np.hstack([(x * 255).astype("uint8") for x in inputs])
+    strip = _strip(inputs)
     _write_image(np.kron(strip, np.ones((10, 10), "uint8")), path)
 
 
@@ -164,13 +168,15 @@ def _write_boxes(image, reading, path: Path) -> None:
 
     image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     scale = max(1.0, max(image.shape[:2]) / 800)
-    for d in reading.digits:
+    for d in reading.characters:
+        if d.box is None:
+            continue
         x, y, w, h = d.box
         colour = (0, 140, 255) if d.uncertain else (40, 170, 40)
         cv2.rectangle(image, (x, y), (x + w, y + h), colour, max(1, round(2 * scale)))
-        # The digit above its box and the confidence below, so neighbours' labels don't collide.
+        # The character above its box and the confidence below, so neighbours' labels don't collide.
         font = cv2.FONT_HERSHEY_SIMPLEX
-        cv2.putText(image, str(d.digit), (x, max(12, y - 4)), font, 0.5 * scale, colour, max(1, round(scale)), cv2.LINE_AA)
+        cv2.putText(image, d.char, (x, max(12, y - 4)), font, 0.5 * scale, colour, max(1, round(scale)), cv2.LINE_AA)
         cv2.putText(image, f"{d.confidence:.0%}", (x, min(image.shape[0] - 2, y + h + int(14 * scale))), font, 0.4 * scale, colour, 1, cv2.LINE_AA)
     _write_image(image, path)
 
@@ -187,13 +193,21 @@ def _write_image(image, path: Path) -> None:
         raise DigitrecError(f"{path}: cannot write the image (use a .png name)")
 
 
+def _strip(inputs: list):
+    """What the network saw, side by side: the line, or each digit's 28x28 image."""
+    import numpy as np
+
+    height = max(x.shape[0] for x in inputs)
+    return np.hstack([(np.pad(x, ((0, height - x.shape[0]), (0, 0))) * 255).astype("uint8") for x in inputs])
+
+
 def _show(shown: list) -> None:
     import matplotlib.pyplot as plt
     import numpy as np
 
     fig, axes = plt.subplots(1, len(shown), figsize=(3 * len(shown), 3.3), squeeze=False)
     for ax, (file, reading) in zip(axes[0], shown):
-        ax.imshow(np.hstack([d.input for d in reading.digits]), cmap=plt.cm.binary)
+        ax.imshow(_strip(list(reading.seen)), cmap=plt.cm.binary)
         ax.set_title(f"{Path(file).name}: {reading.number}", fontsize=9)
         ax.axis("off")
     plt.show()
@@ -245,7 +259,21 @@ def batch(inputs: tuple[str, ...], out: Path, model: str, mode: str, single: boo
     model = model if model in available_models() else os.path.abspath(model)  # workers may start elsewhere
     settings = b.Settings(model, mode, threshold, single)
     files = b.collect(inputs)
-    journal = b.Journal(out, files, settings, chunk_size, overwrite)
+    try:
+        journal = b.Journal(out, files, settings, chunk_size, overwrite)
+        try:
+            _run_batch(journal, files, settings, engine, workers, ray_address)
+        finally:
+            journal.close()
+    except OSError as e:  # a full or read-only disk: what is committed stays committed
+        where = f" ({e.filename})" if e.filename else ""
+        raise DigitrecError(f"cannot write{where}: {e.strerror or e}; the chunks already read are kept in {out}.parts/: make room and run the same command again") from None
+
+
+def _run_batch(journal, files: list[str], settings, engine: str, workers: int | None, ray_address: str | None) -> None:
+    from . import batch as b
+
+    out = journal.out
     left = sum(len(journal.chunk(k)) for k in journal.pending())
     if left < len(files):
         click.echo(f"Resuming: {len(files) - left:,} of {len(files):,} files already read.", err=True)
@@ -285,9 +313,10 @@ def _load_mnist(path: Path | None):
 
 
 @cli.command()
-@click.option("-m", "--model", default="mlp", show_default=True, type=click.Choice(["mlp", "cnn"]), help="Architecture to train; it brings its own recipe.")
-@click.option("--epochs", type=click.IntRange(min=1), help="[mlp: 3, cnn: 20]")
-@click.option("--batch-size", type=click.IntRange(min=1), help="[mlp: 32, cnn: 128]")
+@click.option("-m", "--model", default="mlp", show_default=True, type=click.Choice(["mlp", "cnn", "line"]), help="Architecture to train; it brings its own recipe.")
+@click.option("--epochs", type=click.IntRange(min=1), help="[mlp: 3, cnn: 20, line: 30]")
+@click.option("--steps", type=click.IntRange(min=1), help="Batches an epoch, for the line reader's endless synthetic lines.  [line: 300]")
+@click.option("--batch-size", type=click.IntRange(min=1), help="[mlp: 32, cnn: 128, line: 64]")
 @click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), help="Adam's step size (the peak, with --schedule cosine).  [mlp: 0.001, cnn: 0.003]")
 @click.option("--schedule", type=click.Choice(["constant", "cosine"]), help="cosine: one epoch of warm-up, then cosine decay to 0.  [mlp: constant, cnn: cosine]")
 @click.option("--augment/--no-augment", default=None, help="Randomly rotate, zoom, shear and shift training images.  [mlp: no, cnn: yes]")
@@ -362,12 +391,31 @@ def train(model: str, no_normalize: bool, backend: str | None, ensemble: int | N
     help="Also read N generated photo-like images of each kind (numbers from MNIST test digits, and non-digits), with the default and the post's pipelines.  [N: 300]",
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of the generated realistic set.")
-def evaluate(models: tuple[str, ...], data_path: Path | None, out: Path | None, as_json: bool, robustness: bool, realistic_count: int | None, seed: int) -> None:
-    """Score models on the MNIST test set.
+@click.option(
+    "--realworld",
+    "realworld_path",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Instead, score a folder of real images laid out like realworld-dev (labels.csv): exact matches per kind and pool, and non-digits accepted.",
+)
+@click.option("--threshold", type=click.FloatRange(0, 1), help="Confidence a reading needs to count as sure.  [default: 0.95]")
+def evaluate(
+    models: tuple[str, ...],
+    data_path: Path | None,
+    out: Path | None,
+    as_json: bool,
+    robustness: bool,
+    realistic_count: int | None,
+    seed: int,
+    realworld_path: Path | None,
+    threshold: float | None,
+) -> None:
+    """Score models on the MNIST test set, or on real images.
 
     MODELS are shipped names or .onnx files (default: the default model). For each, prints
     accuracy, loss, per-class precision and recall and the confusion matrix, and writes
-    MODEL-confusion.png and MODEL-mistakes.png (its most confident mistakes).
+    MODEL-confusion.png and MODEL-mistakes.png (its most confident mistakes); for the line
+    reader, the share of test digits read exactly as `digitrec predict` reads them. With
+    --realworld, scores that folder instead, and needs no MNIST.
     """
     import numpy as np
 
@@ -377,10 +425,28 @@ def evaluate(models: tuple[str, ...], data_path: Path | None, out: Path | None, 
     loaded = [load_model(m) for m in models or (DEFAULT_MODEL,)]
     clash = len({r.name for r in loaded}) < len(loaded)
     recognizers = {str(r.path) if clash else r.name: r for r in loaded}
+    if realworld_path:
+        for name, recognizer in recognizers.items():
+            result = ev.realworld(recognizer, realworld_path, threshold)
+            if as_json:
+                click.echo(json.dumps({"model": name, "realworld": str(realworld_path), **result}))
+            else:
+                click.echo(f"{name} on {realworld_path} (a non-digit is accepted when read at >= {result['threshold']:g})\n\n{ev.format_realworld(result)}\n")
+        return
     mnist = _load_mnist(data_path)
     out = out or Path("runs") / "evaluate"
     out.mkdir(parents=True, exist_ok=True)
     for name, recognizer in recognizers.items():
+        if recognizer.reads_lines:
+            result = ev.read_mnist(recognizer, mnist.x_test, mnist.y_test)
+            if as_json:
+                click.echo(json.dumps({"model": name, "mnist_test": result}))
+            else:
+                click.echo(
+                    f"{name} on {mnist.source}: {result['read_exactly']:.2%} of the test digits read exactly as predict reads them "
+                    f"({result['misread']} misread, {result['read_as_several']} read as several characters, {result['read_as_nothing']} as nothing)\n"
+                )
+            continue
         probabilities = recognizer.probabilities(mnist.x_test / 255.0)
         report = ev.report(probabilities, mnist.y_test)
         stem = Path(name).stem
@@ -391,12 +457,12 @@ def evaluate(models: tuple[str, ...], data_path: Path | None, out: Path | None, 
         else:
             click.echo(f"{name} on {mnist.source}\n\n{ev.format_report(report)}\n")
     if robustness:
-        table = ev.robustness(recognizers, mnist.x_test, mnist.y_test)
+        table = ev.robustness({n: r for n, r in recognizers.items() if not r.reads_lines}, mnist.x_test, mnist.y_test)
         ev.plot_robustness(table, out / "robustness.png")
         click.echo(json.dumps({"robustness": table}) if as_json else f"Robustness\n\n{ev.format_table(table)}\n")
     if realistic_count:
         for name, recognizer in recognizers.items():
-            result = ev.realistic(recognizer, mnist.x_test, mnist.y_test, realistic_count, seed)
+            result = ev.realistic(recognizer, mnist.x_test, mnist.y_test, realistic_count, seed, threshold)
             curve = ev.threshold_curve(result["confidences"], np.round(np.arange(0.3, 1.0, 0.01), 2))
             ev.plot_threshold_curve(curve, result["threshold"], out / f"{Path(name).stem}-threshold.png")
             if as_json:

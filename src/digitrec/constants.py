@@ -14,7 +14,7 @@ NUM_CLASSES = 10
 DEFAULT_MODEL = "cnn"
 """The shipped model that predict, the API and the web page use unless told otherwise."""
 
-TRAINING_BACKENDS = {"mlp": "jax", "cnn": "tensorflow"}
+TRAINING_BACKENDS = {"mlp": "jax", "cnn": "tensorflow", "line": "tensorflow"}
 """The fastest Keras backend for each architecture on a 2-core CPU (README, "Choosing the backend")."""
 
 MAX_SIDE = 2048

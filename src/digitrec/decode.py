@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import warnings
 from pathlib import Path
 from typing import Any, Union
@@ -20,6 +21,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .constants import MAX_PIXELS, MAX_SIDE
 from .errors import ImageError, ImageTooLargeError
+
+FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF")
+"""The formats digitrec decodes. Pillow opens more (DDS, TGA, ICO, EPS through Ghostscript...),
+and some of those raise what no reader expects or run another program: they are refused."""
 
 ImageInput = Union[str, os.PathLike, bytes, np.ndarray, Any]  # Any: a PIL image, duck-typed
 
@@ -57,7 +62,7 @@ def _decode(data: bytes, name: str, max_pixels: int) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))
+            im = Image.open(io.BytesIO(data), formats=FORMATS)
             _check_size(im.size, name, max_pixels)
             im.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG decodes at 1/2, 1/4 or 1/8 scale; others ignore it
             return _from_pil(im, name, max_pixels)
@@ -65,8 +70,8 @@ def _decode(data: bytes, name: str, max_pixels: int) -> np.ndarray:
         raise ImageError(f"{name}: not an image, or a format digitrec cannot read (PNG, JPEG, WebP, BMP, TIFF, GIF)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise ImageTooLargeError(f"{name}: refused, too many pixels to decode safely ({e})") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as e:  # Pillow's ways of saying "corrupt"
-        raise ImageError(f"{name}: the image is corrupt or truncated ({e})") from None
+    except (OSError, ValueError, SyntaxError, EOFError, NotImplementedError, struct.error, IndexError) as e:  # Pillow's ways of saying "corrupt"
+        raise ImageError(f"{name}: the image is corrupt or truncated ({type(e).__name__}: {e})") from None
 
 
 def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:

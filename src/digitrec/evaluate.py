@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 
 from .constants import CENTRE, IMAGE_SIZE, NUM_CLASSES
-from .errors import ImageError, NoDigitError
+from .errors import DataError, ImageError, NoDigitError
+from .lines import SEPARATORS
 
 _EPS = 1e-7  # the clip Keras applies before log in cross-entropy, so losses compare
 
@@ -233,40 +234,50 @@ def realistic(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, se
     threshold = UNCERTAIN_BELOW if threshold is None else threshold
     accuracy: dict[str, dict[str, float]] = {}
     confidences = {"digit right": [], "digit wrong": [], "non-digit": []}
+    modes = ("mnist",) if recognizer.reads_lines else ("mnist", "seed")  # the line reader has no seed clean-up
     for set_name, lengths in REALISTIC_SETS.items():
         samples = list(synth.numbers(x_test, y_test, count, lengths, seed))
-        for mode in ("mnist", "seed"):
+        for mode in modes:
             pipeline = "default" if mode == "mnist" else "seed"
             scores: dict[str, dict[str, list[float]]] = {}  # column -> condition -> scores
             for sample in samples:
-                digits = _read(recognizer, sample.image, mode)
-                read = "".join(str(d.digit) for d in digits)
+                reading = _read(recognizer, sample.image, mode)
+                characters = reading.characters if reading else ()
+                read = reading.number if reading else ""
                 scores.setdefault(f"{set_name}, {pipeline}", {}).setdefault(sample.condition, []).append(read == sample.number)
                 if lengths[1] > 1:  # digits right, for numbers: 1 - edit distance / length
                     right = 1 - min(_edit_distance(read, sample.number), len(sample.number)) / len(sample.number)
                     scores.setdefault(f"{set_name}, digits right, {pipeline}", {}).setdefault(sample.condition, []).append(right)
-                if mode == "mnist" and len(digits) == len(sample.number):
-                    for d, truth in zip(digits, sample.number):
-                        confidences["digit right" if str(d.digit) == truth else "digit wrong"].append(d.confidence)
+                if mode == "mnist" and len(characters) == len(sample.number):
+                    for c, truth in zip(characters, sample.number):
+                        confidences["digit right" if c.char == truth else "digit wrong"].append(c.confidence)
             for column, by_condition in scores.items():
                 for condition, values in by_condition.items():
                     accuracy.setdefault(condition, {})[column] = float(np.mean(values))
                 accuracy.setdefault("all", {})[column] = float(np.mean([v for values in by_condition.values() for v in values]))
     accuracy = {c: accuracy[c] for c in (*synth.CONDITIONS, "all") if c in accuracy}
     non_digits: dict[str, dict[str, float]] = {}
-    for mode in ("mnist", "seed"):
+    for mode in modes:
         column = "confident digit, " + ("default" if mode == "mnist" else "seed")
         accepted: dict[str, list[bool]] = {}
         for sample in synth.non_digits(count, seed):
-            digits = _read(recognizer, sample.image, mode)
-            lowest = min((d.confidence for d in digits), default=0.0)
+            reading = _read(recognizer, sample.image, mode)
+            sure = _sureness(reading)
             if mode == "mnist":
-                confidences["non-digit"].append(lowest)
-            accepted.setdefault(sample.condition, []).append(bool(digits) and lowest >= threshold)
+                confidences["non-digit"].append(sure)
+            accepted.setdefault(sample.condition, []).append(sure >= threshold)
         for kind, a in accepted.items():
             non_digits.setdefault(kind, {})[column] = float(np.mean(a))
         non_digits.setdefault("all", {})[column] = float(np.mean([x for a in accepted.values() for x in a]))
     return {"accuracy": accuracy, "non-digits": non_digits, "confidences": confidences, "threshold": threshold}
+
+
+def _sureness(reading) -> float:
+    """How sure a reading is of itself: the lower of its own confidence and its least sure
+    character (0 for no reading). A reading at or over the threshold is a confident number."""
+    if reading is None:
+        return 0.0
+    return min([reading.confidence, *(c.confidence for c in reading.characters)])
 
 
 def _edit_distance(a: str, b: str) -> int:
@@ -279,12 +290,76 @@ def _edit_distance(a: str, b: str) -> int:
     return row[-1]
 
 
-def _read(recognizer, image: np.ndarray, mode: str) -> list:
-    """The digits read, or none where the image is refused (blank, or a page of marks)."""
+def _read(recognizer, image, mode: str = "mnist"):
+    """The reading, or None where the image is refused (blank, no number, or a page of marks)."""
     try:
-        return list(recognizer.read(image, mode).digits)
+        return recognizer.read(image, mode)
     except ImageError:
-        return []
+        return None
+
+
+def read_mnist(recognizer, images: np.ndarray, labels: np.ndarray) -> dict:
+    """MNIST's test digits read as `digitrec predict` reads an image (the default pipeline): the
+    share read exactly as their label, and how the rest went wrong."""
+    read = [_read(recognizer, image) for image in images]
+    texts = [r.number if r else "" for r in read]
+    right = np.array([t == str(y) for t, y in zip(texts, labels)])
+    return {
+        "read_exactly": float(right.mean()),
+        "read_as_several": int(sum(len(t) > 1 for t in texts)),
+        "read_as_nothing": int(sum(t == "" for t in texts)),
+        "misread": int(sum(len(t) == 1 and not ok for t, ok in zip(texts, right))),
+    }
+
+
+REALWORLD_KINDS = ("number", "single", "nondigit")
+
+
+def realworld(recognizer, folder: Path, threshold: float | None = None) -> dict:
+    """Score a folder laid out as realworld-dev (labels.csv with file, kind, label, pool).
+
+    Numbers and single digits: the share read exactly, per pool. Labels without separators are
+    compared with the digits read (a cheque's "10.000" against its label 10000); labels with
+    separators are compared whole. Non-digits: the share accepted as a confident number.
+    """
+    import csv
+
+    from .constants import UNCERTAIN_BELOW
+
+    threshold = UNCERTAIN_BELOW if threshold is None else threshold
+    folder = Path(folder)
+    labels = folder / "labels.csv"
+    if not labels.is_file():
+        raise DataError(f"{folder}: no labels.csv here; give a folder laid out like realworld-dev (labels.csv with file, kind, label, pool)")
+    with open(labels, newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r.get("kind") in REALWORLD_KINDS]
+    scores: dict[str, dict[str, list[bool]]] = {}
+    for row in rows:
+        reading = _read(recognizer, folder / row["file"])
+        if row["kind"] == "nondigit":
+            ok = _sureness(reading) >= threshold
+        else:
+            read = reading.number if reading else ""
+            if not any(c in row["label"] for c in SEPARATORS):
+                read = "".join(c for c in read if c.isdigit())
+            ok = read == row["label"]
+        scores.setdefault(row["kind"], {}).setdefault(row["pool"], []).append(ok)
+    table = {}
+    for kind, pools in scores.items():
+        what = "accepted" if kind == "nondigit" else "exact"
+        for pool, oks in sorted(pools.items()):
+            table[f"{kind}: {pool}"] = {what: float(np.mean(oks)), "n": len(oks)}
+        every = [x for oks in pools.values() for x in oks]
+        table[f"{kind}: all"] = {what: float(np.mean(every)), "n": len(every)}
+    return {"scores": table, "threshold": threshold}
+
+
+def format_realworld(result: dict) -> str:
+    lines = [f"{'kind: pool':<22}{'n':>6}  score"]
+    for name, r in result["scores"].items():
+        what = "accepted" if "accepted" in r else "exact"
+        lines.append(f"{name:<22}{r['n']:>6}  {r[what]:6.1%} {what}")
+    return "\n".join(lines)
 
 
 def threshold_curve(confidences: dict[str, list[float]], thresholds: np.ndarray) -> dict[str, list[float]]:

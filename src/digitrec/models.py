@@ -1,6 +1,8 @@
-"""Keras architectures. Each takes a (batch, 28, 28) image in [0, 1] and returns ten logits.
+"""Keras architectures. The digit models take a (batch, 28, 28) image in [0, 1] and return ten
+logits; the line reader takes a (batch, 32, width, 1) line and returns logits for each column
+of four pixels.
 
-Every model shares that input shape so the runtime can feed any of them the same array.
+Every digit model shares that input shape so the runtime can feed any of them the same array.
 Training works on the logits and `with_softmax` adds the softmax for what ships: on the JAX
 backend, a loss computed from softmax outputs clips them at 1e-7, and with the post's raw 0-255
 inputs the softmax saturates and learning stalls (28.6% after 3 epochs against 93.6% from logits;
@@ -19,6 +21,7 @@ import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
 from .constants import IMAGE_SIZE, NUM_CLASSES  # noqa: E402
+from .lines import ALPHABET, LINE_HEIGHT  # noqa: E402
 from .errors import ModelError  # noqa: E402
 
 
@@ -36,8 +39,13 @@ def mlp() -> keras.Model:
     )
 
 
-def _conv(x, filters: int, strides: int = 1):
-    x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(x)
+def _conv(x, filters: int, strides: int | tuple[int, int] = 1, any_width: bool = False):
+    """any_width: pad explicitly before a strided convolution, since jax2onnx cannot export
+    "same" padding over a width it is not told."""
+    if strides != 1 and any_width:
+        x = layers.Conv2D(filters, 3, strides=strides, use_bias=False)(layers.ZeroPadding2D(1)(x))
+    else:
+        x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     return layers.ReLU()(x)
 
@@ -60,7 +68,34 @@ def cnn() -> keras.Model:
     return keras.Model(inputs, layers.Dense(NUM_CLASSES, name="logits")(x), name="cnn")
 
 
-ARCHITECTURES = {"mlp": mlp, "cnn": cnn}
+def line() -> keras.Model:
+    """The line reader: seven 3x3 conv blocks over the whole line (32 -> 16 -> 8 -> 4 rows, the
+    width halved twice), the height folded into features, two width-wise convolutions for
+    context, then a class per column: CTC's blank and lines.ALPHABET. About 0.3M weights.
+
+    Convolutions only, no recurrent layer, so the ONNX file takes any width and the export
+    stays the one that works here (jax2onnx). Each output frame sees about 50 pixels of the
+    line, two digits' width.
+    """
+    inputs = keras.Input(shape=(LINE_HEIGHT, None, 1))
+    x = _conv(inputs, 16)
+    x = _conv(x, 32, strides=2, any_width=True)
+    x = _conv(x, 32)
+    x = _conv(x, 64, strides=2, any_width=True)
+    x = _conv(x, 64)
+    x = _conv(x, 96, strides=(2, 1), any_width=True)
+    x = _conv(x, 96)
+    x = layers.Conv2D(192, (LINE_HEIGHT // 8, 1), use_bias=False)(x)  # 4 rows -> 1: one vector per column
+    x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.Reshape((-1, 192))(x)
+    for _ in range(2):
+        x = layers.Conv1D(192, 3, padding="same", use_bias=False)(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.Dropout(0.2)(x)
+    return keras.Model(inputs, layers.Dense(len(ALPHABET) + 1, name="logits")(x), name="line")
+
+
+ARCHITECTURES = {"mlp": mlp, "cnn": cnn, "line": line}
 
 
 def with_softmax(net: keras.Model) -> keras.Model:

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 import onnxruntime as ort
 
-from . import preprocess, segment
+from . import lines, preprocess, segment
 from .constants import DEFAULT_MODEL, IMAGE_SIZE, UNCERTAIN_BELOW
 from .decode import ImageInput
-from .errors import ModelError
+from .errors import ModelError, NoDigitError
+from .lines import Character
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -44,31 +45,40 @@ class Prediction:
 
 @dataclass(frozen=True)
 class Reading:
-    """A whole number read from an image, digit by digit, left to right."""
+    """What was written, character by character, left to right, with the reading's confidence.
 
-    digits: tuple[Prediction, ...]
+    The line reader gives characters (digits and separators) and its CTC path's probability;
+    the digit models give one Prediction per digit, and the lowest digit's confidence.
+    """
+
+    characters: tuple[Character, ...]
+    confidence: float
+    uncertain: bool
+    predictions: tuple[Prediction, ...] = ()
+    """The digit models' predictions, with their ten probabilities; empty for the line reader."""
+    seen: tuple[np.ndarray, ...] = field(default=(), repr=False, compare=False)
+    """What the network saw: the line, or each digit's 28x28 image; white ink on black in [0, 1]."""
 
     @property
     def number(self) -> str:
-        return "".join(str(d.digit) for d in self.digits)
+        return "".join(c.char for c in self.characters)
 
-    @property
-    def uncertain(self) -> bool:
-        return any(d.uncertain for d in self.digits)
+    @classmethod
+    def of_digits(cls, predictions: tuple[Prediction, ...]) -> Reading:
+        characters = tuple(Character(str(p.digit), p.confidence, p.box, p.uncertain) for p in predictions)
+        return cls(characters, min(p.confidence for p in predictions), any(p.uncertain for p in predictions), predictions, tuple(p.input for p in predictions))
 
     def to_dict(self) -> dict:
-        """JSON-ready. digit, confidence and probabilities describe a lone digit, as for one-digit
-        images; for a longer number they are null, null and the lowest digit confidence."""
-        lone = self.digits[0] if len(self.digits) == 1 else None
+        """JSON-ready. digit and probabilities describe a lone digit read by a digit model."""
+        lone = self.predictions[0] if len(self.predictions) == 1 else None
         return {
             "number": self.number,
             "digit": lone.digit if lone else None,
-            "confidence": min(d.confidence for d in self.digits),
+            "confidence": self.confidence,
             "probabilities": list(lone.probabilities) if lone else None,
             "uncertain": self.uncertain,
-            "digits": [
-                {"digit": d.digit, "confidence": d.confidence, "box": list(d.box) if d.box else None, "uncertain": d.uncertain}
-                for d in self.digits
+            "characters": [
+                {"char": c.char, "confidence": c.confidence, "box": list(c.box) if c.box else None, "uncertain": c.uncertain} for c in self.characters
             ],
         }
 
@@ -92,6 +102,8 @@ class Recognizer:
         except Exception as e:  # ONNX Runtime raises its own unrelated exception types
             raise ModelError(f"{self.path}: cannot load as an ONNX model ({e})") from e
         self._input = self._session.get_inputs()[0].name
+        self.reads_lines = len(self._session.get_inputs()[0].shape) == 4
+        """A line reader (models.line) rather than a digit model."""
 
     def __repr__(self) -> str:
         return f"Recognizer({str(self.path)!r})"
@@ -106,6 +118,8 @@ class Recognizer:
 
         The image is a path, bytes, a NumPy array or a PIL image. Raises NoDigitError if blank.
         """
+        if self.reads_lines:
+            raise ModelError("a line reader reads numbers: use read(image, single=True) for one digit")
         x = preprocess.prepare(image, preprocess_mode)
         return self._predictions([x], [None], threshold)[0]
 
@@ -114,10 +128,25 @@ class Recognizer:
 
         With single=True, or preprocess_mode="seed" (as the blog post took it), the image is one digit.
         """
+        if self.reads_lines:
+            if preprocess_mode == "seed":
+                raise ModelError("the line reader has its own clean-up; --preprocess seed is for the digit models (--model cnn or mlp)")
+            return self._read_line(image, threshold, single)
         if single or preprocess_mode == "seed":
-            return Reading((self.predict(image, preprocess_mode, threshold),))
+            return Reading.of_digits((self.predict(image, preprocess_mode, threshold),))
         digits = segment.segment(preprocess.clean(image), classify=self.probabilities)
-        return Reading(tuple(self._predictions([d.input for d in digits], [d.box for d in digits], threshold)))
+        return Reading.of_digits(tuple(self._predictions([d.input for d in digits], [d.box for d in digits], threshold)))
+
+    def _read_line(self, image: ImageInput, threshold: float, single: bool) -> Reading:
+        line = lines.line_input(image)
+        probabilities = self._session.run(None, {self._input: line.pixels[None, :, :, None]})[0][0]
+        characters, confidence = lines.decode(probabilities, line)
+        if single:  # one digit, whatever the reader saw: the likeliest digit in any frame
+            characters, confidence = lines.best_digit(probabilities, line)
+        if not any(c.char.isdigit() for c in characters):
+            raise NoDigitError("no number found: what is there does not read as digits")
+        characters = tuple(replace(c, uncertain=c.confidence < threshold) for c in characters)
+        return Reading(characters, confidence, confidence < threshold or any(c.uncertain for c in characters), seen=(line.pixels,))
 
     def _predictions(self, inputs: list[np.ndarray], boxes: list, threshold: float) -> list[Prediction]:
         probabilities = self.probabilities(np.stack(inputs)).astype(float)

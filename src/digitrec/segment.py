@@ -37,6 +37,13 @@ often for the label-smoothed CNN (0.1 was chosen then); the CNN trained on non-d
 sharper probabilities, reads the pieces of a wide 0 or 4 surer still, and 0.1 -> 0.2 took 4-digit
 numbers 93.3% -> 93.7% and longer numbers 87.7% -> 89.0% (seed 13: 85.3% -> 86.0%)."""
 
+MAX_PIECES = 10
+"""A blob is cut into at most this many digits: a longer run of touching digits is read whole."""
+
+MAX_READINGS = 64
+"""At most this many ways to cut one blob are read: the search grows exponentially with the
+cuts (three candidates each), and a long flat bar once took minutes and gigabytes."""
+
 MAX_BLOBS = 200
 """More separate marks than this is a page of writing, not a number: refused rather than ground through."""
 
@@ -160,6 +167,8 @@ def _split(ink: np.ndarray, mask: np.ndarray, box: Box, height: float, classify:
         return found
 
     guess = max(2, round(len(profile) / (0.7 * height)))
+    if guess > MAX_PIECES:
+        return whole_digit
     options = [p for k in range(max(2, guess - 1), guess + 2) for cuts in _cuts(profile, k, widest) if (p := pieces(cuts))]
     if classify is None:
         return options[0] if options else whole_digit
@@ -174,15 +183,16 @@ def _cuts(profile: np.ndarray, k: int, widest: float) -> list[tuple[int, ...]]:
     """
     w = len(profile)
     choices = []
+    per_cut = max(1, min(3, int(MAX_READINGS ** (1 / max(k - 1, 1)))))  # candidates a cut, within MAX_READINGS
     for i in range(1, k):
         centre, reach = i * w / k, w / (3 * k)
         lo, hi = max(1, int(centre - reach)), min(w - 1, int(centre + reach) + 1)
         window = [lo + j for j in np.argsort(profile[lo:hi], kind="stable")]
         picked = []
-        for c in window:  # the three thinnest columns at least 3 apart
+        for c in window:  # the thinnest columns (three at most) at least 3 apart
             if profile[c] <= widest and all(abs(c - p) >= 3 for p in picked):
                 picked.append(c)
-            if len(picked) == 3:
+            if len(picked) == per_cut:
                 break
         if not picked:
             return []

@@ -27,7 +27,8 @@ from starlette.datastructures import UploadFile
 
 from . import decode
 from .constants import DEFAULT_MODEL, IMAGE_SIZE, MAX_PIXELS, UNCERTAIN_BELOW
-from .errors import ImageError, ImageTooLargeError, NoDigitError
+from .errors import ImageError, ImageTooLargeError, ModelError, NoDigitError
+from .lines import LINE_HEIGHT
 from .runtime import Recognizer, available_models, load_worker_model, model_info
 
 WEB = Path(__file__).parent / "web"
@@ -37,27 +38,27 @@ MAX_FILES = 16
 """Most images in one batch request."""
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp", "image/tiff", "image/gif", "application/octet-stream")
 
-ModelName = Literal["cnn", "mlp"]
 Mode = Literal["mnist", "seed"]
 
 
-class DigitOut(BaseModel):
-    digit: int = Field(ge=0, le=9)
+class CharacterOut(BaseModel):
+    char: str = Field(pattern=r"^[0-9.,\-/:]$", description="a digit, or a separator written inside the number: . , - / :")
     confidence: float = Field(ge=0, le=1)
-    probabilities: list[float] = Field(min_length=10, max_length=10)
-    box: list[int] | None = Field(None, min_length=4, max_length=4, description="x, y, width, height in the image; null in single-digit mode")
-    uncertain: bool = Field(description="confidence below the threshold: a person should check this digit")
-    input: list[list[float]] | None = Field(None, description="the 28x28 image the model saw, if asked for with inputs=true")
+    probabilities: list[float] | None = Field(None, min_length=10, max_length=10, description="the ten digits' probabilities, from a digit model (cnn, mlp)")
+    box: list[int] | None = Field(None, min_length=4, max_length=4, description="x, y, width, height in the image")
+    uncertain: bool = Field(description="confidence below the threshold: a person should check this character")
 
 
 class PredictResponse(BaseModel):
-    number: str = Field(description='the digits left to right; "" when there is no digit')
-    digits: list[DigitOut]
+    number: str = Field(description='what is written, left to right, separators included ("12.5", "25/11"); "" when there is no number')
+    confidence: float | None = Field(None, ge=0, le=1, description="the reading's confidence: the line reader's path probability, or a digit model's lowest digit")
+    characters: list[CharacterOut]
     no_digit: bool
     uncertain: bool
     model: str
     preprocess: Mode
     image_size: list[int] = Field(min_length=2, max_length=2, description="width, height of the image as read (after EXIF rotation and shrinking), which boxes refer to")
+    inputs: list[list[list[float]]] | None = Field(None, description="what the network saw, if asked for with inputs=true: the line, or each digit's 28x28 image")
 
 
 class BatchItem(BaseModel):
@@ -178,7 +179,7 @@ def create_app(
                 default=name == default_model,
                 test_accuracy=infos[name].get("test_accuracy"),
                 parameters=infos[name].get("parameters"),
-                input={"shape": [IMAGE_SIZE, IMAGE_SIZE], "dtype": "float32", "range": [0, 1], "ink": "white on black"},
+                input=_input_info(infos[name]),
             )
             for name in names
         ]
@@ -192,7 +193,7 @@ def create_app(
         preprocess: Mode = Query("mnist", description="mnist: clean up and segment; seed: the blog post's resize and invert"),
         single: bool = Query(False, description="read the image as one digit"),
         threshold: float = Query(UNCERTAIN_BELOW, ge=0, le=1, description="flag digits below this confidence"),
-        inputs: bool = Query(False, description="include the 28x28 images the model saw"),
+        inputs: bool = Query(False, description="include what the network saw: the line, or each digit's 28x28 image"),
     ) -> Response:
         name = recognizer(model)
         data = await _single_image(request, max_files)
@@ -316,21 +317,33 @@ def _read(name: str, data: bytes, mode: str, single: bool, threshold: float, inp
     try:
         reading = recognizer.read(image, mode, threshold, single)
     except NoDigitError:
-        return PredictResponse(number="", digits=[], no_digit=True, uncertain=False, model=name, preprocess=mode, image_size=size)
+        return PredictResponse(number="", characters=[], no_digit=True, uncertain=False, model=name, preprocess=mode, image_size=size)
     except ImageError as e:  # read, but not as a number (a page of text, say)
         raise HTTPException(400, str(e)) from None
-    digits = [
-        DigitOut(
-            digit=d.digit,
-            confidence=d.confidence,
-            probabilities=list(d.probabilities),
-            box=list(d.box) if d.box else None,
-            uncertain=d.uncertain,
-            input=np.round(d.input, 3).tolist() if inputs else None,
-        )
-        for d in reading.digits
+    except ModelError as e:  # a setting this model cannot take (seed clean-up for the line reader)
+        raise HTTPException(400, str(e)) from None
+    probabilities = [list(p.probabilities) for p in reading.predictions] or [None] * len(reading.characters)
+    characters = [
+        CharacterOut(char=c.char, confidence=c.confidence, probabilities=p, box=list(c.box) if c.box else None, uncertain=c.uncertain)
+        for c, p in zip(reading.characters, probabilities)
     ]
-    return PredictResponse(number=reading.number, digits=digits, no_digit=False, uncertain=reading.uncertain, model=name, preprocess=mode, image_size=size)
+    return PredictResponse(
+        number=reading.number,
+        confidence=reading.confidence,
+        characters=characters,
+        no_digit=False,
+        uncertain=reading.uncertain,
+        model=name,
+        preprocess=mode,
+        image_size=size,
+        inputs=[np.round(x, 3).tolist() for x in reading.seen] if inputs else None,
+    )
+
+
+def _input_info(info: dict) -> dict:
+    if info.get("model") == "line":
+        return {"shape": [LINE_HEIGHT, "width"], "dtype": "float32", "range": [0, 1], "ink": "white on black"}
+    return {"shape": [IMAGE_SIZE, IMAGE_SIZE], "dtype": "float32", "range": [0, 1], "ink": "white on black"}
 
 
 def _read_json(*args) -> bytes:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from . import models, negatives  # models picks the Keras backend before keras is imported below
 from .augment import affine, as_read, enlarged
-from .constants import IMAGE_SIZE, NUM_CLASSES
+from .constants import NUM_CLASSES
 from .data import Mnist
 from .errors import ModelError
 from .evaluate import plot_history
@@ -60,6 +60,8 @@ class TrainConfig:
     as_read: float = 0.0
     """The share of training digits shaped as the reader shapes a crop (augment.as_read) rather
     than as MNIST shaped them; needed with outliers, which are all shaped that way."""
+    steps: int = 0
+    """Batches an epoch, for the line reader, whose synthetic lines never run out (0: the data's size)."""
 
 
 RECIPES = {
@@ -74,6 +76,14 @@ RECIPES = {
         augment=True,
         outliers=0.25,
         as_read=0.5,
+    ),
+    "line": TrainConfig(
+        model="line",
+        epochs=30,
+        batch_size=64,
+        learning_rate=0.003,
+        schedule="cosine",
+        steps=300,
     ),
 }
 
@@ -118,6 +128,10 @@ class _Clock(keras.callbacks.Callback):
 
 def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dict:
     """Train, evaluate on the test set once, and write <model>.keras/.onnx/.json/-curves.png to out."""
+    if config.model == "line":
+        from .train_line import train_line
+
+        return train_line(config, data, out, command)
     keras.utils.set_random_seed(config.seed)
     x, x_test = _scaled(data.x_train, config), _scaled(data.x_test, config)
     y, y_test = data.y_train, data.y_test
@@ -280,7 +294,7 @@ def export_onnx(model: keras.Model | Path, path: Path) -> None:
         if done.returncode:
             raise ModelError(f"ONNX export failed:\n{done.stderr[-2000:]}\nThe trained model is saved at {model}")
         return
-    signature = [keras.InputSpec(shape=(None, IMAGE_SIZE, IMAGE_SIZE), dtype="float32")]
+    signature = [keras.InputSpec(shape=tuple(model.inputs[0].shape), dtype="float32")]
     try:
         model.export(str(path), format="onnx", input_signature=signature, verbose=False)
     except Exception as e:  # jax2onnx raises many types; the user needs to know the .keras is safe

@@ -88,15 +88,14 @@ function show(result) {
   if (result.error) { answer.textContent = "Error"; detail.textContent = result.error; bars(null); seen(null); return; }
   if (result.no_digit) { answer.textContent = "No digit"; detail.textContent = "Nothing on the canvas looks like ink."; bars(null); seen(null); return; }
   answer.textContent = result.number;
-  const lowest = Math.min(...result.digits.map((d) => d.confidence));
   detail.innerHTML = result.uncertain
-    ? `<span class="uncertain">Uncertain</span>: ${pct(lowest)} sure at best. Is it really a digit?`
-    : `${pct(lowest)} sure`;
-  if (result.digits.length > 1) {
-    result.digits.forEach((d, i) => {
+    ? `<span class="uncertain">Uncertain</span>: ${pct(result.confidence)} sure. Is it really a number?`
+    : `${pct(result.confidence)} sure`;
+  if (result.characters.length > 1) {
+    result.characters.forEach((d, i) => {
       const b = document.createElement("button");
       b.type = "button";
-      b.textContent = `${d.digit} · ${pct(d.confidence)}${d.uncertain ? "?" : ""}`;
+      b.textContent = `${d.char} · ${pct(d.confidence)}${d.uncertain ? "?" : ""}`;
       b.setAttribute("aria-pressed", String(i === 0));
       b.addEventListener("click", () => { shown = i; pick(); });
       $("chips").append(b);
@@ -106,10 +105,11 @@ function show(result) {
 }
 
 function pick() {
-  const d = reading.digits[shown];
+  const d = reading.characters[shown];
   [...$("chips").children].forEach((b, i) => b.setAttribute("aria-pressed", String(i === shown)));
-  bars(d.probabilities);
-  seen(d.input);
+  bars(d.probabilities); // the digit models' ten probabilities; the line reader has none per character
+  const inputs = reading.inputs || [];
+  seen(inputs[Math.min(shown, inputs.length - 1)]);
 }
 
 function pct(p) { return `${(100 * p).toFixed(p > 0.995 ? 1 : 0)}%`; }
@@ -133,10 +133,15 @@ function bars(p) {
 }
 
 function seen(input) {
-  const c = $("seen").getContext("2d");
-  const image = c.createImageData(28, 28);
-  for (let i = 0; i < 28 * 28; i++) {
-    const v = input ? Math.round(255 * input[Math.floor(i / 28)][i % 28]) : 0;
+  // What the network saw: a digit model's 28x28 digit, or the line reader's 32-pixel-high line.
+  const canvas = $("seen"), h = input ? input.length : 28, w = input ? input[0].length : 28;
+  canvas.width = w;
+  canvas.height = h;
+  canvas.style.aspectRatio = `${w} / ${h}`;
+  const c = canvas.getContext("2d");
+  const image = c.createImageData(w, h);
+  for (let i = 0; i < w * h; i++) {
+    const v = input ? Math.round(255 * input[Math.floor(i / w)][i % w]) : 0;
     image.data.set([v, v, v, 255], 4 * i);
   }
   c.putImageData(image, 0, 0);
@@ -161,7 +166,7 @@ async function upload(file) {
   const result = await post(`/v1/predict?model=${model()}`, form);
   const answer = $("upload-answer");
   if (result.error) { answer.textContent = `Could not read it: ${result.error}`; return; }
-  answer.textContent = result.no_digit ? "No digit found" : `Read: ${result.number}${result.uncertain ? " (some digits uncertain)" : ""}`;
+  answer.textContent = result.no_digit ? "No number found" : `Read: ${result.number}${result.uncertain ? " (uncertain)" : ""}`;
   const image = await createImageBitmap(file, { imageOrientation: "from-image" }).catch(() => null);
   if (!image) return;
   const canvas = $("photo"), c = canvas.getContext("2d");
@@ -173,11 +178,12 @@ async function upload(file) {
   const k = canvas.width / w; // boxes refer to the image as read, which may have been shrunk
   c.lineWidth = 2;
   c.font = "bold 16px system-ui, sans-serif";
-  for (const d of result.digits) {
+  for (const d of result.characters) {
+    if (!d.box) continue;
     const [x, y, bw, bh] = d.box;
     c.strokeStyle = c.fillStyle = d.uncertain ? "#b45309" : "#1f8a4c";
     c.strokeRect(x * k, y * k, bw * k, bh * k);
-    c.fillText(`${d.digit} ${pct(d.confidence)}`, x * k, Math.max(14, y * k - 4));
+    c.fillText(`${d.char} ${pct(d.confidence)}`, x * k, Math.max(14, y * k - 4));
   }
 }
 

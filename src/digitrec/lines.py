@@ -1,0 +1,148 @@
+"""One line of handwriting as the line reader sees it, and its network's output read back as text.
+
+The line reader is a convolutional network over a whole line with a CTC output (models.line),
+so it needs no segmentation: touching digits, a 1 with a lead-in stroke and the separators
+people write inside numbers are read in one pass. This module is the reading side of it, in
+NumPy and OpenCV only: the same `line_input` shapes the synthetic training lines and a user's
+image, and `decode` turns the network's per-column probabilities into characters, each with its
+confidence and its box.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .decode import ImageInput
+from .preprocess import ink_mask, ink_strength, relative_ink
+
+ALPHABET = "0123456789.,-/:"
+"""What the line reader can write: digits and the separators people write inside numbers.
+Class k + 1 of the network's output is ALPHABET[k]; class 0 is CTC's blank."""
+
+SEPARATORS = ALPHABET[10:]
+
+LINE_HEIGHT = 32
+"""Lines are read at this height in pixels."""
+
+INK_HEIGHT = 28
+"""The ink's bounding box fills this many of LINE_HEIGHT's rows, leaving a margin above and below."""
+
+STRIDE = 4
+"""Columns of the line per output frame: the network halves the width twice."""
+
+MIN_WIDTH = 16
+"""Narrower lines (a lone 1) are padded to this width, so the network sees some paper beside them."""
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """A line, ready for the network, and how to map its columns back to the image."""
+
+    pixels: np.ndarray
+    """(LINE_HEIGHT, W) float32 in [0, 1], ink 1 on paper 0; W a multiple of STRIDE."""
+    mask: np.ndarray = None  # type: ignore[assignment]
+    """The ink mask of the crop, at the working scale, for the characters' boxes."""
+    origin: tuple[float, float] = (0.0, 0.0)
+    """(x, y) of the crop in the image's pixels."""
+    scale: float = 1.0
+    """Line pixels per image pixel."""
+    pad: int = 0
+    """Columns of paper added on the line's left."""
+
+
+@dataclass(frozen=True)
+class Character:
+    """One character as read: what it is, how sure the network is, and where it stands."""
+
+    char: str
+    confidence: float
+    box: tuple[int, int, int, int] | None
+    """(x, y, width, height) in the image."""
+    uncertain: bool = False
+    """The confidence is below the threshold: a person should check this character."""
+
+
+def line_input(image: ImageInput) -> LineInput:
+    """A user's image (or a synthetic one) as the line reader's input: the paper removed, cropped
+    to the ink and scaled so that the ink's height is INK_HEIGHT. Raises NoDigitError if blank."""
+    strength, page_scale = ink_strength(image)
+    mask = ink_mask(strength)
+    ys, xs = np.nonzero(mask)
+    top, bottom, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    ink = relative_ink(strength[top:bottom, left:right], mask[top:bottom, left:right])
+    h, w = ink.shape
+    scale = INK_HEIGHT / h
+    width = max(1, round(w * scale))
+    how = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    resized = cv2.resize(ink, (width, INK_HEIGHT), interpolation=how)
+    total = max(MIN_WIDTH, -(-(width + 4) // STRIDE) * STRIDE)
+    pad = (total - width) // 2
+    pixels = np.zeros((LINE_HEIGHT, total), np.float32)
+    margin = (LINE_HEIGHT - INK_HEIGHT) // 2
+    pixels[margin : margin + INK_HEIGHT, pad : pad + width] = resized
+    return LineInput(
+        pixels=pixels,
+        mask=mask[top:bottom, left:right],
+        origin=(left / page_scale, top / page_scale),
+        scale=scale * page_scale,
+        pad=pad,
+    )
+
+
+def decode(probabilities: np.ndarray, line: LineInput | None = None) -> tuple[list[Character], float]:
+    """Best-path CTC decoding of (frames, classes) probabilities: the characters, and the path's
+    probability, which is the line's confidence.
+
+    Each character's confidence is its class's highest probability over the frames it spans;
+    its box covers the ink in those frames' columns (None without the line).
+    """
+    best = probabilities.argmax(axis=1)
+    path = float(np.exp(np.log(np.maximum(probabilities.max(axis=1), 1e-12)).sum()))
+    characters = []
+    t = 0
+    while t < len(best):
+        k = best[t]
+        end = t
+        while end + 1 < len(best) and best[end + 1] == k:
+            end += 1
+        if k:
+            confidence = float(probabilities[t : end + 1, k].max())
+            characters.append(Character(ALPHABET[k - 1], confidence, _box(line, t, end) if line else None))
+        t = end + 1
+    return characters, path
+
+
+def _box(line: LineInput, first: int, last: int) -> tuple[int, int, int, int]:
+    """The image box of the ink under frames first..last (or of those columns, if they hold none)."""
+    page_per_line = line.mask.shape[0] / INK_HEIGHT  # crop pixels per line pixel
+    a = max(0, int((first * STRIDE - line.pad) * page_per_line))
+    b = min(line.mask.shape[1], max(a + 1, int(np.ceil(((last + 1) * STRIDE - line.pad) * page_per_line))))
+    rows = np.nonzero(line.mask[:, a:b].any(axis=1))[0] if a < line.mask.shape[1] else np.array([])
+    top, bottom = (rows.min(), rows.max() + 1) if len(rows) else (0, line.mask.shape[0])
+    cols = np.nonzero(line.mask[top:bottom, a:b].any(axis=0))[0]
+    if len(cols):
+        a, b = a + cols.min(), a + cols.max() + 1
+    to_image = INK_HEIGHT / line.scale / line.mask.shape[0]  # image pixels per crop pixel
+    x0, y0 = line.origin
+    return (
+        int(round(x0 + a * to_image)),
+        int(round(y0 + top * to_image)),
+        max(1, int(round((b - a) * to_image))),
+        max(1, int(round((bottom - top) * to_image))),
+    )
+
+
+def best_digit(probabilities: np.ndarray, line: LineInput | None = None) -> tuple[list[Character], float]:
+    """The image read as one digit: the digit most probable in any frame, with that probability."""
+    digits = probabilities[:, 1:11]
+    t, d = np.unravel_index(int(digits.argmax()), digits.shape)
+    confidence = float(digits[t, d])
+    box = None
+    if line is not None:  # the whole ink: one digit is all there is
+        h, w = line.mask.shape
+        to_image = INK_HEIGHT / line.scale / h
+        box = (int(round(line.origin[0])), int(round(line.origin[1])), max(1, int(round(w * to_image))), max(1, int(round(h * to_image))))
+    return [Character(str(d), confidence, box)], confidence

@@ -1,0 +1,126 @@
+"""The line reader's recipe: a convolutional network with a CTC output, trained on synthetic lines.
+
+The lines are made afresh for every batch (synthetic.LineMaker, the same for the same seed) from
+MNIST's training digits and the installed handwriting fonts, in two threads beside the
+training. An epoch is a fixed number of batches, since the lines never run out. Progress is
+judged on a fixed set of synthetic validation lines, read whole (exactly right or not); MNIST's
+test digits, each read as a one-digit line, are evaluated once at the end, never used to choose.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import keras
+import numpy as np
+from keras import ops
+
+from . import models
+from .data import Mnist
+from .lines import ALPHABET, decode, line_input
+from .synthetic import LineMaker, installed_fonts
+from .train import TrainConfig, _Clock, _learning_rate, _versions, save
+
+VALIDATION_LINES = 1000
+
+
+def ctc_loss(y_true, y_pred):
+    """CTC over every output frame, labels padded with the blank (class 0)."""
+    y_true = ops.cast(y_true, "int32")
+    lengths = ops.sum(ops.cast(y_true > 0, "int32"), axis=1)
+    frames = ops.full((ops.shape(y_pred)[0],), ops.shape(y_pred)[1], "int32")
+    return ops.ctc_loss(y_true, y_pred, lengths, frames, mask_index=0)
+
+
+def texts(probabilities: np.ndarray) -> list[str]:
+    """The best-path reading of each line in a batch of (N, frames, classes) outputs."""
+    return ["".join(c.char for c in decode(p)[0]) for p in probabilities]
+
+
+class _Lines(keras.utils.PyDataset):
+    """Batches of fresh synthetic lines; batch i of epoch e is the same for the same seed."""
+
+    def __init__(self, maker: LineMaker, config: TrainConfig):
+        super().__init__(workers=2, use_multiprocessing=False)
+        self.maker, self.config, self.epoch = maker, config, 0
+
+    def __len__(self) -> int:
+        return self.config.steps
+
+    def __getitem__(self, i: int):
+        return self.maker.batch(np.random.default_rng([self.config.seed, 1 + self.epoch, i]), self.config.batch_size)
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+
+
+class _ExactLines(keras.callbacks.Callback):
+    """Logs the share of validation lines read exactly right, as val_exact."""
+
+    def __init__(self, pixels: np.ndarray, labels: list[str]):
+        super().__init__()
+        self.pixels, self.labels = pixels, labels
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        read = texts(np.asarray(ops.softmax(self.model.predict(self.pixels, verbose=0, batch_size=256))))
+        logs["val_exact"] = float(np.mean([a == b for a, b in zip(read, self.labels)]))
+
+
+def mnist_as_lines(images: np.ndarray, width: int = 64) -> np.ndarray:
+    """MNIST digits as the line reader sees them, each a one-digit line padded to width."""
+    out = np.zeros((len(images), 32, width, 1), np.float32)
+    for i, image in enumerate(images):
+        pixels = line_input(image).pixels[:, :width]
+        left = (width - pixels.shape[1]) // 2
+        out[i, :, left : left + pixels.shape[1], 0] = pixels
+    return out
+
+
+def train_line(config: TrainConfig, data: Mnist, out, command: str = "") -> dict:
+    keras.utils.set_random_seed(config.seed)
+    cut = int(len(data.x_train) * (1 - config.validation_split))  # MNIST's tail stays unseen, as for the digit models
+    fonts = installed_fonts()
+    maker = LineMaker(data.x_train[:cut], data.y_train[:cut], tuple(sorted(fonts)))
+    held_out = LineMaker(data.x_train[cut:], data.y_train[cut:], tuple(sorted(fonts)))
+    val_pixels, val_labels = held_out.batch(np.random.default_rng([config.seed, 0]), VALIDATION_LINES)
+    val_texts = ["".join(ALPHABET[k - 1] for k in row if k) for row in val_labels]
+    print(f"Line reader: {len(fonts)} fonts, {config.steps} batches of {config.batch_size} lines an epoch", flush=True)
+
+    model = models.build("line")
+    n_lines = config.steps * config.batch_size
+    model.compile(optimizer=keras.optimizers.Adam(_learning_rate(config, n_lines), clipnorm=5.0), loss=ctc_loss)
+    start = time.perf_counter()
+    fit = model.fit(
+        _Lines(maker, config),
+        epochs=config.epochs,
+        validation_data=(val_pixels, val_labels),
+        verbose=1 if sys.stdout.isatty() else 2,
+        callbacks=[_Clock(), _ExactLines(val_pixels, val_texts)],
+    )
+    seconds = time.perf_counter() - start
+
+    shipped = models.with_softmax(model)
+    test_read = texts(shipped.predict(mnist_as_lines(data.x_test), verbose=0, batch_size=256))
+    test_acc = float(np.mean([r == str(y) for r, y in zip(test_read, data.y_test)]))
+    print(f"After training: MNIST test digits read as lines {test_acc:.4f}; validation lines exact {fit.history['val_exact'][-1]:.4f}  ({seconds:.1f} s)", flush=True)
+    history = [{"epoch": e + 1, **{k: float(v[e]) for k, v in fit.history.items() if k != "learning_rate"}} for e in range(len(fit.history["loss"]))]
+    metrics = {
+        "model": "line",
+        "test_accuracy": test_acc,
+        "validation_exact": fit.history["val_exact"][-1],
+        "history": history,
+        "training_seconds": round(seconds, 2),
+        "kept_epoch": len(history),
+        "parameters": int(model.count_params()),
+        **{k: v for k, v in config.__dict__.items()},
+        "alphabet": ALPHABET,
+        "fonts": [{"file": path, "package": package, "licence": licence} for path, (package, licence) in sorted(fonts.items())],
+        "backend": keras.backend.backend(),
+        "data": {"source": data.source, "sha256": data.sha256},
+        "versions": _versions(),
+        "command": command,
+    }
+    save(shipped, metrics, out)
+    return metrics
+
