@@ -89,7 +89,7 @@ def test_two_batches_on_one_out_cannot_both_run(tmp_path):
         with pytest.raises(DigitrecError, match="another digitrec batch is writing"):
             Journal(out, [str(SAMPLES / "7-centred.png")], Settings())
         done = subprocess.run(
-            [sys.executable, "-c", "from digitrec.cli import main; main()", "batch", str(SAMPLES / "7-centred.png"), "--out", str(out), "-j", "1"],
+            [sys.executable, "-m", "digitrec", "batch", str(SAMPLES / "7-centred.png"), "--out", str(out), "-j", "1"],
             capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert done.returncode == 1 and "another digitrec batch is writing" in done.stderr and "Traceback" not in done.stderr

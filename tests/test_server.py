@@ -14,6 +14,9 @@ pytest.importorskip("fastapi", reason="the server extra is not installed: pip in
 from fastapi.testclient import TestClient  # noqa: E402
 
 from conftest import SAMPLES  # noqa: E402
+from digitrec.constants import DEFAULT_MODEL  # noqa: E402
+from digitrec.lines import LINE_HEIGHT  # noqa: E402
+from digitrec.runtime import available_models  # noqa: E402
 from digitrec.server import create_app  # noqa: E402
 
 
@@ -35,10 +38,12 @@ def png(array: np.ndarray) -> bytes:
 
 
 def test_health_and_models(client):
-    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/healthz").json()["status"] == "ok"
     models = client.get("/v1/models").json()
-    assert [m["name"] for m in models] == ["cnn", "mlp"] and [m["default"] for m in models] == [True, False]
-    assert all(m["test_accuracy"] > 0.97 and m["input"]["shape"] == [28, 28] for m in models)
+    assert [m["name"] for m in models] == available_models() and [m["name"] for m in models if m["default"]] == [DEFAULT_MODEL]
+    for m in models:
+        assert m["test_accuracy"] > 0.97
+        assert m["input"]["shape"] == ([LINE_HEIGHT, "width"] if m["name"] == "line" else [28, 28])
 
 
 def test_the_page_and_its_assets_are_served_locally(client):
@@ -56,26 +61,30 @@ def test_predict_a_number_raw_and_multipart(client, number):
     assert raw.status_code == form.status_code == 200
     body = raw.json()
     assert body == form.json()
-    assert body["number"] == sample.number and body["model"] == "cnn" and body["preprocess"] == "mnist"
+    assert body["number"] == sample.number and body["model"] == DEFAULT_MODEL and body["preprocess"] == "mnist"
     assert body["image_size"] == [sample.image.shape[1], sample.image.shape[0]]
-    for d in body["digits"]:
-        assert len(d["probabilities"]) == 10 and abs(sum(d["probabilities"]) - 1) < 1e-4 and len(d["box"]) == 4
+    assert 0 < body["confidence"] <= 1 and len(body["characters"]) == len(sample.number)
+    for c, truth in zip(body["characters"], sample.number):
+        assert c["char"] == truth and len(c["box"]) == 4
+    cnn = client.post("/v1/predict?model=cnn", content=data, headers={"content-type": "image/png"}).json()
+    for c in cnn["characters"]:
+        assert len(c["probabilities"]) == 10 and abs(sum(c["probabilities"]) - 1) < 1e-4
 
 
 def test_options(client):
     seven = (SAMPLES / "7-centred.png").read_bytes()
     single = client.post("/v1/predict?single=true&inputs=true&model=mlp", content=seven, headers={"content-type": "image/png"}).json()
-    assert single["number"] == "7" and single["model"] == "mlp" and single["digits"][0]["box"] is None
-    assert np.array(single["digits"][0]["input"]).shape == (28, 28)
-    seed = client.post("/v1/predict?preprocess=seed", content=seven, headers={"content-type": "image/png"}).json()
-    assert seed["preprocess"] == "seed" and len(seed["digits"]) == 1
+    assert single["number"] == "7" and single["model"] == "mlp" and single["characters"][0]["box"] is None
+    assert np.array(single["inputs"][0]).shape == (28, 28)
+    seed = client.post("/v1/predict?preprocess=seed&model=cnn", content=seven, headers={"content-type": "image/png"}).json()
+    assert seed["preprocess"] == "seed" and len(seed["characters"]) == 1
     strict = client.post("/v1/predict?threshold=1", content=seven, headers={"content-type": "image/png"}).json()
-    assert strict["uncertain"] and strict["digits"][0]["uncertain"]
+    assert strict["uncertain"] and strict["characters"][0]["uncertain"]
 
 
 def test_a_blank_image_is_no_digit_not_an_error(client):
     r = client.post("/v1/predict", content=png(np.full((280, 280), 255, np.uint8)), headers={"content-type": "image/png"})
-    assert r.status_code == 200 and r.json()["no_digit"] and r.json()["number"] == "" and r.json()["digits"] == []
+    assert r.status_code == 200 and r.json()["no_digit"] and r.json()["number"] == "" and r.json()["characters"] == []
 
 
 def test_batch(client, number):
@@ -152,8 +161,11 @@ def test_decompression_bombs_are_refused(client):
 def test_openapi_documents_the_typed_models(client):
     schema = client.get("/openapi.json").json()
     assert {"/v1/predict", "/v1/predict/batch", "/v1/models", "/healthz"} <= set(schema["paths"])
-    assert {"PredictResponse", "DigitOut", "BatchResponse", "ModelInfo", "Problem"} <= set(schema["components"]["schemas"])
-    assert client.get("/docs").status_code == 200
+    assert {"PredictResponse", "CharacterOut", "BatchResponse", "ModelInfo", "Problem"} <= set(schema["components"]["schemas"])
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "https://" not in docs.text  # Swagger UI from the package, not a CDN
+    for asset in {a for a in docs.text.split('"') if a.startswith("/static-offline-docs/")}:
+        assert client.get(asset).status_code == 200
 
 
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is not installed: pip install 'digitrec[test]'")
@@ -260,3 +272,34 @@ def test_serve_starts_reads_and_stops_cleanly_on_ctrl_c(tmp_path):
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
     assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def test_a_reader_that_dies_is_replaced_and_the_server_goes_on(number):
+    import signal
+
+    data, sample = number
+    with TestClient(create_app(readers=2)) as pooled:
+        readers = pooled.app.state.readers
+        first = readers.pids()
+        os.kill(first[0], signal.SIGKILL)
+        answers = [pooled.post("/v1/predict", content=data, headers={"content-type": "image/png"}) for _ in range(3)]
+        assert answers[0].status_code == 503 and "reader process died" in answers[0].json()["detail"]
+        assert answers[0].headers["retry-after"] == "1"
+        assert all(a.status_code == 200 and a.json()["number"] == sample.number for a in answers[1:])
+        health = pooled.get("/healthz")
+        assert health.status_code == 200 and health.json()["readers_alive"] == 2 and health.json()["replaced"] == 1
+        assert not set(readers.pids()) & set(first)
+
+
+def test_a_full_queue_is_answered_503_with_retry_after(number):
+    data, _ = number
+    with TestClient(create_app(max_queue=0)) as full:
+        r = full.post("/v1/predict", content=data, headers={"content-type": "image/png"})
+        assert r.status_code == 503 and r.headers["retry-after"] == "1" and "busy" in r.json()["detail"]
+
+
+def test_a_request_over_the_deadline_is_answered_503(number):
+    data, _ = number
+    with TestClient(create_app(deadline=0)) as hurried:
+        r = hurried.post("/v1/predict", content=data, headers={"content-type": "image/png"})
+        assert r.status_code == 503 and "the limit for one request" in r.json()["detail"]

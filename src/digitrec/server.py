@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +22,7 @@ import numpy as np
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -36,6 +38,12 @@ MAX_UPLOAD = 10 * 1024 * 1024
 """Largest request body, in bytes: one image, or a whole batch."""
 MAX_FILES = 16
 """Most images in one batch request."""
+MAX_QUEUE = 64
+"""Most images being read or waiting at once; more are answered 503 with Retry-After, not queued
+without end."""
+DEADLINE = 30.0
+"""Seconds one image may take before its request is answered 503. Every image's cost is bounded
+(README, "Limits and failure behaviour"); this is the backstop."""
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp", "image/tiff", "image/gif", "application/octet-stream")
 
 Mode = Literal["mnist", "seed"]
@@ -120,32 +128,42 @@ BATCH_BODY = {
 
 
 def create_app(
-    default_model: str = DEFAULT_MODEL, max_upload: int = MAX_UPLOAD, max_pixels: int = MAX_PIXELS, max_files: int = MAX_FILES, readers: int = 0
+    default_model: str = DEFAULT_MODEL,
+    max_upload: int = MAX_UPLOAD,
+    max_pixels: int = MAX_PIXELS,
+    max_files: int = MAX_FILES,
+    readers: int = 0,
+    max_queue: int = MAX_QUEUE,
+    deadline: float = DEADLINE,
 ) -> FastAPI:
     """The app. With readers, images are read by that many processes sharing one queue; else by threads here."""
     names = list(dict.fromkeys([*available_models(), default_model]))
     infos = {name: model_info(name) for name in names}  # for /v1/models: readers, not this process, may hold the models
-    pool = None
-    if readers:
-        context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(readers, mp_context=context, initializer=_start_reader, initargs=(names,))
-        for done in [pool.submit(os.getpid) for _ in range(readers)]:
-            done.result()  # each reader has loaded its models before the first request
-    else:
+    pool = _Readers(readers, names) if readers else None
+    if pool is None:
         _load_models(names)
+    queued = 0  # requests reading or waiting for a reader
 
     async def read(task, *args):
-        if pool is None:
-            return await run_in_threadpool(task, *args)
-        return await asyncio.get_running_loop().run_in_executor(pool, task, *args)
+        nonlocal queued
+        if queued >= max_queue:
+            raise HTTPException(503, f"the server is busy ({queued} images are being read or waiting); try again shortly", headers={"Retry-After": "1"})
+        queued += 1
+        try:
+            work = run_in_threadpool(task, *args) if pool is None else pool.run(task, *args)
+            return await asyncio.wait_for(work, deadline)
+        except asyncio.TimeoutError:
+            raise HTTPException(503, f"reading the image took over {deadline:g} s, the limit for one request", headers={"Retry-After": "1"}) from None
+        finally:
+            queued -= 1
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            pool.shutdown()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # FastAPI, with Swagger UI's files served from the package: /docs works offline
         title="digitrec",
         summary="Read handwritten digits and numbers in images.",
         version=_version(),
@@ -153,6 +171,7 @@ def create_app(
         lifespan=lifespan,
     )
 
+    app.state.readers = pool
     app.add_middleware(_BodyLimit, limit=max_upload)
 
     def recognizer(name: str | None) -> str:
@@ -167,9 +186,14 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=WEB), name="static")
 
-    @app.get("/healthz", summary="Is the server up")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    @app.get("/healthz", summary="Is the server up, and are its readers")
+    async def healthz() -> JSONResponse:
+        if pool is None:
+            return JSONResponse({"status": "ok", "readers": "threads", "queued": queued})
+        alive = pool.alive()
+        ok = alive == readers
+        body = {"status": "ok" if ok else "degraded", "readers": readers, "readers_alive": alive, "replaced": pool.replaced, "queued": queued}
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.get("/v1/models", summary="The models the server can use")
     async def list_models() -> list[ModelInfo]:
@@ -197,6 +221,8 @@ def create_app(
     ) -> Response:
         name = recognizer(model)
         data = await _single_image(request, max_files)
+        if await request.is_disconnected():  # the client gave up while sending: read nothing for nobody
+            return Response(status_code=499)
         # The reader writes the JSON itself: the server process, which all requests pass through,
         # then neither unpickles the answer's objects nor validates them a second time.
         return Response(await read(_read_json, name, data, preprocess, single, threshold, inputs, max_pixels), media_type="application/json")
@@ -225,6 +251,53 @@ def create_app(
         return BatchResponse(results=results)
 
     return app
+
+
+class _Readers:
+    """Reader processes sharing one queue, replaced when one dies.
+
+    A reader killed mid-image (the OOM killer, a SIGKILL) breaks its whole ProcessPoolExecutor:
+    the requests it held are answered 503, and the next request finds a fresh pool.
+    """
+
+    def __init__(self, count: int, names: list[str]):
+        self.count, self.names, self.replaced = count, names, 0
+        self.pool = self._start()
+        self._starting: asyncio.Future | None = None
+
+    def _start(self) -> ProcessPoolExecutor:
+        pool = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("spawn"), initializer=_start_reader, initargs=(self.names,))
+        for done in [pool.submit(os.getpid) for _ in range(self.count)]:
+            done.result()  # each reader has loaded its models before the first request
+        return pool
+
+    async def run(self, task, *args):
+        if self._starting is not None:  # a replacement is on its way: wait for it
+            await asyncio.shield(self._starting)
+        pool = self.pool
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, task, *args)
+        except BrokenProcessPool:
+            if self.pool is pool and self._starting is None:  # the first to notice replaces it
+                pool.shutdown(wait=False, cancel_futures=True)
+                self._starting = asyncio.ensure_future(run_in_threadpool(self._start))
+                try:
+                    self.pool = await asyncio.shield(self._starting)
+                    self.replaced += 1
+                finally:
+                    self._starting = None
+            raise HTTPException(503, "a reader process died while reading this image (out of memory?); it has been replaced: try again", headers={"Retry-After": "1"}) from None
+
+    def pids(self) -> list[int]:
+        return sorted((getattr(self.pool, "_processes", None) or {}).keys())
+
+    def alive(self) -> int:
+        processes = getattr(self.pool, "_processes", None) or {}
+        return sum(p.is_alive() for p in processes.values())
+
+    def shutdown(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
 
 
 class _BodyLimit:

@@ -63,6 +63,8 @@ class LineMaker:
     x: np.ndarray
     y: np.ndarray
     fonts: tuple[str, ...] = ()
+    plain: bool = False
+    """Plain lines only: digits spaced apart on clean paper, for a quick check that a network learns."""
 
     def __post_init__(self) -> None:
         self.by_digit = [np.nonzero(self.y == d)[0] for d in range(10)]
@@ -70,12 +72,16 @@ class LineMaker:
     def line(self, rng: np.random.Generator) -> tuple[np.ndarray, str]:
         """One line: (LINE_HEIGHT, W) float32 pixels as the reader sees them, and its text."""
         while True:
-            text = _text(rng)
-            ink, written = self._ink(text, rng)
+            text = "".join(str(d) for d in rng.integers(0, 10, int(rng.integers(1, 5)))) if self.plain else _text(rng)
             try:
-                return line_input(_on_paper(ink, rng)).pixels, written
+                return line_input(self.image(text, rng)).pixels, text
             except NoDigitError:  # the ink came out too faint to see: draw another
                 continue
+
+    def image(self, text: str, rng: np.random.Generator) -> np.ndarray:
+        """The text handwritten on paper, as a uint8 grey image ("" writes something that is no number)."""
+        ink = self._ink(text, rng)
+        return _clean_paper(ink) if self.plain else _on_paper(ink, rng)
 
     def batch(self, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
         """size lines padded to TRAIN_WIDTH, (size, LINE_HEIGHT, TRAIN_WIDTH, 1), and their
@@ -91,9 +97,8 @@ class LineMaker:
             labels[i, : len(text)] = encode(text)
         return pixels, labels
 
-    def _ink(self, text: str, rng: np.random.Generator) -> tuple[np.ndarray, str]:
-        """The text written as ink coverage (float32, 0-1) on a blank canvas, and the text as
-        written (a non-digit line's text is empty)."""
+    def _ink(self, text: str, rng: np.random.Generator) -> np.ndarray:
+        """The text written as ink coverage (float32, 0-1) on a blank canvas."""
         height = int(rng.integers(28, 64))
         font = str(rng.choice(self.fonts)) if self.fonts and rng.random() < 0.5 else None
         if not text:
@@ -104,7 +109,7 @@ class LineMaker:
         canvas = np.zeros((2 * height, sum(g.shape[1] for g in glyphs if g is not None) + height * (len(glyphs) + 2)), np.float32)
         x = int(height * rng.uniform(0.2, 0.5))
         baseline = int(1.5 * height)
-        touching = rng.random() < 0.25
+        touching = rng.random() < 0.25 and not self.plain
         for c, g in zip(text or " " * len(glyphs), glyphs):
             if g is None:  # a separator, drawn at the pen's own width
                 x += _separator(canvas, c, x, baseline, height, stroke, rng)
@@ -116,7 +121,7 @@ class LineMaker:
                 x += g.shape[1]
             x += int(height * (rng.uniform(-0.15, 0.05) if touching else rng.uniform(0.0, 0.35)))
         canvas = canvas[:, : x + int(height * 0.3)]
-        return _slanted(canvas, rng), text
+        return canvas if self.plain else _slanted(canvas, rng)
 
     def _glyph(self, c: str, height: int, font: str | None, rng: np.random.Generator) -> np.ndarray | None:
         """A digit's ink scaled to about height, or None for a separator."""
@@ -266,6 +271,10 @@ def _slanted(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     slant, tilt = rng.uniform(-0.35, 0.35), np.radians(rng.uniform(-3, 3))
     matrix = np.float32([[np.cos(tilt), -np.sin(tilt) - slant, slant * h], [np.sin(tilt), np.cos(tilt), 0]])
     return cv2.warpAffine(ink, matrix, (w + int(abs(slant) * h) + 2, h))
+
+
+def _clean_paper(ink: np.ndarray) -> np.ndarray:
+    return (255 - 255 * np.pad(ink, 8)).astype(np.uint8)
 
 
 def _on_paper(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -1,0 +1,96 @@
+"""The line reader's parts: its input, CTC decoding, the synthetic lines it learns from, and a short
+training run that must learn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digitrec.lines import ALPHABET, INK_HEIGHT, LINE_HEIGHT, STRIDE, best_digit, decode, line_input
+
+
+def one_hot_frames(classes: list[int], sure: float = 0.9) -> np.ndarray:
+    p = np.full((len(classes), len(ALPHABET) + 1), (1 - sure) / len(ALPHABET), np.float32)
+    p[np.arange(len(classes)), classes] = sure
+    return p
+
+
+def test_decode_collapses_repeats_and_drops_blanks_but_never_a_separator():
+    c = {ch: ALPHABET.index(ch) + 1 for ch in ALPHABET}
+    frames = [0, c["1"], c["1"], 0, c["2"], 0, c["."], 0, 0, c["5"], c["5"], 0, c["5"], 0]
+    characters, path = decode(one_hot_frames(frames))
+    assert "".join(ch.char for ch in characters) == "12.55"  # a blank between two 5s keeps both
+    assert all(abs(ch.confidence - 0.9) < 1e-6 for ch in characters)
+    assert abs(path - 0.9 ** len(frames)) < 1e-6  # the best path's probability
+
+
+def test_decode_of_only_blanks_is_empty():
+    characters, path = decode(one_hot_frames([0] * 8, sure=0.99))
+    assert characters == [] and path > 0.9
+
+
+def test_line_input_crops_to_the_ink_and_boxes_map_back():
+    image = np.full((200, 400), 230, np.uint8)
+    image[60:120, 100:130] = 20  # one bar
+    image[60:120, 200:240] = 20  # another
+    line = line_input(image)
+    assert line.pixels.shape[0] == LINE_HEIGHT and line.pixels.shape[1] % STRIDE == 0
+    assert line.pixels.dtype == np.float32 and 0 <= line.pixels.min() and line.pixels.max() <= 1
+    ink_rows = np.nonzero(line.pixels.max(axis=1) > 0.5)[0]
+    assert ink_rows.max() - ink_rows.min() + 1 in range(INK_HEIGHT - 1, INK_HEIGHT + 2)
+    # a character over the frames of the first bar gets that bar's box in the image
+    frames = line.pixels.shape[1] // STRIDE
+    first = np.nonzero(line.pixels.max(axis=0) > 0.5)[0]
+    bar_frames = sorted({int(x) // STRIDE for x in first if x < line.pixels.shape[1] / 2})
+    classes = [ALPHABET.index("1") + 1 if t in bar_frames else 0 for t in range(frames)]
+    characters, _ = decode(one_hot_frames(classes), line)
+    x, y, w, h = characters[0].box
+    assert abs(x - 100) <= 4 and abs(y - 60) <= 2 and abs(w - 30) <= 8 and abs(h - 60) <= 2
+    (only,), _ = best_digit(one_hot_frames(classes), line)
+    assert only.char == "1" and abs(only.box[0] - 100) <= 2 and abs(only.box[0] + only.box[2] - 240) <= 2
+
+
+def test_synthetic_lines_are_the_same_for_the_same_seed(mnist):
+    from digitrec.synthetic import LineMaker, installed_fonts
+
+    maker = LineMaker(mnist.x_train[:2000], mnist.y_train[:2000], tuple(installed_fonts()))
+    a = maker.batch(np.random.default_rng(5), 16)
+    b = maker.batch(np.random.default_rng(5), 16)
+    c = maker.batch(np.random.default_rng(6), 16)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) and not np.array_equal(a[0], c[0])
+    assert a[0].shape == (16, LINE_HEIGHT, 192, 1)
+
+
+def test_synthetic_texts_hold_separators_and_non_digit_lines(mnist):
+    from digitrec.synthetic import LineMaker
+
+    maker = LineMaker(mnist.x_train[:2000], mnist.y_train[:2000])
+    _, labels = maker.batch(np.random.default_rng(0), 300)
+    texts = ["".join(ALPHABET[k - 1] for k in row if k) for row in labels]
+    assert any(t == "" for t in texts)  # lines that hold no number
+    for mark in ".,-/:":
+        assert any(mark in t for t in texts)
+    assert all(t[0] in "0123456789-" for t in texts if t)
+
+
+@pytest.mark.slow
+def test_a_short_run_learns_to_read_plain_lines(mnist, tmp_path):
+    """Two minutes' worth of steps, scaled down: plain lines of 1-4 MNIST digits, read whole."""
+    import keras
+
+    from digitrec import models
+    from digitrec.synthetic import LineMaker
+    from digitrec.train_line import ctc_loss, texts
+
+    keras.utils.set_random_seed(0)
+    maker = LineMaker(mnist.x_train[:50000], mnist.y_train[:50000], plain=True)
+    held_out = LineMaker(mnist.x_train[50000:], mnist.y_train[50000:], plain=True)
+    net = models.build("line")
+    net.compile(optimizer=keras.optimizers.Adam(0.003), loss=ctc_loss)
+    rng = np.random.default_rng(0)
+    for step in range(110):
+        net.train_on_batch(*maker.batch(rng, 48))
+    x, labels = held_out.batch(np.random.default_rng(1), 200)
+    truth = ["".join(ALPHABET[k - 1] for k in row if k) for row in labels]
+    read = texts(np.asarray(keras.ops.softmax(net.predict(x, verbose=0))))
+    assert np.mean([a == b for a, b in zip(read, truth)]) >= 0.9
