@@ -118,7 +118,8 @@ def test_unknown_model_and_bad_parameters(client):
     seven = (SAMPLES / "7-centred.png").read_bytes()
     r = client.post("/v1/predict?model=nope", content=seven, headers={"content-type": "image/png"})
     assert r.status_code == 400 and "no model 'nope'" in r.json()["detail"]
-    assert client.post("/v1/predict?threshold=2", content=seven, headers={"content-type": "image/png"}).status_code == 422
+    r = client.post("/v1/predict?threshold=2", content=seven, headers={"content-type": "image/png"})
+    assert r.status_code == 422 and r.json()["detail"] == "threshold: Input should be less than or equal to 1"
 
 
 def test_batch_errors(client):

@@ -6,6 +6,7 @@ never load Keras or JAX, which only `digitrec train` needs.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -118,11 +119,13 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
             image = decode.read(sys.stdin.buffer.read() if file == "-" else file)  # once, for reading and --boxes
             reading = recognizer.read(image, mode, threshold, single)
             if boxes:
-                _write_boxes(image, reading, boxes if len(files) == 1 else boxes / f"{Path(file).stem}.png")
+                drawn = boxes if len(files) == 1 else boxes / f"{Path(file).stem}.png"
+                _write_boxes(image, reading, drawn)
+                click.echo(f"{file}: wrote its boxes to {drawn}", err=True)
         except DigitrecError as e:
             failed += 1
             if as_json:
-                click.echo(json.dumps({"file": file, "error": str(e)}))
+                click.echo(json.dumps({"file": file, "error": _strip_name(str(e), file)}))
             else:
                 click.echo(f"{file}: error: {_strip_name(str(e), file)}", err=True)
             continue
@@ -360,8 +363,12 @@ def train(model: str, no_normalize: bool, backend: str | None, ensemble: int | N
         os.environ["KERAS_BACKEND"] = backend
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of the log
     try:
-        from .train import RECIPES, train_ensemble
-        from .train import train as fit
+        with _silent_stderr():  # TensorFlow's C++ start-up lines (twice), which no setting turns off
+            from .train import RECIPES, train_ensemble
+            from .train import train as fit
+
+            with contextlib.suppress(ImportError):  # Keras imports it later for its data pipeline, whatever the backend
+                import tensorflow  # noqa: F401
     except ImportError as e:
         raise DigitrecError(f"training on {backend} needs more packages ({e}): pip install 'digitrec[train]'") from None
 
@@ -373,7 +380,8 @@ def train(model: str, no_normalize: bool, backend: str | None, ensemble: int | N
         metrics = train_ensemble(config, ensemble, _load_mnist(data_path), out, command=command)
     else:
         metrics = fit(config, _load_mnist(data_path), out, command=command)
-    click.echo(f"Test accuracy {metrics['test_accuracy']:.2%}. Saved {out / metrics['model']}.onnx, its metrics and its .keras model.")
+    stem = out / metrics["model"]
+    click.echo(f"Test accuracy {metrics['test_accuracy']:.2%}. Saved {stem}.onnx, its metrics ({stem}.json), curves ({stem}-curves.png) and its .keras model.")
 
 
 @cli.command()
@@ -476,6 +484,27 @@ def evaluate(
         click.echo(f"Wrote the plots to {out}/.")
 
 
+@contextlib.contextmanager
+def _silent_stderr():
+    """Standard error, at the file-descriptor level (where C++ libraries write), sent nowhere."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _runnable(command: str) -> str:
+    """The training command as a user can run it: without the paths of the machine it ran on."""
+    words = shlex.split(command)
+    kept = [w for i, w in enumerate(words) if w not in ("--out", "-o", "--data") and (i == 0 or words[i - 1] not in ("--out", "-o", "--data"))]
+    return shlex.join(kept)
+
+
 @cli.command(name="models")
 def list_models() -> None:
     """List the shipped models and their accuracy."""
@@ -484,7 +513,7 @@ def list_models() -> None:
     for name in available_models():
         info = model_info(name)
         accuracy = f"{info['test_accuracy']:.2%}" if "test_accuracy" in info else "?"
-        click.echo(f"{name:<6} test accuracy {accuracy:<8} made by: {info.get('command', '?')}")
+        click.echo(f"{name:<6} test accuracy {accuracy:<8} made by: {_runnable(info.get('command', '?'))}")
 
 
 # ---------------------------------------------------------------- serve
@@ -500,7 +529,8 @@ def list_models() -> None:
     type=click.IntRange(min=0),
     help="Processes that read images, each with its own models, taking requests from one queue; 0 reads them in threads of the server's own process.  [default: every core here]",
 )
-def serve(host: str, port: int, model: str, max_upload: float, workers: int | None) -> None:
+@click.option("--quiet/--access-log", default=None, help="Without, or with, a line per request on standard error.  [default: a line per request when it is a terminal]")
+def serve(host: str, port: int, model: str, max_upload: float, workers: int | None, quiet: bool | None) -> None:
     """Serve the drawing page at / and the HTTP API at /v1 (docs at /docs)."""
     try:
         import uvicorn
@@ -513,7 +543,29 @@ def serve(host: str, port: int, model: str, max_upload: float, workers: int | No
     load_model(model)  # a bad --model is an error now, not in a reader later
     app = create_app(model, max_upload=int(max_upload * 1024 * 1024), readers=_cores() if workers is None else workers)
     click.echo(f"digitrec: the page is at http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/ (Ctrl-C stops it)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    access = not quiet if quiet is not None else sys.stderr.isatty()
+    uvicorn.run(app, host=host, port=port, log_config=_server_log(access), timeout_keep_alive=5)
+
+
+def _server_log(access: bool) -> dict:
+    """uvicorn's logging: warnings and errors always; one line per request if asked."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "plain": {"()": "uvicorn.logging.DefaultFormatter", "fmt": "%(levelprefix)s %(message)s", "use_colors": None},
+            "access": {"()": "uvicorn.logging.AccessFormatter", "fmt": '%(asctime)s %(client_addr)s "%(request_line)s" %(status_code)s', "datefmt": "%H:%M:%S"},
+        },
+        "handlers": {
+            "plain": {"formatter": "plain", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+            "access": {"formatter": "access", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"},
+        },
+        "loggers": {
+            "uvicorn": {"handlers": ["plain"], "level": "WARNING", "propagate": False},
+            "uvicorn.error": {"level": "WARNING"},
+            "uvicorn.access": {"handlers": ["access"], "level": "INFO" if access else "WARNING", "propagate": False},
+        },
+    }
 
 
 # ---------------------------------------------------------------- data

@@ -108,14 +108,17 @@ def plot_history(history: list[dict], path: Path, title: str = "") -> None:
     plt = _pyplot()
     epochs = [h["epoch"] for h in history]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, metric in ((left, "loss"), (right, "accuracy")):
+    right_metric = "accuracy" if any("accuracy" in h for h in history) else "exact"  # the line reader's lines read exactly
+    for ax, metric in ((left, "loss"), (right, right_metric)):
         for prefix, style in (("", "o-"), ("val_", "s--")):
             points = [(e, h[prefix + metric]) for e, h in zip(epochs, history) if prefix + metric in h]
             if points:
                 ax.plot(*zip(*points), style, label=("validation " if prefix else "train ") + metric)
         ax.set(xlabel="epoch", ylabel=metric)
+        ax.xaxis.get_major_locator().set_params(integer=True)  # whole epochs
         ax.grid(alpha=0.3)
-        ax.legend()
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -20,6 +20,7 @@ from typing import Literal
 
 import numpy as np
 from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
@@ -99,6 +100,8 @@ ERRORS = {
     400: {"model": Problem, "description": "not an image, a corrupt or empty one, or too many files"},
     413: {"model": Problem, "description": "the body, or the image's pixel count, is over the limit"},
     415: {"model": Problem, "description": "a content type that is not an image or a form"},
+    422: {"model": Problem, "description": "a query parameter out of its range, or of the wrong type"},
+    503: {"model": Problem, "description": "busy, over the time limit, or a reader died: try again after Retry-After seconds"},
 }
 IMAGE_BODY = {
     "requestBody": {
@@ -170,6 +173,12 @@ def create_app(
         docs_url="/docs",
         lifespan=lifespan,
     )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, e: RequestValidationError) -> JSONResponse:
+        """One plain sentence, like every other error, not pydantic's list."""
+        said = "; ".join(f"{'.'.join(str(p) for p in err['loc'][1:]) or 'request'}: {err['msg']}" for err in e.errors())
+        return JSONResponse({"detail": said}, status_code=422)
 
     app.state.readers = pool
     app.add_middleware(_BodyLimit, limit=max_upload)
