@@ -85,10 +85,11 @@ def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:
 def _from_pil(im: Image.Image, name: str, max_pixels: int) -> np.ndarray:
     _check_size(im.size, name, max_pixels)
     im.seek(0)  # the first frame of an animation
+    if im.width > MAX_SIDE or im.height > MAX_SIDE:
+        # Shrunk first, then turned upright: turning first copies the full-size image.
+        im = _shrunk(im)
     im = ImageOps.exif_transpose(im)
     im.load()
-    if im.width > MAX_SIDE or im.height > MAX_SIDE:
-        im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit (or 32-bit) grayscale: keep its full range
         return _from_array(np.asarray(im).astype(np.uint16 if im.mode != "I" else np.int64), max_pixels)
     if im.mode in ("1", "L"):
@@ -96,6 +97,28 @@ def _from_pil(im: Image.Image, name: str, max_pixels: int) -> np.ndarray:
     if im.mode in ("LA", "RGBA", "PA", "La", "RGBa") or (im.mode == "P" and "transparency" in im.info):
         return _from_array(np.asarray(im.convert("RGBA")), max_pixels)
     return np.asarray(im.convert("RGB"))
+
+
+BAND = 64
+"""Rows of the shrunk image made at a time from a huge one."""
+
+
+def _shrunk(im: Image.Image) -> Image.Image:
+    """A huge image at most MAX_SIDE a side, made band by band: shrinking it whole copies it (twice,
+    with transparency), and an 8000x8000 RGBA PNG then took 900 MB to read; by bands, 450."""
+    if im.mode not in ("1", "L", "LA", "RGB", "RGBA", "P"):  # 16-bit and other rare modes: whole
+        im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
+        return im
+    mode = {"1": "L", "P": "RGBA" if "transparency" in im.info else "RGB"}.get(im.mode, im.mode)
+    f = -(-max(im.size) // MAX_SIDE)
+    out = Image.new(mode, (-(-im.width // f), -(-im.height // f)))
+    for y in range(0, im.height, BAND * f):
+        band = im.crop((0, y, im.width, min(im.height, y + BAND * f)))
+        out.paste((band if band.mode == mode else band.convert(mode)).reduce(f), (0, y // f))
+    out.info = {k: v for k, v in im.info.items() if k != "transparency"}
+    if "exif" in im.info or im.getexif():
+        out.info["exif"] = im.getexif().tobytes()
+    return out
 
 
 def _from_array(a: np.ndarray, max_pixels: int) -> np.ndarray:
@@ -135,10 +158,16 @@ def _composite(rgba: np.ndarray) -> np.ndarray:
     A drawing app's export is ink on nothing: its colour says nothing where alpha is 0. Dark
     strokes go onto white and light strokes onto black, so either way the ink shows.
     """
-    rgb, alpha = rgba[:, :, :3].astype(np.float32), rgba[:, :, 3:].astype(np.float32) / 255.0
-    opaque = alpha[:, :, 0] > 0.5
+    alpha = rgba[:, :, 3]
+    opaque = alpha > 127
     if opaque.all():
         return rgba[:, :, :3].copy()
-    luminance = rgb[opaque].mean() if opaque.any() else 0.0
-    background = 255.0 if luminance < 128 else 0.0
-    return np.rint(rgb * alpha + background * (1 - alpha)).astype(np.uint8)
+    luminance = rgba[:, :, :3][opaque].mean() if opaque.any() else 0.0
+    background = 255 if luminance < 128 else 0
+    # In 16-bit integers, in place: float copies of a 2048x2048 image cost 200 MB.
+    a = alpha.astype(np.uint16)[:, :, None]
+    out = rgba[:, :, :3].astype(np.uint16)
+    out *= a
+    out += background * (255 - a) + 127
+    out //= 255
+    return out.astype(np.uint8)

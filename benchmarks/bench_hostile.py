@@ -1,0 +1,109 @@
+"""Hostile images: time and peak memory of a whole `digitrec predict`, this tree against a baseline commit.
+
+Each image is made here, 1-3 MB or a few hundred bytes, of the kinds that once cost minutes or
+gigabytes: a thin ring, a grid, a fan of lines and a checkerboard on 2048x2048 canvases, a
+long flat bar, a solid bar 16 px tall, and an 8000x8000 RGBA PNG. Every image is read by a
+fresh process (`python -m digitrec predict --model M IMAGE`), once with this tree's code and
+once with the baseline's (a git worktree of --baseline, run from its own src/), each with a
+time limit; the table gives wall seconds and peak resident memory (the child's maxrss).
+
+    python benchmarks/bench_hostile.py --baseline bfc7de9
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def images(folder: Path) -> dict[str, Path]:
+    """The hostile images, written to folder."""
+    made = {}
+
+    def save(name: str, image: np.ndarray) -> None:
+        made[name] = folder / f"{name}.png"
+        cv2.imwrite(str(made[name]), image)
+
+    canvas = lambda: np.full((2048, 2048), 255, np.uint8)  # noqa: E731
+    ring = canvas()
+    cv2.circle(ring, (1024, 1024), 900, 0, 3)
+    save("thin ring 2048", ring)
+    grid = canvas()
+    for k in range(0, 2048, 64):
+        grid[k : k + 2] = 0
+        grid[:, k : k + 2] = 0
+    save("grid 2048", grid)
+    fan = canvas()
+    for angle in np.linspace(0, np.pi, 90):
+        cv2.line(fan, (1024, 2000), (int(1024 + 1900 * np.cos(angle)), int(2000 - 1900 * np.sin(angle))), 0, 2)
+    save("fan of lines 2048", fan)
+    yy, xx = np.mgrid[0:2048, 0:2048]
+    save("checkerboard 2048", (((yy // 8 + xx // 8) % 2) * 255).astype(np.uint8))
+    bar = np.full((300, 3000), 255, np.uint8)
+    bar[130:170, 100:2900] = 0
+    save("long bar 3000", bar)
+    small = np.full((32, 128), 255, np.uint8)
+    small[8:24, 8:120] = 0
+    save("bar 16x112", small)
+    big = Image.new("RGBA", (8000, 8000), (0, 0, 0, 0))
+    ImageDraw.Draw(big).line([(2000, 2000), (6000, 2000), (3500, 6500)], fill=(0, 0, 0, 255), width=300)
+    made["RGBA 8000x8000"] = folder / "rgba-8000.png"
+    big.save(made["RGBA 8000x8000"], optimize=True)
+    return made
+
+
+def measure(src: Path, model: str, image: Path, limit: float) -> tuple[float, float, bool]:
+    """(seconds, peak MB, finished) of one predict process running the code under src."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "digitrec", "predict", "--model", model, str(image)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    finished = True
+    try:
+        process.wait(limit)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        finished = False
+    _, _, usage = os.wait4(process.pid, 0) if process.returncode is None else (0, 0, None)
+    seconds = time.perf_counter() - start
+    peak = usage.ru_maxrss / 1024 if usage else float("nan")
+    return seconds, peak, finished
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", default="bfc7de9", help="the commit to compare with")
+    parser.add_argument("--model", default="cnn", help="a model both trees ship")
+    parser.add_argument("--limit", type=float, default=60, help="seconds before a run is stopped")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "images").mkdir()
+        made = images(tmp / "images")
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(tmp / "baseline"), args.baseline], check=True, capture_output=True)
+        try:
+            print(f"model {args.model}; baseline {args.baseline}; each a whole `digitrec predict`, stopped after {args.limit:g} s\n")
+            print("| image | file size | baseline s | baseline peak MB | now s | now peak MB |")
+            print("|---|---:|---:|---:|---:|---:|")
+            for name, path in made.items():
+                cells = []
+                for src in (tmp / "baseline" / "src", REPO / "src"):
+                    seconds, peak, finished = measure(src, args.model, path, args.limit)
+                    cells += [f"{seconds:.2f}" if finished else f"> {args.limit:g} (stopped)", f"{peak:,.0f}"]
+                print(f"| {name} | {path.stat().st_size / 1024:,.1f} KB | " + " | ".join(cells) + " |", flush=True)
+        finally:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tmp / "baseline")], capture_output=True)
+
+
+if __name__ == "__main__":
+    main()
