@@ -94,8 +94,9 @@ def test_one_row_per_file_with_errors_as_rows(folder: Path, tmp_path: Path, suff
     for f in SAMPLE_FILES[:6]:  # the single digits, named after what they hold
         row = named[f.name]
         assert row["number"] == f.name[0] and row["error"] is None and row["no_digit"] is False
-        assert row["confidence"] == min(d["confidence"] for d in row["digits"])
-        assert row["uncertain"] == (row["confidence"] < UNCERTAIN_BELOW) and len(row["digits"][0]["box"]) == 4
+        assert 0 < row["confidence"] <= min(c["confidence"] for c in row["characters"]) + 1e-9
+        assert row["uncertain"] == (row["confidence"] < UNCERTAIN_BELOW or any(c["uncertain"] for c in row["characters"]))
+        assert len(row["characters"][0]["box"]) == 4
 
 
 def test_blank_image_is_a_no_digit_row(tmp_path: Path):
@@ -105,7 +106,7 @@ def test_blank_image_is_a_no_digit_row(tmp_path: Path):
     cv2.imwrite(str(tmp_path / "blank.png"), np.full((60, 60), 255, np.uint8))
     assert batch(tmp_path / "blank.png", "--out", tmp_path / "o.jsonl", "-j", "1").exit_code == 0
     (row,) = read_output(tmp_path / "o.jsonl")
-    assert row["no_digit"] is True and row["number"] == "" and row["error"] is None and row["digits"] is None
+    assert row["no_digit"] is True and row["number"] == "" and row["error"] is None and row["characters"] is None
 
 
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads every file, so none is unreadable")

@@ -13,6 +13,8 @@ from click.testing import CliRunner
 
 from conftest import SAMPLES
 from digitrec.cli import cli
+from digitrec.constants import DEFAULT_MODEL
+from digitrec.constants import DEFAULT_MODEL
 
 SAMPLE_FILES = sorted(str(p) for p in SAMPLES.glob("*.png"))
 
@@ -45,10 +47,11 @@ def test_predict_json():
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["file"] for r in records] == SAMPLE_FILES
     for r in records:
-        assert isinstance(r["digit"], int) and 0 <= r["digit"] <= 9
-        assert r["confidence"] == max(r["probabilities"])
+        assert isinstance(r["digit"], int) and 0 <= r["digit"] <= 9 and r["number"] == str(r["digit"])
         assert len(r["probabilities"]) == 10 and sum(r["probabilities"]) == pytest.approx(1, abs=1e-5)
-        assert r["model"] == "cnn" and r["preprocess"] == "mnist"
+        assert r["digit"] == max(range(10), key=lambda d: r["probabilities"][d])
+        assert 0 < r["confidence"] <= r["characters"][0]["confidence"] + 1e-9
+        assert r["model"] == DEFAULT_MODEL and r["preprocess"] == "mnist"
 
 
 def test_bad_files_are_reported_and_the_rest_still_predicted(tmp_path):
@@ -118,7 +121,8 @@ def test_unknown_model_is_a_clean_error():
 def test_predict_never_imports_keras_jax_or_tensorflow():
     code = (
         "import sys\n"
-        "from digitrec.cli import cli\n"
+        "from digitrec.cli import cli
+from digitrec.constants import DEFAULT_MODEL\n"
         f"try: cli(['predict', {SAMPLE_FILES[0]!r}])\n"
         "except SystemExit as e: assert e.code == 0, e.code\n"
         "print(sorted(m for m in ('keras', 'jax', 'tensorflow', 'torch') if m in sys.modules))\n"
@@ -175,13 +179,13 @@ def test_predict_reads_a_whole_number(number_png, tmp_path):
     result = run("predict", str(path))
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith(f"This number is probably {sample.number}")
-    assert result.stdout.count("%") == 4  # a confidence for each digit
+    assert result.stdout.count("%") == 5  # the reading's confidence, and each digit's
 
     record = json.loads(run("predict", "--json", str(path)).stdout)
     assert record["number"] == sample.number and record["digit"] is None and record["probabilities"] is None
-    assert [d["digit"] for d in record["digits"]] == [int(c) for c in sample.number]
-    assert all(len(d["box"]) == 4 and 0 < d["confidence"] <= 1 for d in record["digits"])
-    assert record["confidence"] == min(d["confidence"] for d in record["digits"])
+    assert [c["char"] for c in record["characters"]] == list(sample.number)
+    assert all(len(c["box"]) == 4 and 0 < c["confidence"] <= 1 for c in record["characters"])
+    assert 0 < record["confidence"] <= min(c["confidence"] for c in record["characters"]) + 1e-9
 
     boxes = tmp_path / "boxes.png"
     assert run("predict", "--boxes", str(boxes), str(path)).exit_code == 0
@@ -192,9 +196,9 @@ def test_predict_reads_a_whole_number(number_png, tmp_path):
 def test_single_and_threshold_options(number_png):
     path, _ = number_png
     single = json.loads(run("predict", "--json", "--single", str(path)).stdout)
-    assert len(single["digits"]) == 1 and single["digits"][0]["box"] is None and len(single["probabilities"]) == 10
+    assert len(single["characters"]) == 1 and len(single["probabilities"]) == 10
     strict = json.loads(run("predict", "--json", "--threshold", "1", str(path)).stdout)
-    assert strict["uncertain"] and all(d["uncertain"] for d in strict["digits"])
+    assert strict["uncertain"] and all(c["uncertain"] for c in strict["characters"])
     lax = json.loads(run("predict", "--json", "--threshold", "0", str(path)).stdout)
     assert not lax["uncertain"]
     assert run("predict", "--boxes", "x.png", "--preprocess", "seed", str(path)).exit_code == 2

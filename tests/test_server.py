@@ -49,7 +49,7 @@ def test_health_and_models(client):
 def test_the_page_and_its_assets_are_served_locally(client):
     page = client.get("/")
     assert page.status_code == 200 and "<canvas" in page.text
-    for asset in ("/static/app.js", "/static/style.css"):
+    for asset in ("/static/app.js", "/static/style.css", "/favicon.ico"):
         assert client.get(asset).status_code == 200
     assert "http://" not in page.text.replace("http://www.w3.org", "") and "https://" not in page.text  # no CDN
 

@@ -132,15 +132,11 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
         prefix = f"{file}: " if len(files) > 1 else ""
         if as_json:
             click.echo(json.dumps({"file": file, **reading.to_dict(), "model": recognizer.name, "preprocess": mode}))
-        elif len(reading.predictions) == 1:
-            p = reading.predictions[0]
-            top = ", ".join(f"{d} {q:.1%}" for d, q in p.top(3))
-            flag = "; uncertain" if p.uncertain else ""
-            click.echo(f"{prefix}This digit is probably a {p.digit}  ({p.confidence:.1%} sure{flag}; top 3: {top})")
-        elif len(reading.characters) == 1:
+        elif len(reading.characters) == 1 and reading.characters[0].probabilities:
             c = reading.characters[0]
+            top = ", ".join(f"{d} {q:.1%}" for d, q in c.top(3))
             flag = "; uncertain" if reading.uncertain else ""
-            click.echo(f"{prefix}This digit is probably a {c.char}  ({reading.confidence:.1%} sure{flag})")
+            click.echo(f"{prefix}This digit is probably a {c.char}  ({reading.confidence:.1%} sure{flag}; top 3: {top})")
         else:
             each = "  ".join(f"{c.char} {c.confidence:.0%}{'?' if c.uncertain else ''}" for c in reading.characters)
             flag = "  (uncertain)" if reading.uncertain else ""

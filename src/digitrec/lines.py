@@ -63,6 +63,15 @@ class Character:
     """(x, y, width, height) in the image."""
     uncertain: bool = False
     """The confidence is below the threshold: a person should check this character."""
+    probabilities: tuple[float, ...] | None = None
+    """For a digit: the ten digits' probabilities where it was read surest (for the line reader,
+    that frame's, shared out among the digits alone)."""
+
+    def top(self, k: int = 3) -> list[tuple[int, float]]:
+        if self.probabilities is None:
+            return []
+        order = np.argsort(self.probabilities)[::-1][:k]
+        return [(int(d), self.probabilities[d]) for d in order]
 
 
 def line_input(image: ImageInput) -> LineInput:
@@ -109,8 +118,9 @@ def decode(probabilities: np.ndarray, line: LineInput | None = None) -> tuple[li
         while end + 1 < len(best) and best[end + 1] == k:
             end += 1
         if k:
-            confidence = float(probabilities[t : end + 1, k].max())
-            characters.append(Character(ALPHABET[k - 1], confidence, _box(line, t, end) if line else None))
+            surest = t + int(probabilities[t : end + 1, k].argmax())
+            confidence = float(probabilities[surest, k])
+            characters.append(Character(ALPHABET[k - 1], confidence, _box(line, t, end) if line else None, probabilities=_digits(probabilities[surest]) if k <= 10 else None))
         t = end + 1
     return characters, path
 
@@ -145,4 +155,9 @@ def best_digit(probabilities: np.ndarray, line: LineInput | None = None) -> tupl
         h, w = line.mask.shape
         to_image = INK_HEIGHT / line.scale / h
         box = (int(round(line.origin[0])), int(round(line.origin[1])), max(1, int(round(w * to_image))), max(1, int(round(h * to_image))))
-    return [Character(str(d), confidence, box)], confidence
+    return [Character(str(d), confidence, box, probabilities=_digits(probabilities[t]))], confidence
+
+
+def _digits(frame: np.ndarray) -> tuple[float, ...]:
+    digits = frame[1:11].astype(np.float64)
+    return tuple((digits / max(digits.sum(), 1e-12)).tolist())

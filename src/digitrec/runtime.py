@@ -48,14 +48,12 @@ class Reading:
     """What was written, character by character, left to right, with the reading's confidence.
 
     The line reader gives characters (digits and separators) and its CTC path's probability;
-    the digit models give one Prediction per digit, and the lowest digit's confidence.
+    the digit models give a character per digit, and the lowest digit's confidence.
     """
 
     characters: tuple[Character, ...]
     confidence: float
     uncertain: bool
-    predictions: tuple[Prediction, ...] = ()
-    """The digit models' predictions, with their ten probabilities; empty for the line reader."""
     seen: tuple[np.ndarray, ...] = field(default=(), repr=False, compare=False)
     """What the network saw: the line, or each digit's 28x28 image; white ink on black in [0, 1]."""
 
@@ -65,15 +63,15 @@ class Reading:
 
     @classmethod
     def of_digits(cls, predictions: tuple[Prediction, ...]) -> Reading:
-        characters = tuple(Character(str(p.digit), p.confidence, p.box, p.uncertain) for p in predictions)
-        return cls(characters, min(p.confidence for p in predictions), any(p.uncertain for p in predictions), predictions, tuple(p.input for p in predictions))
+        characters = tuple(Character(str(p.digit), p.confidence, p.box, p.uncertain, p.probabilities) for p in predictions)
+        return cls(characters, min(p.confidence for p in predictions), any(p.uncertain for p in predictions), tuple(p.input for p in predictions))
 
     def to_dict(self) -> dict:
-        """JSON-ready. digit and probabilities describe a lone digit read by a digit model."""
-        lone = self.predictions[0] if len(self.predictions) == 1 else None
+        """JSON-ready. digit and probabilities describe a lone digit, as for one-digit images."""
+        lone = self.characters[0] if len(self.characters) == 1 and self.characters[0].probabilities else None
         return {
             "number": self.number,
-            "digit": lone.digit if lone else None,
+            "digit": int(lone.char) if lone else None,
             "confidence": self.confidence,
             "probabilities": list(lone.probabilities) if lone else None,
             "uncertain": self.uncertain,

@@ -53,7 +53,9 @@ Mode = Literal["mnist", "seed"]
 class CharacterOut(BaseModel):
     char: str = Field(pattern=r"^[0-9.,\-/:]$", description="a digit, or a separator written inside the number: . , - / :")
     confidence: float = Field(ge=0, le=1)
-    probabilities: list[float] | None = Field(None, min_length=10, max_length=10, description="the ten digits' probabilities, from a digit model (cnn, mlp)")
+    probabilities: list[float] | None = Field(
+        None, min_length=10, max_length=10, description="for a digit, the ten digits' probabilities where it was read surest; null for a separator"
+    )
     box: list[int] | None = Field(None, min_length=4, max_length=4, description="x, y, width, height in the image")
     uncertain: bool = Field(description="confidence below the threshold: a person should check this character")
 
@@ -192,6 +194,10 @@ def create_app(
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
         return FileResponse(WEB / "index.html")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> FileResponse:
+        return FileResponse(WEB / "icon.svg", media_type="image/svg+xml")
 
     app.mount("/static", StaticFiles(directory=WEB), name="static")
 
@@ -404,10 +410,15 @@ def _read(name: str, data: bytes, mode: str, single: bool, threshold: float, inp
         raise HTTPException(400, str(e)) from None
     except ModelError as e:  # a setting this model cannot take (seed clean-up for the line reader)
         raise HTTPException(400, str(e)) from None
-    probabilities = [list(p.probabilities) for p in reading.predictions] or [None] * len(reading.characters)
     characters = [
-        CharacterOut(char=c.char, confidence=c.confidence, probabilities=p, box=list(c.box) if c.box else None, uncertain=c.uncertain)
-        for c, p in zip(reading.characters, probabilities)
+        CharacterOut(
+            char=c.char,
+            confidence=c.confidence,
+            probabilities=list(c.probabilities) if c.probabilities else None,
+            box=list(c.box) if c.box else None,
+            uncertain=c.uncertain,
+        )
+        for c in reading.characters
     ]
     return PredictResponse(
         number=reading.number,

@@ -60,10 +60,18 @@ function schedule() {
 
 async function readDrawing() {
   if (!strokes.length) { show(null); return; }
-  const blob = await new Promise((done) => pad.toBlob(done, "image/png"));
+  // toDataURL, not toBlob: Chromium runs toBlob's encoding when idle, about a second late.
+  const blob = dataToBlob(pad.toDataURL("image/png"));
   const ask = (pending = post(`/v1/predict?inputs=true&model=${model()}`, blob, { "Content-Type": "image/png" }));
   const result = await ask;
   if (ask === pending) show(result); // a newer drawing may have been sent meanwhile
+}
+
+function dataToBlob(url) {
+  const bytes = atob(url.slice(url.indexOf(",") + 1));
+  const array = new Uint8Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) array[i] = bytes.charCodeAt(i);
+  return new Blob([array], { type: "image/png" });
 }
 
 async function post(url, body, headers = {}) {
@@ -165,25 +173,30 @@ async function upload(file) {
   form.append("file", file);
   const result = await post(`/v1/predict?model=${model()}`, form);
   const answer = $("upload-answer");
+  const canvas = $("photo"), c = canvas.getContext("2d");
+  canvas.width = canvas.height = 0; // the previous image and its boxes go, whatever comes next
+  answer.scrollIntoView({ block: "nearest", behavior: "smooth" });
   if (result.error) { answer.textContent = `Could not read it: ${result.error}`; return; }
   answer.textContent = result.no_digit ? "No number found" : `Read: ${result.number}${result.uncertain ? " (uncertain)" : ""}`;
   const image = await createImageBitmap(file, { imageOrientation: "from-image" }).catch(() => null);
   if (!image) return;
-  const canvas = $("photo"), c = canvas.getContext("2d");
   const scale = Math.min(3, 900 / image.width); // small scans are shown larger, big photos smaller
   canvas.width = image.width * scale;
   canvas.height = image.height * scale;
   c.drawImage(image, 0, 0, canvas.width, canvas.height);
+  canvas.scrollIntoView({ block: "nearest", behavior: "smooth" });
   const [w] = result.image_size || [image.width];
   const k = canvas.width / w; // boxes refer to the image as read, which may have been shrunk
-  c.lineWidth = 2;
-  c.font = "bold 16px system-ui, sans-serif";
+  // Labels keep about 14 px on screen however small the canvas is shown (a phone).
+  const onScreen = canvas.width / Math.max(1, canvas.getBoundingClientRect().width);
+  c.lineWidth = 2 * onScreen;
+  c.font = `bold ${Math.round(14 * onScreen)}px system-ui, sans-serif`;
   for (const d of result.characters) {
     if (!d.box) continue;
     const [x, y, bw, bh] = d.box;
     c.strokeStyle = c.fillStyle = d.uncertain ? "#b45309" : "#1f8a4c";
     c.strokeRect(x * k, y * k, bw * k, bh * k);
-    c.fillText(`${d.char} ${pct(d.confidence)}`, x * k, Math.max(14, y * k - 4));
+    c.fillText(`${d.char} ${pct(d.confidence)}`, x * k, Math.max(14 * onScreen, y * k - 4 * onScreen));
   }
 }
 
