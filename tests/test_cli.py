@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from conftest import SAMPLES
 from digitrec.cli import cli
 from digitrec.constants import DEFAULT_MODEL
-from digitrec.constants import DEFAULT_MODEL
 
 SAMPLE_FILES = sorted(str(p) for p in SAMPLES.glob("*.png"))
 
