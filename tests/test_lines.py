@@ -94,3 +94,21 @@ def test_a_short_run_learns_to_read_plain_lines(mnist, tmp_path):
     truth = ["".join(ALPHABET[k - 1] for k in row if k) for row in labels]
     read = texts(np.asarray(keras.ops.softmax(net.predict(x, verbose=0))))
     assert np.mean([a == b for a, b in zip(read, truth)]) >= 0.9
+
+
+@pytest.mark.parametrize("text", ["12.5", "25/11", "1.000", "3,75", "12-05"])
+def test_the_shipped_reader_keeps_separators(mnist, text):
+    """Numbers written with separators, in MNIST *test* digits on photo-like paper, come back with
+    them; a sure reading never drops one or reads it as a digit."""
+    import digitrec
+    from digitrec.synthetic import LineMaker
+
+    reader = digitrec.load_model("line")
+    maker = LineMaker(mnist.x_test, mnist.y_test)
+    readings = [reader.read(maker.image(text, np.random.default_rng([7, i]))) for i in range(20)]
+    assert np.mean([r.number == text for r in readings]) >= 0.9
+    dropped = "".join(c for c in text if c.isdigit())
+    as_a_one = "".join(c if c.isdigit() else "1" for c in text)
+    for r in readings:
+        if not r.uncertain:
+            assert r.number not in (dropped, as_a_one)

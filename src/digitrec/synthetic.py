@@ -48,7 +48,7 @@ MAX_LABEL = 16
 FONT_SHARE = 0.3
 """The share of digits drawn from a font rather than taken from MNIST."""
 
-NEGATIVE_SHARE = 0.08
+NEGATIVE_SHARE = 0.05
 """The share of lines that hold no number: letters, symbols, mirrored or turned digits."""
 
 
@@ -193,10 +193,16 @@ def _cropped(ink: np.ndarray) -> np.ndarray:
 
 
 def _styled(ink: np.ndarray, digit: int, rng: np.random.Generator) -> np.ndarray:
-    """Styles MNIST's American hands seldom have: a 1 with a long lead-in stroke, a crossed 7."""
-    if digit not in (1, 7) or rng.random() > 0.4:
+    """Styles MNIST's American hands seldom have: a 1 with a long lead-in stroke (half of all 1s),
+    a 1 that is one plain stroke, a crossed 7."""
+    if digit not in (1, 7) or rng.random() > 0.5:
         return ink
     h, w = ink.shape
+    if digit == 1 and rng.random() < 0.3:  # one stroke, upright or leaning a little
+        lean = int(h * rng.uniform(0.0, 0.3))
+        stroke = np.zeros((h, lean + max(2, h // 8) + 2), np.float32)
+        cv2.line(stroke, (1, h - 1), (1 + lean, 0), 1.0, max(1, round(h * rng.uniform(0.08, 0.14))), cv2.LINE_AA)
+        return _cropped(stroke)
     pad = h // 2
     big = np.zeros((h, w + pad), np.float32)
     big[:, pad:] = ink
@@ -204,7 +210,7 @@ def _styled(ink: np.ndarray, digit: int, rng: np.random.Generator) -> np.ndarray
     thickness = max(1, round(h * 0.1))
     if digit == 1:  # from the top of the stem, down and to the left
         x = pad + int(cols.mean()) if len(cols) else pad + w // 2
-        end = (x - int(h * rng.uniform(0.25, 0.5)), int(h * rng.uniform(0.25, 0.5)))
+        end = (x - int(h * rng.uniform(0.2, 0.5)), int(h * rng.uniform(0.3, 0.75)))
         cv2.line(big, (x, 0), end, 1.0, thickness, cv2.LINE_AA)
     else:  # a bar across the stem, half-way down
         y = int(h * rng.uniform(0.45, 0.6))
@@ -259,9 +265,10 @@ def _separator(canvas: np.ndarray, c: str, x: int, baseline: int, height: int, s
         y = baseline - int(height * rng.uniform(0.35, 0.55))
         cv2.line(canvas, (x, y), (x + length, y + int(rng.normal(0, 0.04) * height)), 1.0, stroke, cv2.LINE_AA)
         return length + stroke
-    # "/": a full-height stroke leaning right
-    lean = int(height * rng.uniform(0.3, 0.6))
-    cv2.line(canvas, (x, baseline), (x + lean, baseline - int(height * rng.uniform(0.9, 1.15))), 1.0, stroke, cv2.LINE_AA)
+    # "/": a tall stroke leaning well over, further than a 1 leans, often below the baseline
+    lean = int(height * rng.uniform(0.5, 0.9))
+    below = int(height * rng.uniform(0.0, 0.2))
+    cv2.line(canvas, (x, baseline + below), (x + lean, baseline - int(height * rng.uniform(0.95, 1.2))), 1.0, stroke, cv2.LINE_AA)
     return lean + stroke
 
 
@@ -281,7 +288,7 @@ def _on_paper(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The ink cropped with a margin and laid on paper with a capture's defects, as uint8 grey."""
     rows, cols = np.nonzero(ink > 0.1)
     height = rows.max() - rows.min() + 1
-    margins = (rng.uniform(0.05, 0.5, 2) * height).astype(int), (rng.uniform(0.05, 0.7, 2) * height).astype(int)
+    margins = (rng.uniform(0.05, 0.6, 2) * height).astype(int), (rng.uniform(0.05, 0.8, 2) * height).astype(int)
     ink = np.pad(ink, ((max(0, margins[0][0] - rows.min()), margins[0][1]), (max(0, margins[1][0] - cols.min()), margins[1][1])))
     rows, cols = np.nonzero(ink > 0.1)
     ink = ink[max(0, rows.min() - margins[0][0]) : rows.max() + 1 + margins[0][1], max(0, cols.min() - margins[1][0]) : cols.max() + 1 + margins[1][1]]
@@ -302,7 +309,7 @@ def _on_paper(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < 0.3:  # an underline, or the line written on
         y = int(h - (rng.uniform(0.0, 0.6) * (h - rows.max() + rows.min())) - 1) if h > 4 else h - 1
         cv2.line(lines, (0, y), (w, y + int(rng.integers(-2, 3))), rng.uniform(0.3, 1.0), int(rng.integers(1, 3)))
-    if rng.random() < 0.3:  # a table cell's borders, some of them
+    if rng.random() < 0.45:  # a table cell's borders, some of them
         for side in range(4):
             if rng.random() < 0.5:
                 t, at = int(rng.integers(1, 4)), int(rng.integers(0, 3))

@@ -79,7 +79,7 @@ RECIPES = {
     ),
     "line": TrainConfig(
         model="line",
-        epochs=30,
+        epochs=40,
         batch_size=64,
         learning_rate=0.003,
         schedule="cosine",
