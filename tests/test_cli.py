@@ -69,7 +69,7 @@ def test_bad_files_are_reported_and_the_rest_still_predicted(tmp_path):
 
     as_json = run("predict", "--json", files[0], SAMPLE_FILES[0])
     first, second = (json.loads(l) for l in as_json.stdout.splitlines())
-    assert as_json.exit_code == 1 and first == {"file": files[0], "error": f"{files[0]}: no such file"}
+    assert as_json.exit_code == 1 and first == {"file": files[0], "error": "no such file"}
     assert "digit" in second
 
 
@@ -81,8 +81,15 @@ def test_quoted_globs_are_expanded_and_unmatched_ones_reported():
 
 
 def test_seed_preprocessing_option():
-    result = run("predict", "--json", "--preprocess", "seed", str(SAMPLES / "7-centred.png"))
+    result = run("predict", "--json", "--model", "cnn", "--preprocess", "seed", str(SAMPLES / "7-centred.png"))
     assert json.loads(result.stdout)["preprocess"] == "seed"
+    line = run("predict", "--preprocess", "seed", str(SAMPLES / "7-centred.png"))  # the line reader has its own clean-up
+    assert line.exit_code == 1 and "--preprocess seed is for the digit models" in line.output and "Traceback" not in line.output
+
+
+def test_a_folder_points_to_batch(tmp_path):
+    result = run("predict", str(tmp_path))
+    assert result.exit_code == 1 and "is a folder, not an image" in result.output and "digitrec batch" in result.output
 
 
 def test_standard_input():
@@ -92,9 +99,13 @@ def test_standard_input():
 
 def test_preview_files(tmp_path):
     one = tmp_path / "one.png"
-    assert run("predict", "--preview", str(one), SAMPLE_FILES[0]).exit_code == 0
+    assert run("predict", "--model", "cnn", "--preview", str(one), SAMPLE_FILES[0]).exit_code == 0
     image = cv2.imread(str(one), cv2.IMREAD_GRAYSCALE)
     assert image.shape == (280, 280) and image.max() == 255 and image[0, 0] == 0
+    line = tmp_path / "line.png"
+    assert run("predict", "--preview", str(line), SAMPLE_FILES[0]).exit_code == 0  # the line reader's 32-pixel-high line
+    image = cv2.imread(str(line), cv2.IMREAD_GRAYSCALE)
+    assert image.shape[0] == 320 and image.shape[1] % 40 == 0 and image.max() == 255 and image[0, 0] == 0
 
     bad = run("predict", "--preview", str(tmp_path / "one.xyz"), SAMPLE_FILES[0])
     assert bad.exit_code == 1 and "cannot write the image" in bad.output and "Traceback" not in bad.output
@@ -120,8 +131,7 @@ def test_unknown_model_is_a_clean_error():
 def test_predict_never_imports_keras_jax_or_tensorflow():
     code = (
         "import sys\n"
-        "from digitrec.cli import cli
-from digitrec.constants import DEFAULT_MODEL\n"
+        "from digitrec.cli import cli\n"
         f"try: cli(['predict', {SAMPLE_FILES[0]!r}])\n"
         "except SystemExit as e: assert e.code == 0, e.code\n"
         "print(sorted(m for m in ('keras', 'jax', 'tensorflow', 'torch') if m in sys.modules))\n"
@@ -133,7 +143,8 @@ from digitrec.constants import DEFAULT_MODEL\n"
 
 def test_models_lists_the_shipped_models():
     lines = run("models").output.splitlines()
-    assert [line.split()[0] for line in lines] == ["cnn", "mlp"]
+    assert [line.split()[0] for line in lines] == ["cnn", "line", "mlp"]
+    assert not any("--out" in line or "--data" in line for line in lines)  # commands a user can run
     assert all("made by: digitrec train --model" in line for line in lines)
 
 
@@ -143,9 +154,11 @@ def test_evaluate_writes_report_and_plots(tmp_path, mnist_path):
     assert "confusion matrix" in result.stdout and "precision" in result.stdout
     for png in ("mlp-confusion.png", "mlp-mistakes.png"):
         assert cv2.imread(str(tmp_path / png)) is not None
-    report = json.loads(run("evaluate", "--json", "--data", str(mnist_path), "--out", str(tmp_path)).stdout)
+    report = json.loads(run("evaluate", "mlp", "--json", "--data", str(mnist_path), "--out", str(tmp_path)).stdout)
     assert report["accuracy"] >= 0.975 and report["count"] == 10000
     assert sum(map(sum, report["confusion"])) == 10000
+    line = json.loads(run("evaluate", "--json", "--data", str(mnist_path), "--out", str(tmp_path)).stdout)  # the default: the line reader
+    assert line["model"] == "line" and line["mnist_test"]["read_exactly"] >= 0.98
 
 
 def test_data_commands(mnist_path, tmp_path):

@@ -31,8 +31,25 @@ def test_shipped_models_meet_their_targets_and_their_metrics_files_are_true(name
     assert model.info["data"]["sha256"]
 
 
-def test_the_cnn_is_the_default():
-    assert digitrec.load_model().name == "cnn"
+def test_the_line_reader_is_the_default():
+    assert digitrec.load_model().name == "line" and digitrec.load_model().reads_lines
+
+
+def test_the_line_readers_metrics_file_is_true(mnist):
+    """Its test accuracy is MNIST's test digits, each read as a one-digit line (train_line.mnist_as_lines)."""
+    from digitrec.lines import decode, line_input
+
+    model = digitrec.load_model("line")
+    lines = np.zeros((len(mnist.x_test), 32, 64), np.float32)
+    for i, image in enumerate(mnist.x_test):
+        pixels = line_input(image).pixels[:, :64]
+        left = (64 - pixels.shape[1]) // 2
+        lines[i, :, left : left + pixels.shape[1]] = pixels
+    read = ["".join(c.char for c in decode(p)[0]) for k in range(0, len(lines), 1000) for p in model.line_probabilities(lines[k : k + 1000])]
+    accuracy = np.mean([r == str(y) for r, y in zip(read, mnist.y_test)])
+    assert accuracy >= 0.98 and accuracy == pytest.approx(model.info["test_accuracy"], abs=1e-4)
+    assert model.info["command"].startswith("digitrec train --model line")
+    assert {f["licence"] for f in model.info["fonts"]} == {"OFL-1.1"}
 
 
 def test_bundled_samples_are_read_correctly(mlp):

@@ -21,7 +21,7 @@ def iou(a, b) -> float:
 
 def test_generated_numbers_give_one_box_per_digit_in_order(mnist):
     samples = list(realistic.numbers(mnist.x_test, mnist.y_test, 30, (1, 8), seed=3, conditions=("clean", "coloured", "canvas")))
-    model = digitrec.load_model()
+    model = digitrec.load_model("cnn")
     for s in samples:
         digits = segment(preprocess.clean(s.image), classify=model.probabilities)
         assert len(digits) == len(s.number), s.number
@@ -51,7 +51,7 @@ def test_a_dotted_seven_is_one_digit():
 
 
 def test_touching_digits_are_split_where_the_classifier_is_surest(mnist):
-    model = digitrec.load_model()
+    model = digitrec.load_model("cnn")
     samples = list(realistic.numbers(mnist.x_test, mnist.y_test, 20, (2, 3), seed=5, conditions=("touching",)))
     blobs = [cv2.connectedComponents(preprocess.clean(s.image).mask)[0] - 1 for s in samples]
     assert sum(b < len(s.number) for b, s in zip(blobs, samples)) >= 8  # the set really does hold touching digits

@@ -218,8 +218,10 @@ def test_a_page_of_marks_is_a_400_not_a_500(client):
     for y in range(10, 390, 20):
         for x in range(10, 390, 20):
             cv2.circle(page, (x, y), 4, 0, -1)
-    r = client.post("/v1/predict", content=png(page), headers={"content-type": "image/png"})
+    r = client.post("/v1/predict?model=cnn", content=png(page), headers={"content-type": "image/png"})
     assert r.status_code == 400 and "too many for a number" in r.json()["detail"]
+    line = client.post("/v1/predict", content=png(page), headers={"content-type": "image/png"})  # the line reader
+    assert line.status_code == 200 and line.json()["no_digit"]
 
 
 def test_reader_processes_answer_as_the_server_itself_does(client, number):

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .constants import UNCERTAIN_BELOW
+from .constants import DEFAULT_MODEL, UNCERTAIN_BELOW
 from .errors import DigitrecError, NoDigitError
 
 if TYPE_CHECKING:  # the runtime loads ONNX Runtime; only the engines' workers need it
@@ -43,7 +43,7 @@ CHUNK_SIZE = 500
 class Settings:
     """Everything that changes a row; a resumed run must use the same."""
 
-    model: str = "cnn"
+    model: str = DEFAULT_MODEL
     preprocess: str = "mnist"
     threshold: float = UNCERTAIN_BELOW
     single: bool = False

@@ -124,6 +124,8 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
                 click.echo(f"{file}: wrote its boxes to {drawn}", err=True)
         except DigitrecError as e:
             failed += 1
+            if str(e).endswith("is a folder, not an image"):
+                e = DigitrecError(f"{e} (to read every image in it: digitrec batch {file} --out rows.csv)")
             if as_json:
                 click.echo(json.dumps({"file": file, "error": _strip_name(str(e), file)}))
             else:

@@ -51,7 +51,7 @@ def _read_bytes(path: Path) -> bytes:
     except FileNotFoundError:
         raise ImageError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise ImageError(f"{path}: is a folder, not an image (to read every image in it: digitrec batch {path} --out rows.csv)") from None
+        raise ImageError(f"{path}: is a folder, not an image") from None
     except OSError as e:
         raise ImageError(f"{path}: cannot read ({e.strerror or e})") from None
 

@@ -108,6 +108,8 @@ class Recognizer:
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities for a batch of MNIST-format images, shape (N, 28, 28), in [0, 1]."""
+        if self.reads_lines:
+            raise ModelError("a line reader takes lines, not 28x28 digits: use line_probabilities, or read(image)")
         batch = np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
         return self._session.run(None, {self._input: batch * self._scale})[0]
 
@@ -135,9 +137,14 @@ class Recognizer:
         digits = segment.segment(preprocess.clean(image), classify=self.probabilities)
         return Reading.of_digits(tuple(self._predictions([d.input for d in digits], [d.box for d in digits], threshold)))
 
+    def line_probabilities(self, lines_batch: np.ndarray) -> np.ndarray:
+        """The line reader's (N, frames, classes) probabilities for (N, 32, W) lines of equal width."""
+        batch = np.asarray(lines_batch, dtype=np.float32)
+        return self._session.run(None, {self._input: batch[..., None]})[0]
+
     def _read_line(self, image: ImageInput, threshold: float, single: bool) -> Reading:
         line = lines.line_input(image)
-        probabilities = self._session.run(None, {self._input: line.pixels[None, :, :, None]})[0][0]
+        probabilities = self.line_probabilities(line.pixels[None])[0]
         characters, confidence = lines.decode(probabilities, line)
         if single:  # one digit, whatever the reader saw: the likeliest digit in any frame
             characters, confidence = lines.best_digit(probabilities, line)

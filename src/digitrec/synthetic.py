@@ -134,7 +134,7 @@ class LineMaker:
             ink = _styled(_cropped(ink), int(c), rng)
         h = height * rng.uniform(0.8, 1.1)
         w = ink.shape[1] * h / ink.shape[0] * rng.uniform(0.8, 1.2)
-        return cv2.resize(ink, (max(2, round(w)), max(2, round(h))), interpolation=cv2.INTER_LINEAR)
+        return _pen(cv2.resize(ink, (max(2, round(w)), max(2, round(h))), interpolation=cv2.INTER_LINEAR), rng)
 
     def _non_digit(self, height: int, rng: np.random.Generator) -> np.ndarray:
         """Something that is no digit: a letter, a symbol, or a digit mirrored or turned."""
@@ -190,6 +190,23 @@ def _text(rng: np.random.Generator) -> str:
 def _cropped(ink: np.ndarray) -> np.ndarray:
     rows, cols = np.nonzero(ink > 0.1)
     return ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+
+
+def _pen(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The pen and the paper: a hairline pen, a marker, or a stroke broken where the ink skipped."""
+    r = rng.random()
+    k = max(1, ink.shape[0] // 16)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k + 1, k + 1))
+    if r < 0.12:
+        thin = cv2.erode(ink, disc)
+        ink = thin if thin.max() > 0.5 else ink
+    elif r < 0.24:
+        ink = cv2.dilate(ink, disc)
+    elif r < 0.32:
+        y = int(rng.uniform(0.25, 0.75) * ink.shape[0])
+        ink = ink.copy()
+        ink[y : y + max(1, ink.shape[0] // 14)] = 0
+    return ink
 
 
 def _styled(ink: np.ndarray, digit: int, rng: np.random.Generator) -> np.ndarray:
