@@ -306,3 +306,31 @@ def test_a_request_over_the_deadline_is_answered_503(number):
     with TestClient(create_app(deadline=0)) as hurried:
         r = hurried.post("/v1/predict", content=data, headers={"content-type": "image/png"})
         assert r.status_code == 503 and "the limit for one request" in r.json()["detail"]
+
+
+def test_a_trained_model_is_shown_by_its_name_never_its_path(number):
+    from digitrec.runtime import find_model
+
+    path = str(find_model("cnn").resolve())
+    data, sample = number
+    with TestClient(create_app(default_model=path)) as trained:
+        models = trained.get("/v1/models").json()
+        assert "cnn-trained" in [m["name"] for m in models] and path not in str(models)
+        body = trained.post("/v1/predict", content=data, headers={"content-type": "image/png"}).json()
+        assert body["model"] == "cnn-trained" and body["number"] == sample.number
+        wrong = trained.post("/v1/predict?model=nope", content=data, headers={"content-type": "image/png"}).json()
+        assert path not in wrong["detail"] and "cnn-trained" in wrong["detail"]
+
+
+def test_cross_origin_posts_are_refused_and_same_origin_ones_read(client, number):
+    data, _ = number
+    other = client.post("/v1/predict", content=data, headers={"content-type": "image/png", "origin": "https://evil.example"})
+    assert other.status_code == 403 and "cross-origin" in other.json()["detail"]
+    same = client.post("/v1/predict", content=data, headers={"content-type": "image/png", "origin": "http://testserver"})
+    assert same.status_code == 200
+
+
+def test_the_host_allow_list():
+    with TestClient(create_app(allowed_hosts=["digits.example"])) as guarded:
+        assert guarded.get("/healthz").status_code == 400  # TestClient's Host is "testserver"
+        assert guarded.get("/healthz", headers={"host": "digits.example"}).status_code == 200

@@ -528,7 +528,8 @@ def list_models() -> None:
     help="Processes that read images, each with its own models, taking requests from one queue; 0 reads them in threads of the server's own process.  [default: every core here]",
 )
 @click.option("--quiet/--access-log", default=None, help="Without, or with, a line per request on standard error.  [default: a line per request when it is a terminal]")
-def serve(host: str, port: int, model: str, max_upload: float, workers: int | None, quiet: bool | None) -> None:
+@click.option("--allowed-hosts", help="Answer only requests whose Host header is one of these, comma-separated (example.org,*.example.org).  [default: any]")
+def serve(host: str, port: int, model: str, max_upload: float, workers: int | None, quiet: bool | None, allowed_hosts: str | None) -> None:
     """Serve the drawing page at / and the HTTP API at /v1 (docs at /docs)."""
     try:
         import uvicorn
@@ -539,7 +540,8 @@ def serve(host: str, port: int, model: str, max_upload: float, workers: int | No
     from .runtime import load_model
 
     load_model(model)  # a bad --model is an error now, not in a reader later
-    app = create_app(model, max_upload=int(max_upload * 1024 * 1024), readers=_cores() if workers is None else workers)
+    hosts = [h.strip() for h in allowed_hosts.split(",") if h.strip()] if allowed_hosts else None
+    app = create_app(model, max_upload=int(max_upload * 1024 * 1024), readers=_cores() if workers is None else workers, allowed_hosts=hosts)
     click.echo(f"digitrec: the page is at http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/ (Ctrl-C stops it)", err=True)
     access = not quiet if quiet is not None else sys.stderr.isatty()
     uvicorn.run(app, host=host, port=port, log_config=_server_log(access), timeout_keep_alive=5)

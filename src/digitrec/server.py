@@ -15,8 +15,10 @@ import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import numpy as np
 from fastapi import FastAPI, HTTPException, Query, Request
@@ -24,6 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -101,6 +104,7 @@ class _TooLarge(Exception):
 ERRORS = {
     400: {"model": Problem, "description": "not an image, a corrupt or empty one, or too many files"},
     413: {"model": Problem, "description": "the body, or the image's pixel count, is over the limit"},
+    403: {"model": Problem, "description": "a cross-origin request: another site's page sent it"},
     415: {"model": Problem, "description": "a content type that is not an image or a form"},
     422: {"model": Problem, "description": "a query parameter out of its range, or of the wrong type"},
     503: {"model": Problem, "description": "busy, over the time limit, or a reader died: try again after Retry-After seconds"},
@@ -140,13 +144,18 @@ def create_app(
     readers: int = 0,
     max_queue: int = MAX_QUEUE,
     deadline: float = DEADLINE,
+    allowed_hosts: Sequence[str] | None = None,
 ) -> FastAPI:
     """The app. With readers, images are read by that many processes sharing one queue; else by threads here."""
-    names = list(dict.fromkeys([*available_models(), default_model]))
-    infos = {name: model_info(name) for name in names}  # for /v1/models: readers, not this process, may hold the models
-    pool = _Readers(readers, names) if readers else None
+    sources = {name: name for name in available_models()}  # the name a client sees -> what is loaded
+    if default_model not in sources:  # a trained .onnx file: shown by its name, never its path
+        shown = Path(default_model).stem if Path(default_model).stem not in sources else f"{Path(default_model).stem}-trained"
+        sources[shown], default_model = str(default_model), shown
+    names = list(sources)
+    infos = {name: model_info(source) for name, source in sources.items()}  # for /v1/models: readers, not this process, may hold the models
+    pool = _Readers(readers, sources) if readers else None
     if pool is None:
-        _load_models(names)
+        _load_models(sources)
     queued = 0  # requests reading or waiting for a reader
 
     async def read(task, *args):
@@ -184,6 +193,9 @@ def create_app(
 
     app.state.readers = pool
     app.add_middleware(_BodyLimit, limit=max_upload)
+    app.add_middleware(_SameOrigin)
+    if allowed_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
 
     def recognizer(name: str | None) -> str:
         name = name or default_model
@@ -275,13 +287,13 @@ class _Readers:
     the requests it held are answered 503, and the next request finds a fresh pool.
     """
 
-    def __init__(self, count: int, names: list[str]):
-        self.count, self.names, self.replaced = count, names, 0
+    def __init__(self, count: int, sources: dict[str, str]):
+        self.count, self.sources, self.replaced = count, sources, 0
         self.pool = self._start()
         self._starting: asyncio.Future | None = None
 
     def _start(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("spawn"), initializer=_start_reader, initargs=(self.names,))
+        pool = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("spawn"), initializer=_start_reader, initargs=(self.sources,))
         for done in [pool.submit(os.getpid) for _ in range(self.count)]:
             done.result()  # each reader has loaded its models before the first request
         return pool
@@ -313,6 +325,24 @@ class _Readers:
     def shutdown(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
+
+
+class _SameOrigin:
+    """Refuses a POST that a page on another site sends (its Origin is not this server): a browser
+    sends a cross-origin form without asking first, and the server would read it for that page."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            headers = dict(scope["headers"])
+            origin = headers.get(b"origin", b"").decode("latin-1")
+            host = headers.get(b"host", b"").decode("latin-1")
+            if origin and origin != "null" and urlsplit(origin).netloc != host:
+                body = {"detail": f"cross-origin requests are refused: {origin} is not this server ({host})"}
+                return await JSONResponse(body, status_code=403)(scope, receive, send)
+        return await self.app(scope, receive, send)
 
 
 class _BodyLimit:
@@ -383,16 +413,17 @@ _MODELS: dict[str, Recognizer] = {}
 """The models of this process: the server's, or a reader's."""
 
 
-def _load_models(names: list[str]) -> None:
-    """Load each model once in this process: shipped names, or a trained .onnx file's path."""
-    for name in names:
+def _load_models(sources: dict[str, str]) -> None:
+    """Load each model once in this process, under the name clients use: a shipped name, or a
+    trained .onnx file's path."""
+    for name, source in sources.items():
         if name not in _MODELS:
-            _MODELS[name] = load_worker_model(name)
+            _MODELS[name] = load_worker_model(source)
 
 
-def _start_reader(names: list[str]) -> None:
+def _start_reader(sources: dict[str, str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the server shuts readers down
-    _load_models(names)
+    _load_models(sources)
 
 
 def _read(name: str, data: bytes, mode: str, single: bool, threshold: float, inputs: bool, max_pixels: int) -> PredictResponse:
