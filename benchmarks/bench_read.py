@@ -1,0 +1,73 @@
+"""Reading speed: one image in process, and a whole `digitrec predict` process, per model, side by side.
+
+For each model (the line reader, and the digit CNN and MLP as baselines) it reads a 7 drawn on
+the web page's 280x280 canvas (strokes 22 px wide) and the photo-like sample number, in this
+process after a warm-up (median of --repeat reads), then times whole `digitrec predict --model M
+IMAGE` processes (median of 5), start-up, imports and model loading included.
+
+    python benchmarks/bench_read.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from digitrec.reading.runtime import load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def drawing() -> np.ndarray:
+    canvas = np.full((280, 280), 255, np.uint8)
+    cv2.polylines(canvas, [np.int32([(70, 60), (210, 60), (120, 230)])], False, 0, 22, cv2.LINE_AA)
+    return canvas
+
+
+def in_process(model, image, repeat: int) -> float:
+    model.read(image)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        model.read(image)
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def whole_process(model: str, path: Path) -> float:
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "digitrec", "predict", "--model", model, str(path)], check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=["line", "cnn", "mlp"])
+    parser.add_argument("--repeat", type=int, default=200)
+    args = parser.parse_args()
+    photo = ROOT / "samples" / "number-8405-photo.jpg"
+    with tempfile.TemporaryDirectory() as tmp:
+        drawn = Path(tmp) / "drawing.png"
+        cv2.imwrite(str(drawn), drawing())
+        print("| model | 280x280 drawing, in process | photo of a number, in process | whole `digitrec predict` of the drawing |")
+        print("|---|---:|---:|---:|")
+        for name in args.models:
+            model = load_model(name)
+            a = in_process(model, drawing(), args.repeat)
+            b = in_process(model, cv2.cvtColor(cv2.imread(str(photo)), cv2.COLOR_BGR2RGB), args.repeat)
+            print(f"| {name} | {a:.2f} ms | {b:.2f} ms | {whole_process(name, drawn):.3f} s |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
