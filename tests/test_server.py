@@ -334,3 +334,33 @@ def test_the_host_allow_list():
     with TestClient(create_app(allowed_hosts=["digits.example"])) as guarded:
         assert guarded.get("/healthz").status_code == 400  # TestClient's Host is "testserver"
         assert guarded.get("/healthz", headers={"host": "digits.example"}).status_code == 200
+
+
+def test_uploads_arriving_at_once_are_bounded_in_bytes(number):
+    """Two bodies may be received at once here (inflight is 2 x max_upload); a third waits its turn as a 503."""
+    from digitrec import server as module
+
+    data, _ = number
+    app = create_app(max_upload=len(data))
+    limiter = next(m for m in app.user_middleware if m.cls is module._BodyLimit)
+    assert limiter.kwargs["inflight"] == module.INFLIGHT_UPLOADS * len(data)
+    with TestClient(create_app(max_upload=len(data) + 10)) as c:
+        assert c.post("/v1/predict", content=data, headers={"content-type": "image/png"}).status_code == 200
+    busy = module._BodyLimit(None, limit=100, inflight=150)
+    busy.held = 100  # another request's body is arriving
+    sent = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"x" * 60, "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    async def app_reads(scope, receive, send):
+        await receive()
+
+    busy.app = app_reads
+    import asyncio
+
+    asyncio.run(busy({"type": "http", "headers": []}, receive, send))
+    assert sent[0]["status"] == 503 and (b"retry-after", b"1") in sent[0]["headers"] and busy.held == 100
