@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 
 playwright = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: pip install 'digitrec[test]'")
@@ -69,7 +70,7 @@ def draw(page, points: list[tuple[float, float]]) -> None:
 def test_drawing_a_digit_shows_the_live_prediction(server, browser, viewport, tmp_path):
     page = browser.new_page(viewport=viewport)
     page.goto(server)
-    page.wait_for_function("document.querySelectorAll('#model option').length === 2")
+    page.wait_for_function("document.querySelectorAll('#model option').length === 3")
     draw(page, SEVEN)
     page.wait_for_function("document.getElementById('answer').textContent === '7'", timeout=10_000)
     assert "sure" in page.locator("#detail").inner_text()
@@ -105,4 +106,24 @@ def test_uploading_a_photo_of_a_number(server, browser, mnist, tmp_path):
     shot = Path(os.environ.get("DIGITREC_SCREENSHOT", tmp_path / "page.png"))
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
+    page.close()
+
+
+SCRIBBLES = {
+    "hourglass": [(60, 40), (220, 40), (60, 240), (220, 240), (60, 40)],
+    "zigzag": [(30, 140), (70, 60), (110, 220), (150, 60), (190, 220), (230, 60), (260, 140)],
+    "spiral": [(140 + r * np.cos(a), 140 + r * np.sin(a)) for a, r in zip(np.linspace(0, 5 * np.pi, 60), np.linspace(10, 110, 60))],
+}
+
+
+@pytest.mark.parametrize("name", list(SCRIBBLES))
+def test_a_scribble_is_not_a_confident_digit(server, browser, name):
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    page.goto(server)
+    page.wait_for_function("document.querySelectorAll('#model option').length === 3")
+    draw(page, SCRIBBLES[name])
+    page.wait_for_function("!['Draw something', ''].includes(document.getElementById('answer').textContent)", timeout=10_000)
+    page.wait_for_timeout(400)  # the last reading in
+    answer, detail = page.locator("#answer").inner_text(), page.locator("#detail").inner_text()
+    assert answer == "No digit" or detail.startswith("Uncertain"), (answer, detail)
     page.close()
