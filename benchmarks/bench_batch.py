@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from digitrec.batch import read_output
+from digitrec.service.batch import read_output
 from digitrec.data import load_mnist
 
 

@@ -22,7 +22,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from digitrec.data import load_mnist  # noqa: E402
-from digitrec.runtime import ARTIFACTS, load_model  # noqa: E402
+from digitrec.reading.runtime import ARTIFACTS, load_model  # noqa: E402
 
 
 def rate(run, batch: np.ndarray, seconds: float) -> float:

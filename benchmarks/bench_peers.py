@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from digitrec.constants import UNCERTAIN_BELOW
-from digitrec.decode import read
+from digitrec.reading.decode import read
 from digitrec.errors import ImageError
-from digitrec.lines import SEPARATORS
-from digitrec.runtime import load_model
+from digitrec.reading.lines import SEPARATORS
+from digitrec.reading.runtime import load_model
 
 
 def compared(text: str, label: str) -> str:

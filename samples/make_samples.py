@@ -2,7 +2,7 @@
 
 Each file is named <true digit>-<pose>.png. The digit used for each is the first test image
 of that class, so nothing is hand-picked. Two photo-like numbers come from the generated
-realistic set (digitrec.realistic), named number-<true number>-<condition>.jpg, with the
+realistic set (digitrec.evaluation.realistic), named number-<true number>-<condition>.jpg, with the
 first image of seeds 0 and 1 taken as it comes. Run from the repository root:
 
     python samples/make_samples.py --data ../shared/data/mnist
@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from digitrec import realistic
+from digitrec.evaluation import realistic
 from digitrec.data import load_mnist
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from digitrec.augment import Distortion, affine
+from digitrec.training.augment import Distortion, affine
 
 
 def digits(n: int = 16) -> np.ndarray:

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import SAMPLES
-from digitrec.batch import COLUMNS, Journal, Settings, collect, read_output
+from digitrec.service.batch import COLUMNS, Journal, Settings, collect, read_output
 from digitrec.cli import cli
 from digitrec.constants import UNCERTAIN_BELOW
 from digitrec.errors import DigitrecError

@@ -29,7 +29,7 @@ SEVEN = [(70, 60), (210, 60), (120, 230)]
 
 @pytest.fixture(scope="module")
 def server():
-    from digitrec.server import create_app
+    from digitrec.service.server import create_app
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -90,7 +90,7 @@ def test_drawing_a_digit_shows_the_live_prediction(server, browser, viewport, tm
 
 
 def test_uploading_a_photo_of_a_number(server, browser, mnist, tmp_path):
-    from digitrec import realistic
+    from digitrec.evaluation import realistic
 
     sample = next(realistic.numbers(mnist.x_test, mnist.y_test, 1, (4, 4), seed=4, conditions=("photo",)))
     photo = tmp_path / "number.jpg"

@@ -178,7 +178,7 @@ def test_train_with_broken_data_is_a_clean_error(tmp_path):
 
 @pytest.fixture(scope="module")
 def number_png(mnist, tmp_path_factory):
-    from digitrec import realistic
+    from digitrec.evaluation import realistic
 
     sample = next(realistic.numbers(mnist.x_test, mnist.y_test, 1, (4, 4), seed=11, conditions=("photo",)))
     path = tmp_path_factory.mktemp("number") / "number.png"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitrec import decode, preprocess
+from digitrec.reading import decode, preprocess
 from digitrec.constants import MAX_PIXELS, MAX_SIDE
 from digitrec.errors import ImageError
 

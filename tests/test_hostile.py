@@ -17,10 +17,10 @@ from click.testing import CliRunner
 from PIL import Image
 
 from conftest import SAMPLES
-from digitrec import preprocess, segment
-from digitrec.batch import Journal, Settings, read_output
+from digitrec.reading import preprocess, segment
+from digitrec.service.batch import Journal, Settings, read_output
 from digitrec.cli import cli
-from digitrec.decode import read
+from digitrec.reading.decode import read
 from digitrec.errors import DigitrecError, ImageError
 
 

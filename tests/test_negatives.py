@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitrec import negatives
+from digitrec.training import negatives
 from digitrec.constants import CENTRE, IMAGE_SIZE
 
 

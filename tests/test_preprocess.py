@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digitrec import preprocess
+from digitrec.reading import preprocess
 from digitrec.constants import CENTRE, DIGIT_BOX, IMAGE_SIZE
 from digitrec.errors import NoDigitError
-from digitrec.segment import segment
+from digitrec.reading.segment import segment
 
 
 def strokes(points: list[tuple[float, float]], size: int, thickness: int) -> np.ndarray:

@@ -9,7 +9,7 @@ import pytest
 
 import digitrec
 from conftest import SAMPLES
-from digitrec.evaluate import report
+from digitrec.evaluation.evaluate import report
 
 SAMPLE_FILES = sorted(SAMPLES.glob("*.png"))
 
@@ -37,7 +37,7 @@ def test_the_line_reader_is_the_default():
 
 def test_the_line_readers_metrics_file_is_true(mnist):
     """Its test accuracy is MNIST's test digits, each read as a one-digit line (train_line.mnist_as_lines)."""
-    from digitrec.lines import decode, line_input
+    from digitrec.reading.lines import decode, line_input
 
     model = digitrec.load_model("line")
     lines = np.zeros((len(mnist.x_test), 32, 64), np.float32)
@@ -103,7 +103,7 @@ def test_load_errors(tmp_path):
 
 
 def test_robustness_report_shows_what_re_centring_buys(mlp, mnist):
-    from digitrec.evaluate import format_table, robustness
+    from digitrec.evaluation.evaluate import format_table, robustness
 
     table = robustness({"mlp": mlp}, mnist.x_test[:300], mnist.y_test[:300])
     assert list(table) == [

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import digitrec
-from digitrec import preprocess, realistic
-from digitrec.segment import segment
+from digitrec.reading import preprocess
+from digitrec.evaluation import realistic
+from digitrec.reading.segment import segment
 
 
 def iou(a, b) -> float:

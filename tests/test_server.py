@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from conftest import SAMPLES  # noqa: E402
 from digitrec.constants import DEFAULT_MODEL  # noqa: E402
-from digitrec.lines import LINE_HEIGHT  # noqa: E402
-from digitrec.runtime import available_models  # noqa: E402
-from digitrec.server import create_app  # noqa: E402
+from digitrec.reading.lines import LINE_HEIGHT  # noqa: E402
+from digitrec.reading.runtime import available_models  # noqa: E402
+from digitrec.service.server import create_app  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,7 @@ def client():
 
 @pytest.fixture(scope="module")
 def number(mnist):
-    from digitrec import realistic
+    from digitrec.evaluation import realistic
 
     sample = next(realistic.numbers(mnist.x_test, mnist.y_test, 1, (4, 4), seed=2, conditions=("clean",)))
     return cv2.imencode(".png", cv2.cvtColor(sample.image, cv2.COLOR_RGB2BGR))[1].tobytes(), sample
@@ -309,7 +309,7 @@ def test_a_request_over_the_deadline_is_answered_503(number):
 
 
 def test_a_trained_model_is_shown_by_its_name_never_its_path(number):
-    from digitrec.runtime import find_model
+    from digitrec.reading.runtime import find_model
 
     path = str(find_model("cnn").resolve())
     data, sample = number
@@ -338,7 +338,7 @@ def test_the_host_allow_list():
 
 def test_uploads_arriving_at_once_are_bounded_in_bytes(number):
     """Two bodies may be received at once here (inflight is 2 x max_upload); a third waits its turn as a 503."""
-    from digitrec import server as module
+    from digitrec.service import server as module
 
     data, _ = number
     app = create_app(max_upload=len(data))

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import digitrec
-from digitrec import negatives
+from digitrec.training import negatives
 from digitrec.cli import cli
 
 pytestmark = pytest.mark.slow
@@ -56,7 +56,7 @@ def test_onnx_export_agrees_with_keras(one_epoch, mnist):
 def test_shipped_onnx_models_agree_with_their_keras_models(name, mnist):
     import keras
 
-    from digitrec.runtime import ARTIFACTS
+    from digitrec.reading.runtime import ARTIFACTS
 
     images = mnist.x_test[:1000] / 255.0
     expected = keras.saving.load_model(ARTIFACTS / f"{name}.keras").predict(images, verbose=0)
@@ -70,7 +70,7 @@ def small(mnist, n_train: int = 3000):
 
 
 def test_same_seed_same_model_and_other_seed_differs(mnist, tmp_path):
-    from digitrec.train import TrainConfig, train
+    from digitrec.training.train import TrainConfig, train
 
     config = TrainConfig(epochs=1)
     first = train(config, small(mnist), tmp_path / "a")
@@ -89,7 +89,7 @@ def test_same_seed_same_model_and_other_seed_differs(mnist, tmp_path):
 def test_without_normalisation_the_runtime_feeds_raw_pixels(mnist, tmp_path):
     import keras
 
-    from digitrec.train import TrainConfig, train
+    from digitrec.training.train import TrainConfig, train
 
     metrics = train(TrainConfig(epochs=1, normalize=False), small(mnist, 10000), tmp_path)
     assert metrics["normalize"] is False
@@ -102,7 +102,7 @@ def test_without_normalisation_the_runtime_feeds_raw_pixels(mnist, tmp_path):
 
 @pytest.mark.parametrize("schedule, first_watched", [("constant", 1), ("cosine", 3)])
 def test_early_stopping_keeps_the_best_validation_epoch_it_watched(mnist, tmp_path, schedule, first_watched):
-    from digitrec.train import TrainConfig, train
+    from digitrec.training.train import TrainConfig, train
 
     data = small(mnist, 2000)
     metrics = train(TrainConfig(epochs=4, patience=1, schedule=schedule), data, tmp_path)
@@ -116,7 +116,7 @@ def test_early_stopping_keeps_the_best_validation_epoch_it_watched(mnist, tmp_pa
 
 
 def test_a_short_cnn_training_clearly_learns(mnist, tmp_path):
-    from digitrec.train import RECIPES, train
+    from digitrec.training.train import RECIPES, train
 
     # 600 steps of 64 images with the CNN's own recipe: augmentation, warm-up and cosine decay.
     # Fewer is not enough: BatchNorm's moving statistics (momentum 0.99) lag the weights, and at
@@ -134,7 +134,7 @@ def test_a_short_cnn_training_clearly_learns(mnist, tmp_path):
 
 
 def test_an_ensemble_averages_its_members_and_resumes(mnist, tmp_path):
-    from digitrec.train import TrainConfig, train_ensemble
+    from digitrec.training.train import TrainConfig, train_ensemble
 
     data = small(mnist, 3000)
     metrics = train_ensemble(TrainConfig(epochs=1), 2, data, tmp_path)

@@ -17,7 +17,7 @@ def __getattr__(name: str):
     # The runtime loads ONNX Runtime and OpenCV; import it on first use so that
     # `digitrec --help` and training don't pay for it.
     if name in _RUNTIME:
-        from . import runtime
+        from .reading import runtime
 
         return getattr(runtime, name)
     raise AttributeError(f"module 'digitrec' has no attribute {name!r}")

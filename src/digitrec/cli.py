@@ -104,8 +104,8 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
     marked "?". The exit status is 1 if any image could not be read or held no digit; the
     others are still read.
     """
-    from . import decode
-    from .runtime import load_model
+    from .reading import decode
+    from .reading.runtime import load_model
 
     if show and sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise click.UsageError("--show needs a display, and none is set; use --preview FILE to write the image instead.")
@@ -250,8 +250,8 @@ def batch(inputs: tuple[str, ...], out: Path, model: str, mode: str, single: boo
     Results are saved in chunks in OUT.parts/ as they are read. If the run is interrupted, the same
     command carries on where it stopped; the finished OUT has every input once, in input order.
     """
-    from . import batch as b
-    from .runtime import available_models, load_model
+    from .service import batch as b
+    from .reading.runtime import available_models, load_model
 
     if ray_address and engine != "ray":
         raise click.UsageError("--ray-address needs --engine ray.")
@@ -272,7 +272,7 @@ def batch(inputs: tuple[str, ...], out: Path, model: str, mode: str, single: boo
 
 
 def _run_batch(journal, files: list[str], settings, engine: str, workers: int | None, ray_address: str | None) -> None:
-    from . import batch as b
+    from .service import batch as b
 
     out = journal.out
     left = sum(len(journal.chunk(k)) for k in journal.pending())
@@ -282,7 +282,7 @@ def _run_batch(journal, files: list[str], settings, engine: str, workers: int | 
     start = time.monotonic()
     try:
         if engine == "ray":
-            from .cluster import run_ray
+            from .service.cluster import run_ray
 
             run_ray(journal, settings, workers if workers or ray_address else _cores(), ray_address, progress)
         else:
@@ -362,8 +362,8 @@ def train(model: str, no_normalize: bool, backend: str | None, ensemble: int | N
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of the log
     try:
         with _silent_stderr():  # TensorFlow's C++ start-up lines (twice), which no setting turns off
-            from .train import RECIPES, train_ensemble
-            from .train import train as fit
+            from .training.train import RECIPES, train_ensemble
+            from .training.train import train as fit
 
             with contextlib.suppress(ImportError):  # Keras imports it later for its data pipeline, whatever the backend
                 import tensorflow  # noqa: F401
@@ -425,8 +425,8 @@ def evaluate(
     """
     import numpy as np
 
-    from . import evaluate as ev
-    from .runtime import load_model
+    from .evaluation import evaluate as ev
+    from .reading.runtime import load_model
 
     loaded = [load_model(m) for m in models or (DEFAULT_MODEL,)]
     clash = len({r.name for r in loaded}) < len(loaded)
@@ -506,7 +506,7 @@ def _runnable(command: str) -> str:
 @cli.command(name="models")
 def list_models() -> None:
     """List the shipped models and their accuracy."""
-    from .runtime import available_models, model_info
+    from .reading.runtime import available_models, model_info
 
     for name in available_models():
         info = model_info(name)
@@ -534,10 +534,10 @@ def serve(host: str, port: int, model: str, max_upload: float, workers: int | No
     try:
         import uvicorn
 
-        from .server import create_app
+        from .service.server import create_app
     except ImportError:
         raise DigitrecError("the server needs more packages: pip install 'digitrec[serve]'") from None
-    from .runtime import load_model
+    from .reading.runtime import load_model
 
     load_model(model)  # a bad --model is an error now, not in a reader later
     hosts = [h.strip() for h in allowed_hosts.split(",") if h.strip()] if allowed_hosts else None

@@ -15,7 +15,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from .errors import ImageError
+from ..errors import ImageError
 from .preprocess import Page, stroke_width, to_mnist
 
 Classify = Callable[[np.ndarray], np.ndarray]

@@ -15,7 +15,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from .constants import LETTERS
+from ..constants import LETTERS
 
 CONDITIONS = ("clean", "photo", "ruled", "light-on-dark", "coloured", "thin", "thick", "canvas", "off-centre", "touching", "broken")
 """Every image has one condition; off-centre is for single digits, touching and broken for numbers."""

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .constants import CENTRE, IMAGE_SIZE
-from .preprocess import to_mnist
+from ..constants import CENTRE, IMAGE_SIZE
+from ..reading.preprocess import to_mnist
 
 ENLARGE = 3
 """MNIST images are enlarged this much before as_read shrinks them again, as a reader's crop is shrunk."""

@@ -9,9 +9,9 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from .constants import CENTRE, IMAGE_SIZE, NUM_CLASSES
-from .errors import DataError, ImageError, NoDigitError
-from .lines import SEPARATORS
+from ..constants import CENTRE, IMAGE_SIZE, NUM_CLASSES
+from ..errors import DataError, ImageError, NoDigitError
+from ..reading.lines import SEPARATORS
 
 _EPS = 1e-7  # the clip Keras applies before log in cross-entropy, so losses compare
 
@@ -170,7 +170,7 @@ def robustness(models: dict, images: np.ndarray, labels: np.ndarray) -> dict[str
     models maps a name to anything with .probabilities(batch); images are uint8 MNIST digits.
     Returns {distortion: {"<model>" or "<model> + re-centring": accuracy}}.
     """
-    from .preprocess import prepare
+    from ..reading.preprocess import prepare
 
     table = {}
     for name, distort in DISTORTIONS.items():
@@ -224,7 +224,7 @@ REALISTIC_SETS = {"single digits": (1, 1), "4-digit numbers": (4, 4), "1-10 digi
 
 
 def realistic(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, seed: int = 0, threshold: float | None = None) -> dict:
-    """Read the generated realistic set with both pipelines; see digitrec.realistic.
+    """Read the generated realistic set with both pipelines; see digitrec.evaluation.realistic.
 
     Returns {"accuracy": {condition: {column: rate}}, "non-digits": {kind: {column: rate}},
     "confidences": {...}} where a column is "<set>, <pipeline>", the rate of images read exactly
@@ -232,7 +232,7 @@ def realistic(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, se
     Non-digit rates are of images reported as a confident number.
     """
     from . import realistic as synth
-    from .constants import UNCERTAIN_BELOW
+    from ..constants import UNCERTAIN_BELOW
 
     threshold = UNCERTAIN_BELOW if threshold is None else threshold
     accuracy: dict[str, dict[str, float]] = {}
@@ -327,7 +327,7 @@ def realworld(recognizer, folder: Path, threshold: float | None = None) -> dict:
     """
     import csv
 
-    from .constants import UNCERTAIN_BELOW
+    from ..constants import UNCERTAIN_BELOW
 
     threshold = UNCERTAIN_BELOW if threshold is None else threshold
     folder = Path(folder)

@@ -20,9 +20,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .constants import LETTERS
-from .errors import NoDigitError
-from .lines import ALPHABET, LINE_HEIGHT, line_input
+from ..constants import LETTERS
+from ..errors import NoDigitError
+from ..reading.lines import ALPHABET, LINE_HEIGHT, line_input
 from .negatives import MIRRORED, QUARTER_TURNED
 
 FONTS = {

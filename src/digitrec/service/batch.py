@@ -24,11 +24,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .constants import DEFAULT_MODEL, UNCERTAIN_BELOW
-from .errors import DigitrecError, NoDigitError
+from ..constants import DEFAULT_MODEL, UNCERTAIN_BELOW
+from ..errors import DigitrecError, NoDigitError
 
 if TYPE_CHECKING:  # the runtime loads ONNX Runtime; only the engines' workers need it
-    from .runtime import Recognizer
+    from ..reading.runtime import Recognizer
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 """What a folder is searched for. Files named one by one, or in a manifest, are read whatever their name."""
@@ -389,7 +389,7 @@ def run_local(journal: Journal, settings: Settings, workers: int, progress: Prog
     workers each decode, clean up and read their own files with a one-thread model, one per core."""
     pending = journal.pending()
     if workers == 1:
-        from .runtime import load_model
+        from ..reading.runtime import load_model
 
         recognizer = load_model(settings.model)
         for k in pending:
@@ -412,7 +412,7 @@ _worker: tuple = ()
 
 def _start_worker(settings: Settings) -> None:
     global _worker
-    from .runtime import load_worker_model
+    from ..reading.runtime import load_worker_model
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _worker = (load_worker_model(settings.model), settings)

@@ -19,8 +19,8 @@ from typing import Any, Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .constants import MAX_PIXELS, MAX_SIDE
-from .errors import ImageError, ImageTooLargeError
+from ..constants import MAX_PIXELS, MAX_SIDE
+from ..errors import ImageError, ImageTooLargeError
 
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF")
 """The formats digitrec decodes. Pillow opens more (DDS, TGA, ICO, EPS through Ghostscript...),

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from .augment import as_read, enlarged
-from .constants import IMAGE_SIZE, LETTERS
+from ..constants import IMAGE_SIZE, LETTERS
 
 KINDS = ("letter", "turned", "pair", "tangle")
 

@@ -17,8 +17,8 @@ import numpy as np
 from keras import ops
 
 from . import models
-from .data import Mnist
-from .lines import ALPHABET, decode, line_input
+from ..data import Mnist
+from ..reading.lines import ALPHABET, decode, line_input
 from .synthetic import LineMaker, installed_fonts
 from .train import TrainConfig, _Clock, _learning_rate, _versions, save
 

@@ -16,12 +16,12 @@ import numpy as np
 import onnxruntime as ort
 
 from . import lines, preprocess, segment
-from .constants import DEFAULT_MODEL, IMAGE_SIZE, UNCERTAIN_BELOW
+from ..constants import DEFAULT_MODEL, IMAGE_SIZE, UNCERTAIN_BELOW
 from .decode import ImageInput
-from .errors import ModelError, NoDigitError
+from ..errors import ModelError, NoDigitError
 from .lines import Character
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
+ARTIFACTS = Path(__file__).parent.parent / "artifacts"
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ from pathlib import Path
 
 from . import models, negatives  # models picks the Keras backend before keras is imported below
 from .augment import affine, as_read, enlarged
-from .constants import NUM_CLASSES
-from .data import Mnist
-from .errors import ModelError
-from .evaluate import plot_history
+from ..constants import NUM_CLASSES
+from ..data import Mnist
+from ..errors import ModelError
+from ..evaluation.evaluate import plot_history
 
 import keras  # noqa: E402  (after models, which picks the backend)
 import numpy as np  # noqa: E402
@@ -293,7 +293,7 @@ def export_onnx(model: keras.Model | Path, path: Path) -> None:
     if isinstance(model, keras.Model) and _dense_stack_onnx(model, path):
         return
     if not isinstance(model, keras.Model):
-        code = "import sys; from digitrec.train import export_onnx, keras; export_onnx(keras.saving.load_model(sys.argv[1]), sys.argv[2])"
+        code = "import sys; from digitrec.training.train import export_onnx, keras; export_onnx(keras.saving.load_model(sys.argv[1]), sys.argv[2])"
         env = {**os.environ, "KERAS_BACKEND": "jax"}
         done = subprocess.run([sys.executable, "-c", code, str(model), str(path)], env=env, capture_output=True, text=True)
         if done.returncode:

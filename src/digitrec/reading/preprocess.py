@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .constants import CENTRE, DIGIT_BOX, IMAGE_SIZE
+from ..constants import CENTRE, DIGIT_BOX, IMAGE_SIZE
 from .decode import ImageInput, read
-from .errors import NoDigitError
+from ..errors import NoDigitError
 
 MODES = ("mnist", "seed")
 

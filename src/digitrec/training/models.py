@@ -20,9 +20,9 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 import keras  # noqa: E402
 from keras import layers  # noqa: E402
 
-from .constants import IMAGE_SIZE, NUM_CLASSES  # noqa: E402
-from .lines import ALPHABET, LINE_HEIGHT  # noqa: E402
-from .errors import ModelError  # noqa: E402
+from ..constants import IMAGE_SIZE, NUM_CLASSES  # noqa: E402
+from ..reading.lines import ALPHABET, LINE_HEIGHT  # noqa: E402
+from ..errors import ModelError  # noqa: E402
 
 
 def mlp() -> keras.Model:

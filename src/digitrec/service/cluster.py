@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from .batch import Journal, Progress, Settings, read_file
-from .errors import DigitrecError
+from ..errors import DigitrecError
 
 
 def run_ray(journal: Journal, settings: Settings, workers: int | None, address: str | None, progress: Progress) -> None:
@@ -66,7 +66,7 @@ def _run(data, journal: Journal, settings: Settings, actors: int, progress: Prog
             done[path] = {**json.loads(row), "path": path}
             missing.discard(path)
         if local is None and any(p not in readable for p in paths):
-            from .runtime import load_model
+            from ..reading.runtime import load_model
 
             local = load_model(settings.model, threads=1)
         journal.commit(k, [done.pop(p) if p in readable else read_file(local, p, settings) for p in paths])
@@ -79,7 +79,7 @@ class _Reader:
     settings: Settings
 
     def __init__(self):
-        from .runtime import load_worker_model
+        from ..reading.runtime import load_worker_model
 
         self.recognizer = load_worker_model(self.settings.model)
 

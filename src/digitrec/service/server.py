@@ -31,11 +31,11 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from . import decode
-from .constants import DEFAULT_MODEL, IMAGE_SIZE, MAX_PIXELS, UNCERTAIN_BELOW
-from .errors import ImageError, ImageTooLargeError, ModelError, NoDigitError
-from .lines import LINE_HEIGHT
-from .runtime import Recognizer, available_models, load_worker_model, model_info
+from ..reading import decode
+from ..constants import DEFAULT_MODEL, IMAGE_SIZE, MAX_PIXELS, UNCERTAIN_BELOW
+from ..errors import ImageError, ImageTooLargeError, ModelError, NoDigitError
+from ..reading.lines import LINE_HEIGHT
+from ..reading.runtime import Recognizer, available_models, load_worker_model, model_info
 
 WEB = Path(__file__).parent / "web"
 MAX_UPLOAD = 10 * 1024 * 1024
