@@ -102,27 +102,56 @@ def line_input(image: ImageInput) -> LineInput:
 
 
 def decode(probabilities: np.ndarray, line: LineInput | None = None) -> tuple[list[Character], float]:
-    """Best-path CTC decoding of (frames, classes) probabilities: the characters, and the path's
-    probability, which is the line's confidence.
+    """Best-path CTC decoding of (frames, classes) probabilities: the characters, and the line's
+    confidence, the probability of what was read summed over every alignment (CTC's forward
+    algorithm), so a doubt about where a character starts costs nothing, and one about what it is
+    costs all.
 
-    Each character's confidence is its class's highest probability over the frames it spans;
-    its box covers the ink in those frames' columns (None without the line).
+    Each character's confidence is its class's highest probability over the frames it spans. Its
+    box (None without the line) covers the ink between the midpoints to its neighbours' frames:
+    CTC marks a character in a frame or two, not across its width.
     """
     best = probabilities.argmax(axis=1)
-    path = float(np.exp(np.log(np.maximum(probabilities.max(axis=1), 1e-12)).sum()))
-    characters = []
+    runs = []  # (class, first frame, last frame, surest frame)
     t = 0
     while t < len(best):
-        k = best[t]
-        end = t
+        k, end = best[t], t
         while end + 1 < len(best) and best[end + 1] == k:
             end += 1
         if k:
-            surest = t + int(probabilities[t : end + 1, k].argmax())
-            confidence = float(probabilities[surest, k])
-            characters.append(Character(ALPHABET[k - 1], confidence, _box(line, t, end) if line else None, probabilities=_digits(probabilities[surest]) if k <= 10 else None))
+            runs.append((int(k), t, end, t + int(probabilities[t : end + 1, k].argmax())))
         t = end + 1
-    return characters, path
+    characters = []
+    for i, (k, first, last, surest) in enumerate(runs):
+        box = None
+        if line is not None:
+            left = 0 if i == 0 else (runs[i - 1][2] + first + 1) // 2
+            right = len(best) - 1 if i == len(runs) - 1 else (last + runs[i + 1][1] - 1) // 2
+            box = _box(line, left, max(left, right))
+        digits = _digits(probabilities[surest]) if k <= 10 else None
+        characters.append(Character(ALPHABET[k - 1], float(probabilities[surest, k]), box, probabilities=digits))
+    return characters, labelling_probability(probabilities, [k for k, *_ in runs])
+
+
+def labelling_probability(probabilities: np.ndarray, labels: list[int]) -> float:
+    """p(labels | line): CTC's forward algorithm over the blank-extended labels, in log space."""
+    extended = [0]
+    for k in labels:
+        extended += [k, 0]
+    log_p = np.log(np.maximum(probabilities[:, extended], 1e-30))
+    n = len(extended)
+    alpha = np.full(n, -np.inf)
+    alpha[0] = log_p[0, 0]
+    if n > 1:
+        alpha[1] = log_p[0, 1]
+    skip = np.array([s >= 2 and extended[s] != 0 and extended[s] != extended[s - 2] for s in range(n)])
+    for t in range(1, len(probabilities)):
+        step, jump = np.full(n, -np.inf), np.full(n, -np.inf)
+        step[1:] = alpha[:-1]
+        jump[2:] = np.where(skip[2:], alpha[:-2], -np.inf)
+        alpha = np.logaddexp(np.logaddexp(alpha, step), jump) + log_p[t]
+    end = alpha[-1] if n == 1 else np.logaddexp(alpha[-1], alpha[-2])
+    return float(min(1.0, np.exp(end)))
 
 
 def _box(line: LineInput, first: int, last: int) -> tuple[int, int, int, int]:
