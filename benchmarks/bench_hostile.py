@@ -5,7 +5,8 @@ gigabytes: a thin ring, a grid, a fan of lines and a checkerboard on 2048x2048 c
 long flat bar, a solid bar 16 px tall, and an 8000x8000 RGBA PNG. Every image is read by a
 fresh process (`python -m digitrec predict --model M IMAGE`), once with this tree's code and
 once with the baseline's (a git worktree of --baseline, run from its own src/), each with a
-time limit; the table gives wall seconds and peak resident memory (the child's maxrss).
+time limit; the table gives wall seconds and peak resident memory (GNU time's maximum resident
+set size; a process stopped at the limit has none).
 
     python benchmarks/bench_hostile.py --baseline bfc7de9
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -64,19 +66,26 @@ def images(folder: Path) -> dict[str, Path]:
 
 
 def measure(src: Path, model: str, image: Path, limit: float) -> tuple[float, float, bool]:
-    """(seconds, peak MB, finished) of one predict process running the code under src."""
+    """(seconds, peak MB, finished) of one predict process running the code under src.
+
+    The peak comes from GNU time, which starts the process itself: a child forked from this
+    process would start its count at this process's own peak (the 8000x8000 image made here).
+    """
     env = {**os.environ, "PYTHONPATH": str(src)}
-    start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "digitrec", "predict", "--model", model, str(image)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    finished = True
-    try:
-        process.wait(limit)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        finished = False
-    _, _, usage = os.wait4(process.pid, 0) if process.returncode is None else (0, 0, None)
-    seconds = time.perf_counter() - start
-    peak = usage.ru_maxrss / 1024 if usage else float("nan")
+    with tempfile.NamedTemporaryFile("r") as report:
+        command = ["/usr/bin/time", "-f", "%M", "-o", report.name, sys.executable, "-m", "digitrec", "predict", "--model", model, str(image)]
+        start = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            process.wait(limit)
+            finished = True
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            finished = False
+        seconds = time.perf_counter() - start
+        text = report.read().strip().splitlines()
+    peak = float(text[-1]) / 1024 if text and text[-1].isdigit() else float("nan")
     return seconds, peak, finished
 
 

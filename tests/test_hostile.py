@@ -132,3 +132,19 @@ def test_a_full_disk_is_one_clear_line_and_leaves_no_tmp(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert CliRunner().invoke(cli, ["batch", str(SAMPLES / "7-centred.png"), "--out", str(out), "-j", "1"]).exit_code == 0
     assert Path(out).is_file()
+
+
+def test_an_image_over_its_time_budget_is_a_clear_error(monkeypatch):
+    import time
+
+    from digitrec.limits import OverBudget, time_budget
+
+    with pytest.raises(OverBudget, match="over 0.05 s"):
+        with time_budget(0.05):
+            time.sleep(1)
+    import digitrec.reading.runtime as runtime
+
+    monkeypatch.setattr(runtime.Recognizer, "read", lambda self, *a, **k: time.sleep(2))
+    monkeypatch.setattr("digitrec.limits.IMAGE_BUDGET", 0.1)
+    done = CliRunner().invoke(cli, ["predict", str(SAMPLES / "7-centred.png")])
+    assert done.exit_code == 1 and "the limit for one image" in done.output and "Traceback" not in done.output

@@ -364,3 +364,25 @@ def test_uploads_arriving_at_once_are_bounded_in_bytes(number):
 
     asyncio.run(busy({"type": "http", "headers": []}, receive, send))
     assert sent[0]["status"] == 503 and (b"retry-after", b"1") in sent[0]["headers"] and busy.held == 100
+
+
+def test_a_stalled_body_is_answered_408():
+    import asyncio
+
+    from digitrec.service import server as module
+
+    sent = []
+
+    async def receive():
+        await asyncio.sleep(1)  # the client stopped sending
+        return {"type": "http.request", "body": b"x", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    async def app_reads(scope, receive, send):
+        await receive()
+
+    limiter = module._BodyLimit(app_reads, limit=100, inflight=1000, stall=0.05)
+    asyncio.run(limiter({"type": "http", "headers": []}, receive, send))
+    assert sent[0]["status"] == 408 and limiter.held == 0

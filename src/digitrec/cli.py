@@ -104,6 +104,7 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
     marked "?". The exit status is 1 if any image could not be read or held no digit; the
     others are still read.
     """
+    from .limits import time_budget
     from .reading import decode
     from .reading.runtime import load_model
 
@@ -116,8 +117,9 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
     shown, failed = [], 0
     for file in files:
         try:
-            image = decode.read(sys.stdin.buffer.read() if file == "-" else file)  # once, for reading and --boxes
-            reading = recognizer.read(image, mode, threshold, single)
+            with time_budget():
+                image = decode.read(sys.stdin.buffer.read() if file == "-" else file)  # once, for reading and --boxes
+                reading = recognizer.read(image, mode, threshold, single)
             if boxes:
                 drawn = boxes if len(files) == 1 else boxes / f"{Path(file).stem}.png"
                 _write_boxes(image, reading, drawn)

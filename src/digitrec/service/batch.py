@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from ..constants import DEFAULT_MODEL, UNCERTAIN_BELOW
 from ..errors import DigitrecError, NoDigitError
+from ..limits import time_budget
 
 if TYPE_CHECKING:  # the runtime loads ONNX Runtime; only the engines' workers need it
     from ..reading.runtime import Recognizer
@@ -107,7 +108,8 @@ def read_file(recognizer: Recognizer, path: str, settings: Settings, data: bytes
     row = dict.fromkeys(COLUMNS)
     row.update(path=printable(path), model=recognizer.name, no_digit=False)
     try:
-        reading = recognizer.read(path if data is None else data, settings.preprocess, settings.threshold, settings.single)
+        with time_budget():
+            reading = recognizer.read(path if data is None else data, settings.preprocess, settings.threshold, settings.single)
     except NoDigitError:
         row.update(number="", no_digit=True)
     except DigitrecError as e:

@@ -48,6 +48,9 @@ without end."""
 INFLIGHT_UPLOADS = 8
 """Bodies being received at once hold at most this many --max-upload's worth of bytes (80 MB by
 default): 60 uploads of 9 MB at once took the server process to 806 MB."""
+BODY_STALL = 10.0
+"""Seconds a request body may go without a byte arriving before it is answered 408 (a slow
+client holding a connection open). Headers are uvicorn's to time out."""
 DEADLINE = 30.0
 """Seconds one image may take before its request is answered 503. Every image's cost is bounded
 (README, "Limits and failure behaviour"); this is the backstop."""
@@ -105,6 +108,10 @@ class _TooLarge(Exception):
 
 
 class _Busy(Exception):
+    pass
+
+
+class _Stalled(Exception):
     pass
 
 
@@ -355,8 +362,8 @@ class _BodyLimit:
     """Refuses a body over the limit while it arrives, so a huge upload is never buffered whole,
     and any body while the bodies arriving at once already hold `inflight` bytes (503)."""
 
-    def __init__(self, app, limit: int, inflight: int):
-        self.app, self.limit, self.inflight, self.held = app, limit, inflight, 0
+    def __init__(self, app, limit: int, inflight: int, stall: float = BODY_STALL):
+        self.app, self.limit, self.inflight, self.stall, self.held = app, limit, inflight, stall, 0
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -368,7 +375,10 @@ class _BodyLimit:
 
         async def counted():
             nonlocal received
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.stall)
+            except asyncio.TimeoutError:
+                raise _Stalled from None
             size = len(message.get("body", b""))
             if received + size > self.limit:
                 raise _TooLarge
@@ -388,6 +398,10 @@ class _BodyLimit:
         except _TooLarge:
             if not started:
                 await self._refuse(scope, receive, send)
+        except _Stalled:
+            if not started:
+                body = {"detail": f"the request body stalled: nothing arrived for {self.stall:g} s"}
+                await JSONResponse(body, status_code=408, headers={"connection": "close"})(scope, receive, send)
         except _Busy:
             if not started:
                 body = {"detail": f"the server is receiving {self.held:,} bytes of uploads already; try again shortly"}
