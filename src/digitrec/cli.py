@@ -71,14 +71,14 @@ def _expand(patterns: tuple[str, ...]) -> list[str]:
 
 @cli.command()
 @click.argument("images", nargs=-1, required=True)
-@click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="A shipped model's name (cnn, mlp), or a trained model's .onnx file.")
+@click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="A shipped model's name (line, cnn, mlp), or a trained model's .onnx file.")
 @click.option(
     "--preprocess",
     "mode",
     type=click.Choice(["mnist", "seed"]),
     default="mnist",
     show_default=True,
-    help="mnist: crop, fit 20x20 and centre by mass, as MNIST was made. seed: the blog post's resize and invert.",
+    help="mnist: clean the page up (and, for the digit models, crop, fit 20x20 and centre by mass, as MNIST was made). seed: the blog post's resize and invert, for the digit models.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per image instead of text.")
 @click.option("--single", is_flag=True, help="Read each image as one digit, without looking for a number.")
@@ -87,22 +87,22 @@ def _expand(patterns: tuple[str, ...]) -> list[str]:
     type=click.FloatRange(0, 1),
     default=UNCERTAIN_BELOW,
     show_default=True,
-    help="Flag a digit as uncertain below this confidence.",
+    help="Flag a reading or a character as uncertain below this confidence.",
 )
-@click.option("--boxes", type=click.Path(dir_okay=True, path_type=Path), help="Write the image with each digit's box and reading drawn on it (a folder when there are several images).")
-@click.option("--show", is_flag=True, help="Open a window with the 28x28 input the model saw, as the post did.")
+@click.option("--boxes", type=click.Path(dir_okay=True, path_type=Path), help="Write the image with each character's box and reading drawn on it (a folder when there are several images).")
+@click.option("--show", is_flag=True, help="Open a window with what the network saw (the line, or each 28x28 digit), as the post did.")
 @click.option(
     "--preview",
     type=click.Path(dir_okay=True, path_type=Path),
-    help="Write the 28x28 inputs the model saw, enlarged, to this PNG (a folder when there are several images).",
+    help="Write what the network saw (the line, or each 28x28 digit), enlarged 10x, to this PNG (a folder when there are several images).",
 )
 def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, single: bool, threshold: float, boxes: Path | None, show: bool, preview: Path | None) -> None:
     """Read the number, or the digit, in each image.
 
-    IMAGES are files or globs; - reads one image from standard input. The number is read
-    digit by digit, left to right, each with its confidence; digits below --threshold are
-    marked "?". The exit status is 1 if any image could not be read or held no digit; the
-    others are still read.
+    IMAGES are files or globs; - reads one image from standard input. The number is read left
+    to right, separators included ("12.5"), with the reading's confidence and each
+    character's; below --threshold they are marked uncertain, or "?". The exit status is 1 if
+    any image could not be read or held no number; the others are still read.
     """
     from .limits import time_budget
     from .reading import decode
@@ -226,10 +226,10 @@ def _cores() -> int:
 @cli.command(short_help="Read whole folders of images into CSV, JSON Lines or Parquet.")
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output file: .csv, .jsonl or .parquet.")
-@click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="A shipped model's name (cnn, mlp), or a trained model's .onnx file.")
+@click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="A shipped model's name (line, cnn, mlp), or a trained model's .onnx file.")
 @click.option("--preprocess", "mode", type=click.Choice(["mnist", "seed"]), default="mnist", show_default=True, help="As for predict.")
 @click.option("--single", is_flag=True, help="Read each image as one digit, without looking for a number.")
-@click.option("--threshold", type=click.FloatRange(0, 1), default=UNCERTAIN_BELOW, show_default=True, help="Flag a digit as uncertain below this confidence.")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=UNCERTAIN_BELOW, show_default=True, help="Flag a reading or a character as uncertain below this confidence.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="local: a process pool on this machine. ray: Ray Data, local or on a cluster.")
 @click.option("-j", "--workers", type=click.IntRange(min=1), help="Processes (local) or Ray actors.  [default: every core here; with --ray-address, every CPU of the cluster but one, for reading files]")
 @click.option("--ray-address", help="A running Ray cluster to use (ray://HOST:10001, or auto), instead of starting Ray here.")
