@@ -386,3 +386,25 @@ def test_a_stalled_body_is_answered_408():
     limiter = module._BodyLimit(app_reads, limit=100, inflight=1000, stall=0.05)
     asyncio.run(limiter({"type": "http", "headers": []}, receive, send))
     assert sent[0]["status"] == 408 and limiter.held == 0
+
+
+def test_a_reader_killed_under_load_is_replaced_and_no_request_fails_without_a_reason(number):
+    import signal
+    from concurrent.futures import ThreadPoolExecutor
+
+    data, sample = number
+    with TestClient(create_app(readers=2)) as pooled:
+        post = lambda _: pooled.post("/v1/predict", content=data, headers={"content-type": "image/png"})  # noqa: E731
+        with ThreadPoolExecutor(8) as clients:
+            pending = [clients.submit(post, i) for i in range(80)]
+            os.kill(pooled.app.state.readers.pids()[0], signal.SIGKILL)
+            answers = [p.result() for p in pending]
+        for a in answers:  # read, or refused with a reason and a time to come back
+            assert (a.status_code, a.json().get("number")) == (200, sample.number) or (
+                a.status_code == 503 and "reader process died" in a.json()["detail"] and a.headers["retry-after"] == "1"
+            )
+        assert sum(a.status_code == 200 for a in answers) > 0
+        after = [post(i) for i in range(5)]
+        assert all(a.status_code == 200 and a.json()["number"] == sample.number for a in after)
+        health = pooled.get("/healthz").json()
+        assert health["readers_alive"] == 2 and health["replaced"] >= 1
