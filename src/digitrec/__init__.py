@@ -1,14 +1,14 @@
-"""digitrec: recognise handwritten digits in your own images.
+"""digitrec: recognise handwritten digits and numbers in your own images.
 
     >>> import digitrec
-    >>> model = digitrec.load_model()                       # the shipped model: nothing to train or download
-    >>> p = model.predict("samples/7-centred.png")          # a path, bytes, a NumPy array or a PIL image
-    >>> p.digit, p.confidence, p.probabilities
+    >>> model = digitrec.load_model()                       # the line reader: nothing to train or download
+    >>> r = model.read("samples/number-8405-photo.jpg")     # a path, bytes, a NumPy array or a PIL image
+    >>> r.number, r.confidence, [(c.char, c.box) for c in r.characters]
 """
 
 from .errors import DataError, DigitrecError, ImageError, ModelError, NoDigitError
 
-_RUNTIME = ("load_model", "available_models", "Recognizer", "Prediction")
+_RUNTIME = ("load_model", "available_models", "Recognizer", "Prediction", "Reading")
 
 __all__ = [*_RUNTIME, "DigitrecError", "DataError", "ImageError", "NoDigitError", "ModelError"]
 
