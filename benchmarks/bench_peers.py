@@ -26,16 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from digitrec.constants import UNCERTAIN_BELOW
-from digitrec.reading.decode import read
 from digitrec.errors import ImageError
-from digitrec.reading.lines import SEPARATORS
+from digitrec.evaluation.evaluate import as_labelled, sureness
+from digitrec.reading.decode import read
 from digitrec.reading.runtime import load_model
-
-
-def compared(text: str, label: str) -> str:
-    """What is compared with a label: digits only, unless the label has separators."""
-    keep = set("0123456789") | (set(SEPARATORS) if any(c in label for c in SEPARATORS) else set())
-    return "".join(c for c in text if c in keep)
 
 
 def digitrec_reader(name: str):
@@ -46,7 +40,7 @@ def digitrec_reader(name: str):
             reading = recognizer.read(image)
         except ImageError:
             return "", 0.0
-        return reading.number, min([reading.confidence, *(c.confidence for c in reading.characters)])
+        return reading.number, sureness(reading)
 
     return run
 
@@ -122,9 +116,9 @@ def main() -> None:
                 text, sure = reader(image)
                 seconds[name] += time.perf_counter() - start
                 if kind == "nondigit":
-                    exact[name][f"non-digits accepted ({pool})"].append(bool(compared(text, "0")) and sure >= args.threshold)
+                    exact[name][f"non-digits accepted ({pool})"].append(bool(as_labelled(text, "0")) and sure >= args.threshold)
                 else:
-                    exact[name][f"{kind}: {pool}"].append(compared(text, row["label"]) == row["label"])
+                    exact[name][f"{kind}: {pool}"].append(as_labelled(text, row["label"]) == row["label"])
 
     names = list(readers)
     print(f"\n{args.folder}: {count} images; exact matches (non-digits: accepted as a confident number, digitrec at >= {args.threshold:g})\n")

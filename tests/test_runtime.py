@@ -37,14 +37,10 @@ def test_the_line_reader_is_the_default():
 
 def test_the_line_readers_metrics_file_is_true(mnist):
     """Its test accuracy is MNIST's test digits, each read as a one-digit line (train_line.mnist_as_lines)."""
-    from digitrec.reading.lines import decode, line_input
+    from digitrec.reading.lines import decode, line_input, padded
 
     model = digitrec.load_model("line")
-    lines = np.zeros((len(mnist.x_test), 32, 64), np.float32)
-    for i, image in enumerate(mnist.x_test):
-        pixels = line_input(image).pixels[:, :64]
-        left = (64 - pixels.shape[1]) // 2
-        lines[i, :, left : left + pixels.shape[1]] = pixels
+    lines = padded([line_input(image).pixels for image in mnist.x_test], 64)
     read = ["".join(c.char for c in decode(p)[0]) for k in range(0, len(lines), 1000) for p in model.line_probabilities(lines[k : k + 1000])]
     accuracy = np.mean([r == str(y) for r, y in zip(read, mnist.y_test)])
     assert accuracy >= 0.98 and accuracy == pytest.approx(model.info["test_accuracy"], abs=1e-4)

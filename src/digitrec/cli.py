@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 
 from .constants import DEFAULT_MODEL, UNCERTAIN_BELOW
-from .errors import DigitrecError
+from .errors import DigitrecError, IsAFolderError
 
 DATA_HELP = "MNIST as a mnist.npz file or a folder of the four IDX files. Default: $DIGITREC_DATA, then the download cache."
 
@@ -126,7 +126,7 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
                 click.echo(f"{file}: wrote its boxes to {drawn}", err=True)
         except DigitrecError as e:
             failed += 1
-            if str(e).endswith("is a folder, not an image"):
+            if isinstance(e, IsAFolderError):
                 e = DigitrecError(f"{e} (to read every image in it: digitrec batch {file} --out rows.csv)")
             if as_json:
                 click.echo(json.dumps({"file": file, "error": _strip_name(str(e), file)}))

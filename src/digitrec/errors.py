@@ -17,6 +17,10 @@ class ImageTooLargeError(ImageError):
     """The image has more pixels than digitrec will decode: perhaps a decompression bomb."""
 
 
+class IsAFolderError(ImageError):
+    """A folder was given where an image was expected."""
+
+
 class NoDigitError(ImageError):
     """The image was read, but it holds no ink."""
 

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..constants import MAX_PIXELS, MAX_SIDE
-from ..errors import ImageError, ImageTooLargeError
+from ..errors import ImageError, ImageTooLargeError, IsAFolderError
 
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF")
 """The formats digitrec decodes. Pillow opens more (DDS, TGA, ICO, EPS through Ghostscript...),
@@ -51,7 +51,7 @@ def _read_bytes(path: Path) -> bytes:
     except FileNotFoundError:
         raise ImageError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise ImageError(f"{path}: is a folder, not an image") from None
+        raise IsAFolderError(f"{path}: is a folder, not an image") from None
     except OSError as e:
         raise ImageError(f"{path}: cannot read ({e.strerror or e})") from None
 

@@ -68,10 +68,13 @@ class Character:
     that frame's, shared out among the digits alone)."""
 
     def top(self, k: int = 3) -> list[tuple[int, float]]:
-        if self.probabilities is None:
-            return []
-        order = np.argsort(self.probabilities)[::-1][:k]
-        return [(int(d), self.probabilities[d]) for d in order]
+        return top(self.probabilities, k) if self.probabilities is not None else []
+
+
+def top(probabilities: tuple[float, ...], k: int = 3) -> list[tuple[int, float]]:
+    """The k likeliest digits, likeliest first, with their probabilities."""
+    order = np.argsort(probabilities)[::-1][:k]
+    return [(int(d), probabilities[d]) for d in order]
 
 
 def line_input(image: ImageInput) -> LineInput:
@@ -179,12 +182,18 @@ def best_digit(probabilities: np.ndarray, line: LineInput | None = None) -> tupl
     digits = probabilities[:, 1:11]
     t, d = np.unravel_index(int(digits.argmax()), digits.shape)
     confidence = float(digits[t, d])
-    box = None
-    if line is not None:  # the whole ink: one digit is all there is
-        h, w = line.mask.shape
-        to_image = INK_HEIGHT / line.scale / h
-        box = (int(round(line.origin[0])), int(round(line.origin[1])), max(1, int(round(w * to_image))), max(1, int(round(h * to_image))))
+    box = _box(line, 0, len(probabilities) - 1) if line is not None else None  # the whole ink: one digit is all there is
     return [Character(str(d), confidence, box, probabilities=_digits(probabilities[t]))], confidence
+
+
+def padded(lines: list[np.ndarray], width: int) -> np.ndarray:
+    """Lines of any width as one (N, LINE_HEIGHT, width) batch: each centred, cut to width if wider."""
+    out = np.zeros((len(lines), LINE_HEIGHT, width), np.float32)
+    for i, pixels in enumerate(lines):
+        pixels = pixels[:, :width]
+        left = (width - pixels.shape[1]) // 2
+        out[i, :, left : left + pixels.shape[1]] = pixels
+    return out
 
 
 def _digits(frame: np.ndarray) -> tuple[float, ...]:

@@ -39,16 +39,15 @@ class Prediction:
     """The confidence is below the threshold: a person should check this digit."""
 
     def top(self, k: int = 3) -> list[tuple[int, float]]:
-        order = np.argsort(self.probabilities)[::-1][:k]
-        return [(int(d), self.probabilities[d]) for d in order]
+        return lines.top(self.probabilities, k)
 
 
 @dataclass(frozen=True)
 class Reading:
     """What was written, character by character, left to right, with the reading's confidence.
 
-    The line reader gives characters (digits and separators) and its CTC path's probability;
-    the digit models give a character per digit, and the lowest digit's confidence.
+    The line reader gives characters (digits and separators) and the CTC probability of what it
+    read; the digit models give a character per digit, and the lowest digit's confidence.
     """
 
     characters: tuple[Character, ...]
@@ -145,9 +144,8 @@ class Recognizer:
     def _read_line(self, image: ImageInput, threshold: float, single: bool) -> Reading:
         line = lines.line_input(image)
         probabilities = self.line_probabilities(line.pixels[None])[0]
-        characters, confidence = lines.decode(probabilities, line)
-        if single:  # one digit, whatever the reader saw: the likeliest digit in any frame
-            characters, confidence = lines.best_digit(probabilities, line)
+        # With single, one digit whatever the reader saw: the likeliest digit in any frame.
+        characters, confidence = (lines.best_digit if single else lines.decode)(probabilities, line)
         if not any(c.char.isdigit() for c in characters):
             raise NoDigitError("no number found: what is there does not read as digits")
         characters = tuple(replace(c, uncertain=c.confidence < threshold) for c in characters)

@@ -118,8 +118,7 @@ def read_file(recognizer: Recognizer, path: str, settings: Settings, data: bytes
         row["error"] = printable(f"unexpected {type(e).__name__}: {e}")
     else:
         result = reading.to_dict()
-        row.update({k: result[k] for k in ("number", "confidence", "uncertain")})
-        row["characters"] = result["characters"]
+        row.update({k: result[k] for k in ("number", "confidence", "uncertain", "characters")})
     return row
 
 
@@ -134,7 +133,8 @@ class Journal:
         self.format = output_format(self.out)
         self.parts = self.out.with_name(self.out.name + ".parts")
         self.files = files
-        self._lock = _lock(self.out)  # before anything is touched: two runs on one OUT would corrupt it
+        self.lock = self.out.with_name(self.out.name + ".lock")
+        self._held = _lock(self.lock, self.out)  # before anything is touched: two runs on one OUT would corrupt it
         try:
             if overwrite:
                 shutil.rmtree(self.parts, ignore_errors=True)
@@ -207,24 +207,22 @@ class Journal:
 
     def close(self) -> None:
         """Let go of the job's lock (a finished job's lock file goes too)."""
-        if self._lock is not None:
+        if self._held is not None:
             if not self.parts.exists():
-                self.out.with_name(self.out.name + ".lock").unlink(missing_ok=True)
-            self._lock.close()
-            self._lock = None
+                self.lock.unlink(missing_ok=True)
+            self._held.close()
+            self._held = None
 
 
-def _lock(out: Path):
-    """Hold OUT.lock for the life of the job (an OS lock, released even if the process is killed).
-
-    Returns the open file, or None where the OS has no such locks.
+def _lock(path: Path, out: Path):
+    """Hold the job's lock file for the life of the job (an OS lock, released even if the process
+    is killed). Returns the open file, or None where the OS has no such locks.
     """
     try:
         import fcntl
     except ImportError:  # Windows: no fcntl; runs there are not guarded
         return None
-    path = out.with_name(out.name + ".lock")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     f = open(path, "a+b")
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -71,7 +71,7 @@ class CharacterOut(BaseModel):
 
 class PredictResponse(BaseModel):
     number: str = Field(description='what is written, left to right, separators included ("12.5", "25/11"); "" when there is no number')
-    confidence: float | None = Field(None, ge=0, le=1, description="the reading's confidence: the line reader's path probability, or a digit model's lowest digit")
+    confidence: float | None = Field(None, ge=0, le=1, description="the reading's confidence: for the line reader the probability of what it read, for a digit model its lowest digit's")
     characters: list[CharacterOut]
     no_digit: bool
     uncertain: bool
@@ -328,12 +328,14 @@ class _Readers:
                     self._starting = None
             raise HTTPException(503, "a reader process died while reading this image (out of memory?); it has been replaced: try again", headers={"Retry-After": "1"}) from None
 
+    def _processes(self) -> dict:
+        return getattr(self.pool, "_processes", None) or {}  # the executor's own table; empty while one is replaced
+
     def pids(self) -> list[int]:
-        return sorted((getattr(self.pool, "_processes", None) or {}).keys())
+        return sorted(self._processes())
 
     def alive(self) -> int:
-        processes = getattr(self.pool, "_processes", None) or {}
-        return sum(p.is_alive() for p in processes.values())
+        return sum(p.is_alive() for p in self._processes().values())
 
     def shutdown(self) -> None:
         if self.pool is not None:
@@ -468,9 +470,7 @@ def _read(name: str, data: bytes, mode: str, single: bool, threshold: float, inp
         reading = recognizer.read(image, mode, threshold, single)
     except NoDigitError:
         return PredictResponse(number="", characters=[], no_digit=True, uncertain=False, model=name, preprocess=mode, image_size=size)
-    except ImageError as e:  # read, but not as a number (a page of text, say)
-        raise HTTPException(400, str(e)) from None
-    except ModelError as e:  # a setting this model cannot take (seed clean-up for the line reader)
+    except (ImageError, ModelError) as e:  # read, but not as a number (a page of marks); or a setting this model cannot take
         raise HTTPException(400, str(e)) from None
     characters = [
         CharacterOut(
@@ -496,9 +496,8 @@ def _read(name: str, data: bytes, mode: str, single: bool, threshold: float, inp
 
 
 def _input_info(info: dict) -> dict:
-    if info.get("model") == "line":
-        return {"shape": [LINE_HEIGHT, "width"], "dtype": "float32", "range": [0, 1], "ink": "white on black"}
-    return {"shape": [IMAGE_SIZE, IMAGE_SIZE], "dtype": "float32", "range": [0, 1], "ink": "white on black"}
+    shape = [LINE_HEIGHT, "width"] if info.get("model") == "line" else [IMAGE_SIZE, IMAGE_SIZE]
+    return {"shape": shape, "dtype": "float32", "range": [0, 1], "ink": "white on black"}
 
 
 def _read_json(*args) -> bytes:

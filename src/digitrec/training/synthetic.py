@@ -72,7 +72,7 @@ class LineMaker:
     def line(self, rng: np.random.Generator) -> tuple[np.ndarray, str]:
         """One line: (LINE_HEIGHT, W) float32 pixels as the reader sees them, and its text."""
         while True:
-            text = "".join(str(d) for d in rng.integers(0, 10, int(rng.integers(1, 5)))) if self.plain else _text(rng)
+            text = _digits(rng, int(rng.integers(1, 5))) if self.plain else _text(rng)
             try:
                 return line_input(self.image(text, rng)).pixels, text
             except NoDigitError:  # the ink came out too faint to see: draw another
@@ -156,35 +156,41 @@ def encode(text: str) -> list[int]:
     return [ALPHABET.index(c) + 1 for c in text]
 
 
+def text_of(label: np.ndarray) -> str:
+    """A label row back as text: encode's inverse, the blank padding dropped."""
+    return "".join(ALPHABET[k - 1] for k in label if k)
+
+
+def _digits(rng: np.random.Generator, n: int) -> str:
+    return "".join(str(d) for d in rng.integers(0, 10, n))
+
+
 def _text(rng: np.random.Generator) -> str:
     """A number as people write them: plain, with thousands or decimal separators, a date, a time,
     or a cheque's trailing dash; or, now and then, nothing (a non-digit line)."""
-
-    def digits(n: int) -> str:
-        return "".join(str(d) for d in rng.integers(0, 10, n))
 
     r = rng.random()
     if r < NEGATIVE_SHARE:
         return ""
     if r < 0.5:
-        return digits(int(rng.choice([1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8])))
+        return _digits(rng, int(rng.choice([1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 7, 8])))
     if r < 0.68:  # thousands: 12.500, 1,000, 148.535
         mark = "." if rng.random() < 0.6 else ","
-        text = digits(int(rng.integers(1, 4))) + mark + digits(3)
+        text = _digits(rng, int(rng.integers(1, 4))) + mark + _digits(rng, 3)
         if rng.random() < 0.15:
-            text = digits(int(rng.integers(1, 3))) + mark + text
+            text = _digits(rng, int(rng.integers(1, 3))) + mark + text
         return text + (rng.choice([".-", "-", "."]) if rng.random() < 0.15 else "")
     if r < 0.8:  # decimals: 12.5, 0,75
-        return digits(int(rng.integers(1, 5))) + ("." if rng.random() < 0.6 else ",") + digits(int(rng.integers(1, 3)))
+        return _digits(rng, int(rng.integers(1, 5))) + ("." if rng.random() < 0.6 else ",") + _digits(rng, int(rng.integers(1, 3)))
     if r < 0.9:  # dates: 25/11, 3/4/22, 12-05-2024
         mark = "/" if rng.random() < 0.7 else "-"
-        parts = [digits(int(rng.integers(1, 3))), digits(int(rng.integers(1, 3)))]
+        parts = [_digits(rng, int(rng.integers(1, 3))), _digits(rng, int(rng.integers(1, 3)))]
         if rng.random() < 0.4:
-            parts.append(digits(int(rng.choice([2, 4]))))
+            parts.append(_digits(rng, int(rng.choice([2, 4]))))
         return mark.join(parts)
     if r < 0.95:  # times and ratios: 12:30
-        return digits(int(rng.integers(1, 3))) + ":" + digits(2)
-    return ("-" + digits(int(rng.integers(1, 5)))) if rng.random() < 0.5 else digits(int(rng.integers(2, 6))) + "-"
+        return _digits(rng, int(rng.integers(1, 3))) + ":" + _digits(rng, 2)
+    return ("-" + _digits(rng, int(rng.integers(1, 5)))) if rng.random() < 0.5 else _digits(rng, int(rng.integers(2, 6))) + "-"
 
 
 def _cropped(ink: np.ndarray) -> np.ndarray:

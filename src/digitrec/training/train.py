@@ -177,10 +177,7 @@ def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dic
     test_loss, test_acc = model.evaluate(x_test, y_test, verbose=0)
     print(f"After training:  test accuracy {test_acc:.4f}, loss {test_loss:.4f}  ({seconds:.1f} s)", flush=True)
 
-    history = [
-        {"epoch": e + 1, **{k: float(v[e]) for k, v in fit.history.items() if k != "learning_rate"}}
-        for e in range(len(fit.history["loss"]))
-    ]
+    history = epochs(fit)
     metrics = {
         "model": config.model,
         "test_accuracy": float(test_acc),
@@ -191,13 +188,21 @@ def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dic
         "kept_epoch": _kept_epoch(history, config),
         "parameters": int(model.count_params()),
         **asdict(config),
-        "backend": keras.backend.backend(),
-        "data": {"source": data.source, "sha256": data.sha256},
-        "versions": _versions(),
-        "command": command,
+        **provenance(data, command),
     }
     save(models.with_softmax(model), metrics, out)
     return metrics
+
+
+def epochs(fit: keras.callbacks.History) -> list[dict]:
+    """Each epoch's logged figures (the learning rate aside), for the metrics JSON and its curves."""
+    logs = fit.history
+    return [{"epoch": e + 1, **{k: float(v[e]) for k, v in logs.items() if k != "learning_rate"}} for e in range(len(logs["loss"]))]
+
+
+def provenance(data: Mnist, command: str) -> dict:
+    """What made a model, for its metrics JSON: backend, data, library versions and the command."""
+    return {"backend": keras.backend.backend(), "data": {"source": data.source, "sha256": data.sha256}, "versions": _versions(), "command": command}
 
 
 def train_ensemble(config: TrainConfig, members: int, data: Mnist, out: Path, command: str = "") -> dict:

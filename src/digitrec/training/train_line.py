@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import asdict
 
 import keras
 import numpy as np
@@ -18,9 +19,9 @@ from keras import ops
 
 from . import models
 from ..data import Mnist
-from ..reading.lines import ALPHABET, decode, line_input
-from .synthetic import LineMaker, installed_fonts
-from .train import TrainConfig, _Clock, _learning_rate, _versions, save
+from ..reading.lines import ALPHABET, decode, line_input, padded
+from .synthetic import LineMaker, installed_fonts, text_of
+from .train import TrainConfig, _Clock, _learning_rate, epochs, provenance, save
 
 VALIDATION_LINES = 1000
 
@@ -69,12 +70,7 @@ class _ExactLines(keras.callbacks.Callback):
 
 def mnist_as_lines(images: np.ndarray, width: int = 64) -> np.ndarray:
     """MNIST digits as the line reader sees them, each a one-digit line padded to width."""
-    out = np.zeros((len(images), 32, width, 1), np.float32)
-    for i, image in enumerate(images):
-        pixels = line_input(image).pixels[:, :width]
-        left = (width - pixels.shape[1]) // 2
-        out[i, :, left : left + pixels.shape[1], 0] = pixels
-    return out
+    return padded([line_input(image).pixels for image in images], width)[..., None]
 
 
 def train_line(config: TrainConfig, data: Mnist, out, command: str = "") -> dict:
@@ -84,7 +80,7 @@ def train_line(config: TrainConfig, data: Mnist, out, command: str = "") -> dict
     maker = LineMaker(data.x_train[:cut], data.y_train[:cut], tuple(sorted(fonts)))
     held_out = LineMaker(data.x_train[cut:], data.y_train[cut:], tuple(sorted(fonts)))
     val_pixels, val_labels = held_out.batch(np.random.default_rng([config.seed, 0]), VALIDATION_LINES)
-    val_texts = ["".join(ALPHABET[k - 1] for k in row if k) for row in val_labels]
+    val_texts = [text_of(row) for row in val_labels]
     print(f"Line reader: {len(fonts)} fonts, {config.steps} batches of {config.batch_size} lines an epoch", flush=True)
 
     model = models.build("line")
@@ -104,7 +100,7 @@ def train_line(config: TrainConfig, data: Mnist, out, command: str = "") -> dict
     test_read = texts(shipped.predict(mnist_as_lines(data.x_test), verbose=0, batch_size=256))
     test_acc = float(np.mean([r == str(y) for r, y in zip(test_read, data.y_test)]))
     print(f"After training: MNIST test digits read as lines {test_acc:.4f}; validation lines exact {fit.history['val_exact'][-1]:.4f}  ({seconds:.1f} s)", flush=True)
-    history = [{"epoch": e + 1, **{k: float(v[e]) for k, v in fit.history.items() if k != "learning_rate"}} for e in range(len(fit.history["loss"]))]
+    history = epochs(fit)
     metrics = {
         "model": "line",
         "test_accuracy": test_acc,
@@ -113,13 +109,10 @@ def train_line(config: TrainConfig, data: Mnist, out, command: str = "") -> dict
         "training_seconds": round(seconds, 2),
         "kept_epoch": len(history),
         "parameters": int(model.count_params()),
-        **{k: v for k, v in config.__dict__.items()},
+        **asdict(config),
         "alphabet": ALPHABET,
         "fonts": [{"file": path, "package": package, "licence": licence} for path, (package, licence) in sorted(fonts.items())],
-        "backend": keras.backend.backend(),
-        "data": {"source": data.source, "sha256": data.sha256},
-        "versions": _versions(),
-        "command": command,
+        **provenance(data, command),
     }
     save(shipped, metrics, out)
     return metrics
