@@ -82,7 +82,11 @@ def _pair(x_train: np.ndarray, y_train: np.ndarray, rng: np.random.Generator) ->
 
 
 def _tangle(x_train: np.ndarray, y_train: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Two to four smooth curves crossing one another."""
+    return tangle(rng)
+
+
+def tangle(rng: np.random.Generator) -> np.ndarray:
+    """Two to four smooth curves crossing one another, as uint8 ink on a CANVAS-pixel square."""
     ink = np.zeros((CANVAS, CANVAS), np.uint8)
     t = np.linspace(0, 1, 24)[:, None]
     for _ in range(int(rng.integers(2, 5))):

@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ..constants import LETTERS
 from ..errors import NoDigitError
 from ..reading.lines import ALPHABET, LINE_HEIGHT, line_input
-from .negatives import MIRRORED, QUARTER_TURNED
+from .negatives import MIRRORED, QUARTER_TURNED, tangle
 
 FONTS = {
     "/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf": ("fonts-humor-sans", "OFL-1.1"),
@@ -115,6 +115,8 @@ class LineMaker:
                 x += _separator(canvas, c, x, baseline, height, stroke, rng)
             else:
                 top = baseline - g.shape[0] + int(rng.normal(0, 0.04) * height)
+                if c == "1" and rng.random() < 0.3:  # a 1 drawn taller, reaching below the line (cheques)
+                    top += int(g.shape[0] * rng.uniform(0.0, 0.25))
                 top = max(0, top)
                 region = canvas[top : top + g.shape[0], x : x + g.shape[1]]
                 np.maximum(region, g[: region.shape[0], : region.shape[1]], out=region)
@@ -132,17 +134,19 @@ class LineMaker:
         else:
             ink = self.x[rng.choice(self.by_digit[int(c)])].astype(np.float32) / 255
             ink = _styled(_cropped(ink), int(c), rng)
-        h = height * rng.uniform(0.8, 1.1)
+        h = height * (rng.uniform(0.8, 1.1) if c != "1" or rng.random() < 0.7 else rng.uniform(1.05, 1.3))
         w = ink.shape[1] * h / ink.shape[0] * rng.uniform(0.8, 1.2)
         return _pen(cv2.resize(ink, (max(2, round(w)), max(2, round(h))), interpolation=cv2.INTER_LINEAR), rng)
 
     def _non_digit(self, height: int, rng: np.random.Generator) -> np.ndarray:
-        """Something that is no digit: a letter, a symbol, or a digit mirrored or turned."""
+        """Something that is no digit: a letter, a symbol, a tangle of curves, or a digit mirrored or turned."""
         kind = rng.random()
-        if kind < 0.4 and self.fonts:
+        if kind < 0.3 and self.fonts:
             ink = _font_glyph(str(rng.choice(self.fonts)), str(rng.choice(LETTERS)))
-        elif kind < 0.7:
+        elif kind < 0.5:
             ink = _symbol(str(rng.choice(list("+=x"))), rng)
+        elif kind < 0.75:
+            ink = _cropped(tangle(rng).astype(np.float32) / 255)
         else:
             d = int(rng.choice(MIRRORED + QUARTER_TURNED))
             ink = self.x[rng.choice(self.by_digit[d])].astype(np.float32) / 255
@@ -222,7 +226,7 @@ def _styled(ink: np.ndarray, digit: int, rng: np.random.Generator) -> np.ndarray
         return ink
     h, w = ink.shape
     if digit == 1 and rng.random() < 0.3:  # one stroke, upright or leaning a little
-        lean = int(h * rng.uniform(0.0, 0.3))
+        lean = int(h * rng.uniform(0.0, 0.45))
         stroke = np.zeros((h, lean + max(2, h // 8) + 2), np.float32)
         cv2.line(stroke, (1, h - 1), (1 + lean, 0), 1.0, max(1, round(h * rng.uniform(0.08, 0.14))), cv2.LINE_AA)
         return _cropped(stroke)
@@ -312,6 +316,7 @@ def _on_paper(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     rows, cols = np.nonzero(ink > 0.1)
     height = rows.max() - rows.min() + 1
     margins = (rng.uniform(0.05, 0.6, 2) * height).astype(int), (rng.uniform(0.05, 0.8, 2) * height).astype(int)
+    margins[1][rng.random(2) < 0.1] = 0  # cropped tight against the ink, as many scanned fields are
     ink = np.pad(ink, ((max(0, margins[0][0] - rows.min()), margins[0][1]), (max(0, margins[1][0] - cols.min()), margins[1][1])))
     rows, cols = np.nonzero(ink > 0.1)
     ink = ink[max(0, rows.min() - margins[0][0]) : rows.max() + 1 + margins[0][1], max(0, cols.min() - margins[1][0]) : cols.max() + 1 + margins[1][1]]
