@@ -84,7 +84,14 @@ def line_input(image: ImageInput) -> LineInput:
     mask = ink_mask(strength)
     ys, xs = np.nonzero(mask)
     top, bottom, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    ink = relative_ink(strength[top:bottom, left:right], mask[top:bottom, left:right])
+    return line_of(strength[top:bottom, left:right], mask[top:bottom, left:right], (left, top), page_scale)
+
+
+def line_of(strength: np.ndarray, mask: np.ndarray, origin: tuple[int, int], page_scale: float) -> LineInput:
+    """A crop of the page's ink strength, tight around its ink mask, as the line reader's input.
+
+    origin is the crop's (x, y) on the page, and page_scale the page's size over the image's."""
+    ink = relative_ink(strength, mask)
     h, w = ink.shape
     scale = INK_HEIGHT / h
     width = max(1, round(w * scale))
@@ -97,8 +104,8 @@ def line_input(image: ImageInput) -> LineInput:
     pixels[margin : margin + INK_HEIGHT, pad : pad + width] = resized
     return LineInput(
         pixels=pixels,
-        mask=mask[top:bottom, left:right],
-        origin=(left / page_scale, top / page_scale),
+        mask=mask,
+        origin=(origin[0] / page_scale, origin[1] / page_scale),
         scale=scale * page_scale,
         pad=pad,
     )

@@ -114,8 +114,23 @@ def _glance(image: np.ndarray) -> tuple[bool, float]:
     lightness = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)[:, :, 0] if small.ndim == 3 else small
     rough = lightness.astype(np.float32) - _paper(lightness, cv2.medianBlur)
     dark, light = rough <= -MIN_CONTRAST, rough >= MIN_CONTRAST
+    if _writing(dark).any() or _writing(light).any():
+        dark, light = _writing(dark), _writing(light)
     dark_ink = bool(dark.sum() >= light.sum())
     return dark_ink, _working_scale(dark if dark_ink else light, image.shape[:2], small.shape)
+
+
+def _writing(marks: np.ndarray) -> np.ndarray:
+    """The marks that could be writing: not cut by the image's edge
+    (a scan's black margin, a shadow, the desk run off it) and not solid areas (a strip of paper
+    lighter than the margin beside it), which say nothing of the ink or the pen."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(marks.astype(np.uint8), connectivity=8)
+    x, y, w, h, area = (stats[:, k] for k in range(5))
+    inside = (x > 0) & (y > 0) & (x + w < marks.shape[1]) & (y + h < marks.shape[0])
+    solid = (area > 0.6 * w * h) & (area > 0.02 * marks.size)
+    writing = inside & ~solid
+    writing[0] = False
+    return writing[labels]
 
 
 def _working_scale(marks: np.ndarray, shape: tuple[int, ...], small_shape: tuple[int, ...]) -> float:

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from . import lines, preprocess, segment
+from . import layout, lines, preprocess, segment
 from ..constants import DEFAULT_MODEL, IMAGE_SIZE, UNCERTAIN_BELOW
 from .decode import ImageInput
 from ..errors import ModelError, NoDigitError
@@ -47,17 +47,25 @@ class Reading:
     """What was written, character by character, left to right, with the reading's confidence.
 
     The line reader gives characters (digits and separators) and the CTC probability of what it
-    read; the digit models give a character per digit, and the lowest digit's confidence.
+    read; the digit models give a character per digit, and the lowest digit's confidence. An image
+    with several lines of writing gives a Reading per line in `lines`, top to bottom; the whole
+    then holds all their characters, the least confidence, and each line's text on a line of its own.
     """
 
     characters: tuple[Character, ...]
     confidence: float
     uncertain: bool
     seen: tuple[np.ndarray, ...] = field(default=(), repr=False, compare=False)
-    """What the network saw: the line, or each digit's 28x28 image; white ink on black in [0, 1]."""
+    """What the network saw: each line, or each digit's 28x28 image; white ink on black in [0, 1]."""
+    box: tuple[int, int, int, int] | None = None
+    """(x, y, width, height) of the line's ink in the image, as characters' boxes are given."""
+    lines: tuple[Reading, ...] = ()
+    """Each line read, top to bottom, where the image holds more than one; else empty."""
 
     @property
     def number(self) -> str:
+        if self.lines:
+            return "\n".join(line.number for line in self.lines)
         return "".join(c.char for c in self.characters)
 
     @classmethod
@@ -65,19 +73,45 @@ class Reading:
         characters = tuple(Character(str(p.digit), p.confidence, p.box, p.uncertain, p.probabilities) for p in predictions)
         return cls(characters, min(p.confidence for p in predictions), any(p.uncertain for p in predictions), tuple(p.input for p in predictions))
 
+    @classmethod
+    def of_lines(cls, lines: list[Reading]) -> Reading:
+        boxes = [line.box for line in lines if line.box]
+        box = None
+        if boxes:
+            x, y = min(b[0] for b in boxes), min(b[1] for b in boxes)
+            box = (x, y, max(b[0] + b[2] for b in boxes) - x, max(b[1] + b[3] for b in boxes) - y)
+        return cls(
+            tuple(c for line in lines for c in line.characters),
+            min(line.confidence for line in lines),
+            any(line.uncertain for line in lines),
+            tuple(s for line in lines for s in line.seen),
+            box,
+            tuple(lines),
+        )
+
     def to_dict(self) -> dict:
-        """JSON-ready. digit and probabilities describe a lone digit, as for one-digit images."""
+        """JSON-ready. One line keeps one shape (digit and probabilities describe a lone digit);
+        several add "lines", each line's own number, confidence, box and characters."""
         lone = self.characters[0] if len(self.characters) == 1 and self.characters[0].probabilities else None
-        return {
+        out = {
             "number": self.number,
             "digit": int(lone.char) if lone else None,
             "confidence": self.confidence,
             "probabilities": list(lone.probabilities) if lone else None,
             "uncertain": self.uncertain,
-            "characters": [
-                {"char": c.char, "confidence": c.confidence, "box": list(c.box) if c.box else None, "uncertain": c.uncertain} for c in self.characters
-            ],
+            "box": list(self.box) if self.box else None,
+            "characters": [_character(c) for c in self.characters],
         }
+        if self.lines:
+            out["lines"] = [
+                {"number": line.number, "confidence": line.confidence, "uncertain": line.uncertain, "box": list(line.box) if line.box else None, "characters": [_character(c) for c in line.characters]}
+                for line in self.lines
+            ]
+        return out
+
+
+def _character(c: Character) -> dict:
+    return {"char": c.char, "confidence": c.confidence, "box": list(c.box) if c.box else None, "uncertain": c.uncertain}
 
 
 class Recognizer:
@@ -130,7 +164,7 @@ class Recognizer:
         if self.reads_lines:
             if preprocess_mode == "seed":
                 raise ModelError("the line reader has its own clean-up; --preprocess seed is for the digit models (--model cnn or mlp)")
-            return self._read_line(image, threshold, single)
+            return self._read_lines(image, threshold, single)
         if single or preprocess_mode == "seed":
             return Reading.of_digits((self.predict(image, preprocess_mode, threshold),))
         digits = segment.segment(preprocess.clean(image), classify=self.probabilities)
@@ -141,15 +175,41 @@ class Recognizer:
         batch = np.asarray(lines_batch, dtype=np.float32)
         return self._session.run(None, {self._input: batch[..., None]})[0]
 
-    def _read_line(self, image: ImageInput, threshold: float, single: bool) -> Reading:
-        line = lines.line_input(image)
-        probabilities = self.line_probabilities(line.pixels[None])[0]
-        # With single, one digit whatever the reader saw: the likeliest digit in any frame.
-        characters, confidence = (lines.best_digit if single else lines.decode)(probabilities, line)
-        if not any(c.char.isdigit() for c in characters):
+    def _read_lines(self, image: ImageInput, threshold: float, single: bool) -> Reading:
+        strength, page_scale = preprocess.ink_strength(image)
+        mask = preprocess.ink_mask(strength)
+        if single:  # the whole ink is one digit, whatever the layout: the likeliest digit in any frame
+            readings = self._read_regions(strength, [layout.whole(mask)], page_scale, threshold, lines.best_digit)
+        else:
+            regions = layout.find_lines(mask)
+            readings = self._read_regions(strength, regions, page_scale, threshold, lines.decode)
+            if not readings or layout.one_row(regions):
+                # Marks side by side may be one number the layout cut (a wide gap, pattern between
+                # the digits) or several: whichever reading is likelier wins.
+                whole = self._read_regions(strength, [layout.whole(mask)], page_scale, threshold, lines.decode)
+                if whole and whole[0].confidence > float(np.prod([r.confidence for r in readings])):
+                    readings = whole
+        if not readings:
             raise NoDigitError("no number found: what is there does not read as digits")
-        characters = tuple(replace(c, uncertain=c.confidence < threshold) for c in characters)
-        return Reading(characters, confidence, confidence < threshold or any(c.uncertain for c in characters), seen=(line.pixels,))
+        return readings[0] if len(readings) == 1 else Reading.of_lines(readings)
+
+    def _read_regions(self, strength: np.ndarray, regions: list, page_scale: float, threshold: float, decode) -> list[Reading]:
+        """Each region read as a line; those that hold no digit (a tick, a dash, a letter) left out."""
+        readings = []
+        for region in regions:
+            x, y, w, h = region.box
+            ink = strength[y : y + h, x : x + w].copy()
+            ink[region.foreign > 0] = 0
+            line = lines.line_of(ink, region.mask, (x, y), page_scale)
+            probabilities = self.line_probabilities(line.pixels[None])[0]
+            characters, confidence = decode(probabilities, line)
+            if not any(c.char.isdigit() for c in characters):
+                continue
+            characters = tuple(replace(c, uncertain=c.confidence < threshold) for c in characters)
+            box = tuple(int(round(v / page_scale)) for v in region.box)
+            uncertain = confidence < threshold or any(c.uncertain for c in characters)
+            readings.append(Reading(characters, confidence, uncertain, seen=(line.pixels,), box=box))
+        return readings
 
     def _predictions(self, inputs: list[np.ndarray], boxes: list, threshold: float) -> list[Prediction]:
         probabilities = self.probabilities(np.stack(inputs)).astype(float)

@@ -1,0 +1,253 @@
+"""Finding the numbers in an image: what is handwriting, and how it falls into lines.
+
+Between the clean-up (preprocess) and the line reader. It works on the ink mask, at the clean-up's
+working scale, with no network: it sets aside what is not writing (the straight runs of ruled
+lines, table borders and scan margins), then groups the marks left into rows by their vertical
+overlap, and cuts each row where the gap between marks is wider than a digit is tall. Each group
+is one line for the reader, so "315" written above "2870" is two lines, and a column of amounts
+is one line per amount.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..errors import ImageError, NoDigitError
+
+RULE_LENGTH = 2.0
+"""A straight horizontal run of ink this many text heights long is a ruled line or a border (an
+underline too, which the reader does not need): no digit has a straight stroke that long."""
+
+UPRIGHT_LENGTH = 1.6
+"""The same for a vertical run; shorter than RULE_LENGTH since a 1 or a 4's stem is never taller
+than the digits beside it by much, while cell borders are a whole cell high."""
+
+HAIRLINE = 0.06
+"""A mark with less ink than this share of its longer side squared is a hairline (a 1 written
+with a pen a tenth of its height wide has 0.1), not a character, when judging the text's height."""
+
+BREAK = 0.3
+"""Gaps in a rule up to this many text heights are bridged: scans break thin lines into dashes."""
+
+BORDERED = 0.75
+"""Writing less tall than this share of the image may have borders around it (a table cell's
+digits fill about 60% of its height)."""
+
+SAME_ROW = 0.4
+"""Marks whose heights overlap by this fraction of the shorter one sit on one row."""
+
+TALL = 0.35
+"""Marks at least this many text heights tall are characters, or most of one; smaller ones
+(separators, pieces of a broken stroke, dust) join the number they are beside."""
+
+NEAR = 0.6
+"""A small mark joins a number when its centre is within this many text heights of the number's box."""
+
+GAP = 1.2
+"""Marks on one row further apart than this many text heights belong to different numbers."""
+
+MIN_MARK = 0.08
+"""Marks smaller than this many text heights both ways are dust, not ink (a full stop is about 0.15)."""
+
+MIN_LINE = 0.7
+"""Where an image holds several groups of marks, one less tall than this many text heights (a
+tick above a number, a stray stroke) is no number."""
+
+MAX_MARKS = 4000
+"""More marks than this is no page of numbers (noise, a photo of texture): refused, not ground through."""
+
+
+@dataclass(frozen=True)
+class Region:
+    """One line of writing: its box and its marks, at the working scale."""
+
+    box: tuple[int, int, int, int]
+    """(x, y, width, height) in the mask's pixels."""
+    mask: np.ndarray
+    """(height, width) uint8: the line's own marks within the box, other marks and lines left out."""
+    foreign: np.ndarray | None = None
+    """(height, width) uint8: the pixels within the box that belong to other marks or to ruled
+    lines, and their fringe, to be blanked; faint ink outside any mark is the line's own."""
+
+
+def find_lines(mask: np.ndarray) -> list[Region]:
+    """The lines of writing in an ink mask, top to bottom, each row's numbers left to right.
+
+    Raises NoDigitError if nothing but lines and dust is there.
+    """
+    height = text_height(mask)
+    ink = mask
+    mask = without_rules(mask, height)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    dust, rows, cols = MIN_MARK * height, *mask.shape
+    x, y, w, h = (stats[:, k] for k in range(4))
+    # A small mark cut by the image's edge is a piece of something outside it (a neighbouring digit).
+    cut = (x == 0) | (y == 0) | (x + w == cols) | (y + h == rows)
+    marks = [i for i in range(1, n) if (w[i] >= dust or h[i] >= dust) and not (cut[i] and h[i] < TALL * height)]
+    if not marks:
+        raise NoDigitError("no number found: only lines and specks stand out from the background")
+    if len(marks) > MAX_MARKS:
+        raise ImageError(f"too many separate marks ({len(marks)}) to be numbers: is this a photo of texture or noise?")
+    groups = _rows_and_numbers(stats, marks, height)
+    if len(groups) > 1:
+        groups = [g for g in groups if _number_like(g, stats, height)] or groups
+    regions = []
+    for group in groups:
+        x0, y0 = stats[group, 0].min(), stats[group, 1].min()
+        x1, y1 = (stats[group, 0] + stats[group, 2]).max(), (stats[group, 1] + stats[group, 3]).max()
+        own = np.isin(labels[y0:y1, x0:x1], group).astype(np.uint8)
+        foreign = cv2.dilate(ink[y0:y1, x0:x1] & (1 - own), np.ones((3, 3), np.uint8)) & (1 - own)
+        regions.append(Region((int(x0), int(y0), int(x1 - x0), int(y1 - y0)), own, foreign))
+    return regions
+
+
+def whole(mask: np.ndarray) -> Region:
+    """All the ink as one region, as when the image is known to hold one digit."""
+    ys, xs = np.nonzero(mask)
+    top, bottom, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    crop = mask[top:bottom, left:right]
+    return Region((int(left), int(top), int(right - left), int(bottom - top)), crop, np.zeros_like(crop))
+
+
+def one_row(regions: list[Region]) -> bool:
+    """Whether the regions all sit on one row, side by side."""
+    top = max(r.box[1] for r in regions)
+    bottom = min(r.box[1] + r.box[3] for r in regions)
+    return bottom - top >= SAME_ROW * min(r.box[3] for r in regions)
+
+
+def text_height(mask: np.ndarray) -> float:
+    """How tall the writing is, in pixels: the median height, by ink, of the marks that could be
+    characters; dust (under 2% of the largest mark's area) and rules are left out."""
+    # Closed first, so that the pieces of a broken or faint stroke count as the one mark they are.
+    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    if n <= 1:
+        raise NoDigitError("no number found: the image is blank")
+    w, h, area = stats[1:, 2], stats[1:, 3], stats[1:, 4]
+    real = area >= 0.02 * area.max()
+    rows, cols = mask.shape
+    # Left out: flat marks (rules, dashes, underlines) and long hairlines (borders, a scan's
+    # broken lines); a digit that fills a tight crop stays in, since too low a height is what costs.
+    long = np.maximum(w, h)
+    rule = (w >= 4 * h) | (area < HAIRLINE * long * long)
+    chosen = real & ~rule if (real & ~rule).any() else real
+    # The median by ink, not by count: the fragments of a broken stroke or a pattern count for little.
+    heights, weights = h[chosen], area[chosen].astype(float)
+    order = np.argsort(heights)
+    at = np.searchsorted(np.cumsum(weights[order]), weights.sum() / 2)
+    return float(max(heights[order][min(at, len(order) - 1)], 4.0))
+
+
+def without_rules(mask: np.ndarray, height: float) -> np.ndarray:
+    """The mask without its long straight runs: ruled lines, table borders, underlines, the edge
+    of a scan's margin. Strokes that cross a line lose only the pixels they share with it."""
+    rows, cols = mask.shape
+    runs = np.zeros_like(mask)
+    for length, shape in ((RULE_LENGTH * height, (1, 0)), (UPRIGHT_LENGTH * height, (0, 1))):
+        # A run across (nearly) the whole image is a border, however short, unless the writing
+        # itself fills most of the image that way (a 1 cropped tight).
+        side = cols if shape[0] else rows
+        if length > 0.95 * side:
+            if height > BORDERED * side:
+                continue
+            length = 0.95 * side
+        length = int(length)
+        along = (lambda k: (1, k)) if shape[0] else (lambda k: (k, 1))
+        # Closed along the line first, so that a dashed or broken rule is still one run.
+        bridged = mask if True else cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones(along(max(3, int(BREAK * height))), np.uint8))
+        runs |= cv2.morphologyEx(bridged, cv2.MORPH_OPEN, np.ones(along(length), np.uint8)) & mask
+    if not runs.any():
+        return mask
+    # The line's anti-aliased fringe goes too, but not beyond one pixel: strokes crossing it stay whole.
+    return mask & ~cv2.dilate(runs, np.ones((3, 3), np.uint8))
+
+
+def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float) -> list[list[int]]:
+    """Group marks into numbers: the marks as tall as characters into rows, by their vertical
+    overlap (following a row's drift as it goes), a row cut where the gap is wider than GAP text
+    heights; then each smaller mark (a separator, a broken stroke's piece) joins the number whose
+    box it lies in or beside. Small marks near no number are dropped: dust, ticks, pattern."""
+    x, y, w, h = (stats[:, k] for k in range(4))
+    tall = sorted((i for i in marks if h[i] >= TALL * height), key=lambda i: x[i])
+    groups: list[list[int]] = []
+    last: list[int] = []  # each group's last tall mark, whose extent the next must overlap
+    for i in tall:
+        best, best_overlap = None, SAME_ROW
+        for g, j in enumerate(last):
+            shared = min(y[i] + h[i], y[j] + h[j]) - max(y[i], y[j])
+            overlap = shared / max(min(h[i], h[j]), 1)
+            right = max(x[k] + w[k] for k in groups[g])
+            if overlap >= best_overlap and x[i] - right <= GAP * height:
+                best, best_overlap = g, overlap
+        if best is None:
+            groups.append([i])
+            last.append(i)
+        else:
+            groups[best].append(i)
+            last[best] = i
+    groups = _merged(groups, x, y, w, h)
+    boxes = [(x[g].min(), y[g].min(), (x[g] + w[g]).max(), (y[g] + h[g]).max()) for g in map(np.array, groups)]
+    reach = NEAR * height
+    for i in marks:
+        if h[i] >= TALL * height:
+            continue
+        cx, cy = x[i] + w[i] / 2, y[i] + h[i] / 2
+        distances = [max(x0 - cx, cx - x1, 0) + max(y0 - cy, cy - y1, 0) for x0, y0, x1, y1 in boxes]
+        if distances and min(distances) <= reach:
+            groups[int(np.argmin(distances))].append(i)
+    return _reading_order(groups, stats)
+
+
+def _number_like(group: list[int], stats: np.ndarray, height: float) -> bool:
+    """Whether a group, one of several, could be a number: as tall as the writing, and not just
+    the upright or flat hairlines that are left of a broken rule or border. (A lone 1 written
+    perfectly upright with a fine pen beside other numbers is lost to this.)"""
+    x, y, w, h, area = (stats[group, k] for k in range(5))
+    if (y + h).max() - y.min() < MIN_LINE * height:
+        return False
+    long, short = np.maximum(w, h), np.minimum(w, h)
+    hairline = (area < HAIRLINE * long * long) & (short <= np.maximum(2, 0.1 * long))
+    return not hairline.all()
+
+
+def _merged(groups: list[list[int]], x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray) -> list[list[int]]:
+    """Groups whose boxes overlap by a quarter of the smaller one made one: the two strokes of a
+    broken 6 can start two rows when neither overlaps the other enough."""
+    merged = True
+    while merged:
+        merged = False
+        boxes = [(x[g].min(), y[g].min(), (x[g] + w[g]).max(), (y[g] + h[g]).max()) for g in map(np.array, groups)]
+        for a in range(len(groups)):
+            for b in range(a + 1, len(groups)):
+                (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = boxes[a], boxes[b]
+                shared = max(0, min(ax1, bx1) - max(ax0, bx0)) * max(0, min(ay1, by1) - max(ay0, by0))
+                if shared >= 0.25 * min((ax1 - ax0) * (ay1 - ay0), (bx1 - bx0) * (by1 - by0)):
+                    groups[a] = groups[a] + groups.pop(b)
+                    merged = True
+                    break
+            if merged:
+                break
+    return groups
+
+
+def _reading_order(groups: list[list[int]], stats: np.ndarray) -> list[list[int]]:
+    """Groups top to bottom, and those side by side on one row left to right."""
+    def extent(group: list[int]) -> tuple[int, int]:
+        return int(stats[group, 1].min()), int((stats[group, 1] + stats[group, 3]).max())
+
+    groups = sorted(groups, key=lambda g: sum(extent(g)))
+    ordered, row, row_extent = [], [], (0, 0)
+    for group in groups:
+        top, bottom = extent(group)
+        shared = min(bottom, row_extent[1]) - max(top, row_extent[0])
+        if row and shared >= SAME_ROW * min(bottom - top, row_extent[1] - row_extent[0]):
+            row.append(group)
+            row_extent = (min(top, row_extent[0]), max(bottom, row_extent[1]))
+        else:
+            ordered += sorted(row, key=lambda g: stats[g, 0].min())
+            row, row_extent = [group], (top, bottom)
+    return ordered + sorted(row, key=lambda g: stats[g, 0].min())
