@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from ..errors import ImageError, NoDigitError
+from .preprocess import stroke_width
 
 RULE_LENGTH = 2.0
 """A straight horizontal run of ink this many text heights long is a ruled line or a border (an
@@ -29,6 +30,9 @@ HAIRLINE = 0.06
 """A mark with less ink than this share of its longer side squared is a hairline (a 1 written
 with a pen a tenth of its height wide has 0.1), not a character, when judging the text's height."""
 
+LONGEST = 30
+"""No character is longer than this many pen widths: handwritten digits are 6 to 12 (MNIST's 8)."""
+
 BREAK = 0.3
 """Gaps in a rule up to this many text heights are bridged: scans break thin lines into dashes."""
 
@@ -39,7 +43,7 @@ digits fill about 60% of its height)."""
 SAME_ROW = 0.4
 """Marks whose heights overlap by this fraction of the shorter one sit on one row."""
 
-TALL = 0.35
+TALL = 0.5
 """Marks at least this many text heights tall are characters, or most of one; smaller ones
 (separators, pieces of a broken stroke, dust) join the number they are beside."""
 
@@ -130,10 +134,12 @@ def text_height(mask: np.ndarray) -> float:
     w, h, area = stats[1:, 2], stats[1:, 3], stats[1:, 4]
     real = area >= 0.02 * area.max()
     rows, cols = mask.shape
-    # Left out: flat marks (rules, dashes, underlines) and long hairlines (borders, a scan's
-    # broken lines); a digit that fills a tight crop stays in, since too low a height is what costs.
+    # Left out: flat marks (rules, dashes, underlines), long hairlines (borders, a scan's broken
+    # lines) and marks far longer than the pen is wide (frames of table borders); a digit that
+    # fills a tight crop stays in, since too low a height is what costs.
     long = np.maximum(w, h)
-    rule = (w >= 4 * h) | (area < HAIRLINE * long * long)
+    too_long = long > LONGEST * stroke_width(mask)  # a frame of table borders, however hollow
+    rule = (w >= 4 * h) | (area < HAIRLINE * long * long) | too_long
     chosen = real & ~rule if (real & ~rule).any() else real
     # The median by ink, not by count: the fragments of a broken stroke or a pattern count for little.
     heights, weights = h[chosen], area[chosen].astype(float)
@@ -174,21 +180,20 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float) -> lis
     x, y, w, h = (stats[:, k] for k in range(4))
     tall = sorted((i for i in marks if h[i] >= TALL * height), key=lambda i: x[i])
     groups: list[list[int]] = []
-    last: list[int] = []  # each group's last tall mark, whose extent the next must overlap
     for i in tall:
         best, best_overlap = None, SAME_ROW
-        for g, j in enumerate(last):
-            shared = min(y[i] + h[i], y[j] + h[j]) - max(y[i], y[j])
-            overlap = shared / max(min(h[i], h[j]), 1)
-            right = max(x[k] + w[k] for k in groups[g])
-            if overlap >= best_overlap and x[i] - right <= GAP * height:
+        for g, group in enumerate(groups):
+            # The row as its marks of the last text height and a half stand: it follows a drift
+            # down the page, and a piece of a broken digit is measured against the whole digit.
+            recent = [k for k in group if x[k] + w[k] >= x[i] - 1.5 * height] or group[-1:]
+            top, bottom = min(y[k] for k in recent), max(y[k] + h[k] for k in recent)
+            overlap = (min(y[i] + h[i], bottom) - max(y[i], top)) / max(min(h[i], bottom - top), 1)
+            if overlap >= best_overlap and x[i] - max(x[k] + w[k] for k in group) <= GAP * height:
                 best, best_overlap = g, overlap
         if best is None:
             groups.append([i])
-            last.append(i)
         else:
             groups[best].append(i)
-            last[best] = i
     groups = _merged(groups, x, y, w, h)
     boxes = [(x[g].min(), y[g].min(), (x[g] + w[g]).max(), (y[g] + h[g]).max()) for g in map(np.array, groups)]
     reach = NEAR * height

@@ -34,9 +34,17 @@ FONTS = {
         f"/usr/share/fonts/opentype/bwht/BecauseWe{name}-Regular.otf": ("fonts-bwht", "OFL-1.1")
         for name in ("Build", "Connect", "Create", "Learn", "Mentor", "Organize")
     },
+    # European hands: a 1 with its lead-in, a crossed 7; school cursive; slanted felt-tip and brush.
+    "/usr/share/fonts/truetype/ecolier-court/Ecolier-court.ttf": ("fonts-ecolier-court", "OFL-1.1"),
+    "/usr/share/fonts/truetype/breip/Breip.ttf": ("fonts-breip", "OFL-1.0"),
+    "/usr/share/fonts/opentype/dancingscript/DancingScript-Regular.otf": ("fonts-dancingscript", "OFL-1.1"),
+    "/usr/share/fonts/opentype/dancingscript/DancingScript-Bold.otf": ("fonts-dancingscript", "OFL-1.1"),
+    "/usr/share/fonts/truetype/kristi/Kristi.ttf": ("fonts-kristi", "OFL-1.1"),
+    "/usr/share/fonts/opentype/kaushanscript/KaushanScript-Regular.otf": ("fonts-kaushanscript", "OFL-1.1"),
 }
 """Handwriting-style fonts under the SIL Open Font License, from Debian's packages
-(`apt-get install fonts-humor-sans fonts-klee fonts-yusei-magic fonts-bwht`). Those installed
+(`apt-get install fonts-humor-sans fonts-klee fonts-yusei-magic fonts-bwht fonts-ecolier-court
+fonts-breip fonts-dancingscript fonts-kristi fonts-kaushanscript`). Those installed
 are used; the model's JSON records which, with their licences."""
 
 TRAIN_WIDTH = 192
@@ -80,7 +88,7 @@ class LineMaker:
 
     def image(self, text: str, rng: np.random.Generator) -> np.ndarray:
         """The text handwritten on paper, as a uint8 grey image ("" writes something that is no number)."""
-        ink = self._ink(text, rng)
+        ink = self.ink(text, rng)
         return _clean_paper(ink) if self.plain else _on_paper(ink, rng)
 
     def batch(self, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +105,7 @@ class LineMaker:
             labels[i, : len(text)] = encode(text)
         return pixels, labels
 
-    def _ink(self, text: str, rng: np.random.Generator) -> np.ndarray:
+    def ink(self, text: str, rng: np.random.Generator) -> np.ndarray:
         """The text written as ink coverage (float32, 0-1) on a blank canvas."""
         height = int(rng.integers(28, 64))
         font = str(rng.choice(self.fonts)) if self.fonts and rng.random() < 0.5 else None

@@ -1,0 +1,117 @@
+"""Synthetic pages of several numbers, for measuring the layout step (and the reader behind it).
+
+A page holds 2 to 6 lines, each a number of 1 to 8 digits, written with MNIST test digits (never
+the training set) by the line reader's own line maker, on paper that may be ruled, squared into
+table cells or photographed under uneven light. Each number's box is known, so a reading can be
+scored line by line: is every line found, none invented, and each read exactly. The same seed
+gives the same pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import cv2
+import numpy as np
+
+from ..training.synthetic import LineMaker
+
+PAPERS = ("plain", "ruled", "table", "photo")
+"""Every page has one: blank paper, a ruled notebook, a table with each number in a bordered
+cell, or a photo of plain paper (uneven light, blur, noise, JPEG)."""
+
+
+@dataclass(frozen=True)
+class PageSample:
+    image: np.ndarray
+    """uint8 grey."""
+    lines: tuple[str, ...]
+    """The numbers, top to bottom, and those on one row left to right."""
+    boxes: tuple[tuple[int, int, int, int], ...]
+    """(x, y, width, height) of each number's ink."""
+    paper: str
+
+
+def pages(x: np.ndarray, y: np.ndarray, count: int, seed: int) -> Iterator[PageSample]:
+    """count pages of 2 to 6 numbers, one to a line, the papers in turn."""
+    rng = np.random.default_rng([seed, 31])
+    maker = LineMaker(x, y)
+    for i in range(count):
+        texts = ["".join(str(d) for d in rng.integers(0, 10, int(rng.integers(1, 9)))) for _ in range(int(rng.integers(2, 7)))]
+        yield page(maker, [[t] for t in texts], PAPERS[i % len(PAPERS)], rng)
+
+
+def page(maker: LineMaker, rows: list[list[str]], paper: str, rng: np.random.Generator) -> PageSample:
+    """The rows of numbers written down a page, each row's numbers side by side."""
+    height = int(rng.integers(28, 56))  # the digits' height in pixels
+    row_pitch = int(height * rng.uniform(1.8, 2.6))
+    inks = [[_ink(maker, text, height, rng) for text in row] for row in rows]
+    cell = max(ink.shape[1] for row in inks for ink in row) + height  # table cells fit the widest number
+    column = cell if paper == "table" else int(cell * rng.uniform(1.0, 1.4))
+    margin = int(height * rng.uniform(1.0, 2.0))
+    width = 2 * margin + column * max(len(row) for row in rows)
+    page_height = 2 * margin + row_pitch * len(rows)
+    canvas = np.zeros((page_height, width), np.float32)
+    lines, boxes = [], []
+    for r, row in enumerate(inks):
+        for c, ink in enumerate(row):
+            slack = column - ink.shape[1]
+            x0 = margin + c * column + (slack // 2 if paper == "table" else int(rng.integers(0, max(1, slack - height // 2))))
+            y0 = margin + r * row_pitch + (row_pitch - ink.shape[0]) // 2 + int(rng.integers(-height // 8, height // 8 + 1))
+            region = canvas[y0 : y0 + ink.shape[0], x0 : x0 + ink.shape[1]]
+            np.maximum(region, ink[: region.shape[0], : region.shape[1]], out=region)
+            ys, xs = np.nonzero(ink > 0.3)
+            boxes.append((x0 + int(xs.min()), y0 + int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)))
+            lines.append(rows[r][c])
+    rules = np.zeros_like(canvas)
+    if paper == "ruled":  # a notebook's lines, each under a row of writing, and its margin line
+        for r in range(len(rows) + 1):
+            yy = margin + r * row_pitch + int(row_pitch * 0.5 + height * 0.55)
+            cv2.line(rules, (0, yy), (width, yy), 0.5, 1)
+        cv2.line(rules, (margin // 2, 0), (margin // 2, page_height), 0.6, 2)
+    elif paper == "table":
+        for r in range(len(rows) + 1):
+            cv2.line(rules, (margin, margin + r * row_pitch), (width - margin, margin + r * row_pitch), 0.9, 2)
+        for c in range(max(len(row) for row in rows) + 1):
+            cv2.line(rules, (margin + c * column, margin), (margin + c * column, page_height - margin), 0.9, 2)
+    image = np.full(canvas.shape, rng.uniform(200, 245), np.float32)
+    image -= np.maximum(canvas * rng.uniform(120, 190), rules * rng.uniform(60, 140))
+    if paper == "photo":
+        yy, xx = np.mgrid[0 : image.shape[0], 0 : image.shape[1]].astype(np.float32)
+        ramp = np.cos(rng.uniform(0, 6.3)) * xx / width + np.sin(rng.uniform(0, 6.3)) * yy / page_height
+        image *= 1 - 0.35 * (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
+        image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.5, 1.2)) + rng.normal(0, 4, image.shape)
+        image = cv2.imdecode(cv2.imencode(".jpg", np.clip(image, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 70])[1], cv2.IMREAD_GRAYSCALE)
+    return PageSample(np.clip(image, 0, 255).astype(np.uint8), tuple(lines), tuple(boxes), paper)
+
+
+def _ink(maker: LineMaker, text: str, height: int, rng: np.random.Generator) -> np.ndarray:
+    """The number as ink coverage, its digits height pixels tall, cropped to the ink."""
+    ink = maker.ink(text, rng)
+    rows, cols = np.nonzero(ink > 0.1)
+    ink = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    f = height / ink.shape[0]
+    return cv2.resize(ink, (max(1, round(ink.shape[1] * f)), height), interpolation=cv2.INTER_AREA)
+
+
+def score(samples: list[PageSample], readings: list) -> dict:
+    """Line by line: each number is matched to the line read whose box centre lies in its box.
+
+    Returns the share of numbers read exactly, and the share of pages where every number was
+    found and no line invented (a line read that matches no number).
+    """
+    exact, whole = [], []
+    for sample, reading in zip(samples, readings):
+        found = (reading.lines or (reading,)) if reading else ()
+        used = set()
+        for text, (x, y, w, h) in zip(sample.lines, sample.boxes):
+            match = next(
+                (i for i, line in enumerate(found) if line.box and i not in used and x <= line.box[0] + line.box[2] / 2 <= x + w and y <= line.box[1] + line.box[3] / 2 <= y + h),
+                None,
+            )
+            if match is not None:
+                used.add(match)
+            exact.append(match is not None and found[match].number == text)
+        whole.append(len(used) == len(sample.lines) == len(found))
+    return {"lines_exact": float(np.mean(exact)), "pages_whole": float(np.mean(whole)), "lines": len(exact), "pages": len(whole)}
