@@ -141,10 +141,12 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
             top = ", ".join(f"{d} {q:.1%}" for d, q in c.top(3))
             flag = "; uncertain" if reading.uncertain else ""
             click.echo(f"{prefix}This digit is probably a {c.char}  ({reading.confidence:.1%} sure{flag}; top 3: {top})")
+        elif reading.lines:
+            click.echo(f"{prefix}{len(reading.lines)} lines, top to bottom:")
+            for n, line in enumerate(reading.lines, 1):
+                click.echo(f"{' ' * len(prefix)}  {n}. {_line_text(line)}")
         else:
-            each = "  ".join(f"{c.char} {c.confidence:.0%}{'?' if c.uncertain else ''}" for c in reading.characters)
-            flag = "  (uncertain)" if reading.uncertain else ""
-            click.echo(f"{prefix}This number is probably {reading.number}{flag}  ({reading.confidence:.1%} sure)\n{' ' * len(prefix)}  read as: {each}")
+            click.echo(f"{prefix}This number is probably {_line_text(reading, chr(10) + ' ' * len(prefix) + '  ')}")
         if preview:
             _write_preview(list(reading.seen), preview if len(files) == 1 else preview / f"{Path(file).stem}.png")
         shown.append((file, reading))
@@ -152,6 +154,13 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
         _show(shown)
     if failed:
         sys.exit(1)
+
+
+def _line_text(line, before_characters: str = "   ") -> str:
+    """A number as read, its confidence, and each character's ("?" where uncertain)."""
+    each = "  ".join(f"{c.char} {c.confidence:.0%}{'?' if c.uncertain else ''}" for c in line.characters)
+    flag = "  (uncertain)" if line.uncertain else ""
+    return f"{line.number}{flag}  ({line.confidence:.1%} sure){before_characters}read as: {each}"
 
 
 def _strip_name(message: str, file: str) -> str:

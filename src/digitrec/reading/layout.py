@@ -195,10 +195,11 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float) -> lis
         else:
             groups[best].append(i)
     groups = _merged(groups, x, y, w, h)
+    leaders = {i for group in groups for i in group}
     boxes = [(x[g].min(), y[g].min(), (x[g] + w[g]).max(), (y[g] + h[g]).max()) for g in map(np.array, groups)]
     reach = NEAR * height
     for i in marks:
-        if h[i] >= TALL * height:
+        if i in leaders:
             continue
         cx, cy = x[i] + w[i] / 2, y[i] + h[i] / 2
         distances = [max(x0 - cx, cx - x1, 0) + max(y0 - cy, cy - y1, 0) for x0, y0, x1, y1 in boxes]

@@ -35,7 +35,9 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", "
 """What a folder is searched for. Files named one by one, or in a manifest, are read whatever their name."""
 MANIFEST_EXTENSIONS = (".txt", ".csv", ".lst")
 OUTPUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
-COLUMNS = ("path", "number", "confidence", "uncertain", "no_digit", "characters", "model", "error")
+COLUMNS = ("path", "number", "confidence", "uncertain", "no_digit", "characters", "lines", "model", "error")
+"""One row per image. An image with several lines of writing has each line's number, confidence,
+box and characters in `lines` (else null), and `number` holds them one to a line, top to bottom."""
 CHUNK_SIZE = 500
 """Files per committed chunk: a kill loses at most one chunk per worker."""
 
@@ -118,7 +120,7 @@ def read_file(recognizer: Recognizer, path: str, settings: Settings, data: bytes
         row["error"] = printable(f"unexpected {type(e).__name__}: {e}")
     else:
         result = reading.to_dict()
-        row.update({k: result[k] for k in ("number", "confidence", "uncertain", "characters")})
+        row.update({k: result.get(k) for k in ("number", "confidence", "uncertain", "characters", "lines")})
     return row
 
 
@@ -279,7 +281,7 @@ def _write_csv(path: Path, rows: Iterable[dict]) -> None:
         writer = csv.DictWriter(f, COLUMNS)
         writer.writeheader()
         for row in rows:
-            writer.writerow({**row, "characters": json.dumps(row["characters"]) if row["characters"] is not None else None})
+            writer.writerow({**row, **{k: json.dumps(row[k]) if row[k] is not None else None for k in ("characters", "lines")}})
 
 
 def _write_jsonl(path: Path, rows: Iterable[dict]) -> None:
@@ -292,9 +294,10 @@ def _write_parquet(path: Path, rows: Iterable[dict], group: int = 50_000) -> Non
     import pyarrow.parquet as pq
 
     character = pa.struct([("char", pa.string()), ("confidence", pa.float64()), ("box", pa.list_(pa.int32())), ("uncertain", pa.bool_())])
+    line = pa.struct([("number", pa.string()), ("confidence", pa.float64()), ("uncertain", pa.bool_()), ("box", pa.list_(pa.int32())), ("characters", pa.list_(character))])
     schema = pa.schema(
         [("path", pa.string()), ("number", pa.string()), ("confidence", pa.float64()), ("uncertain", pa.bool_()), ("no_digit", pa.bool_()),
-         ("characters", pa.list_(character)), ("model", pa.string()), ("error", pa.string())]
+         ("characters", pa.list_(character)), ("lines", pa.list_(line)), ("model", pa.string()), ("error", pa.string())]
     )  # fmt: skip
     with pq.ParquetWriter(path, schema) as writer:
         batch: list[dict] = []
@@ -340,6 +343,7 @@ def _typed(row: dict) -> dict:
         "uncertain": {"True": True, "False": False}.get(row["uncertain"]),
         "no_digit": row["no_digit"] == "True",
         "characters": json.loads(row["characters"]) if row["characters"] else None,
+        "lines": json.loads(row["lines"]) if row["lines"] else None,
         "model": row["model"],
         "error": none(row["error"]),
     }

@@ -69,10 +69,22 @@ class CharacterOut(BaseModel):
     uncertain: bool = Field(description="confidence below the threshold: a person should check this character")
 
 
-class PredictResponse(BaseModel):
-    number: str = Field(description='what is written, left to right, separators included ("12.5", "25/11"); "" when there is no number')
-    confidence: float | None = Field(None, ge=0, le=1, description="the reading's confidence: for the line reader the probability of what it read, for a digit model its lowest digit's")
+class LineOut(BaseModel):
+    number: str = Field(description="this line's number, separators included")
+    confidence: float = Field(ge=0, le=1, description="the probability of what was read on this line")
+    uncertain: bool
+    box: list[int] | None = Field(None, min_length=4, max_length=4, description="x, y, width, height of the line's ink in the image")
     characters: list[CharacterOut]
+
+
+class PredictResponse(BaseModel):
+    number: str = Field(
+        description='what is written, left to right, separators included ("12.5", "25/11"); several lines\' numbers one to a line, top to bottom ("315\\n2870"); "" when there is no number'
+    )
+    confidence: float | None = Field(None, ge=0, le=1, description="the reading's confidence: for the line reader the probability of what it read (of several lines, the least), for a digit model its lowest digit's")
+    box: list[int] | None = Field(None, min_length=4, max_length=4, description="x, y, width, height of all the ink read, in the image")
+    characters: list[CharacterOut] = Field(description="every character read, line by line")
+    lines: list[LineOut] | None = Field(None, description="where the image holds several lines (or numbers side by side, far apart): each, top to bottom; null for one")
     no_digit: bool
     uncertain: bool
     model: str
@@ -472,20 +484,16 @@ def _read(name: str, data: bytes, mode: str, single: bool, threshold: float, inp
         return PredictResponse(number="", characters=[], no_digit=True, uncertain=False, model=name, preprocess=mode, image_size=size)
     except (ImageError, ModelError) as e:  # read, but not as a number (a page of marks); or a setting this model cannot take
         raise HTTPException(400, str(e)) from None
-    characters = [
-        CharacterOut(
-            char=c.char,
-            confidence=c.confidence,
-            probabilities=list(c.probabilities) if c.probabilities else None,
-            box=list(c.box) if c.box else None,
-            uncertain=c.uncertain,
-        )
-        for c in reading.characters
+    lines = [
+        LineOut(number=line.number, confidence=line.confidence, uncertain=line.uncertain, box=_box(line.box), characters=_characters(line))
+        for line in reading.lines
     ]
     return PredictResponse(
         number=reading.number,
         confidence=reading.confidence,
-        characters=characters,
+        box=_box(reading.box),
+        characters=_characters(reading),
+        lines=lines or None,
         no_digit=False,
         uncertain=reading.uncertain,
         model=name,
@@ -493,6 +501,17 @@ def _read(name: str, data: bytes, mode: str, single: bool, threshold: float, inp
         image_size=size,
         inputs=[np.round(x, 3).tolist() for x in reading.seen] if inputs else None,
     )
+
+
+def _characters(reading) -> list[CharacterOut]:
+    return [
+        CharacterOut(char=c.char, confidence=c.confidence, probabilities=list(c.probabilities) if c.probabilities else None, box=_box(c.box), uncertain=c.uncertain)
+        for c in reading.characters
+    ]
+
+
+def _box(box: tuple[int, ...] | None) -> list[int] | None:
+    return list(box) if box else None
 
 
 def _input_info(info: dict) -> dict:

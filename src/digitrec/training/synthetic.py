@@ -56,6 +56,10 @@ MAX_LABEL = 16
 FONT_SHARE = 0.3
 """The share of digits drawn from a font rather than taken from MNIST."""
 
+TICK_SHARE = 0.05
+"""The share of numbers with a small cross, plus or tick beside them (registers and ledgers have
+them), which the reader must leave out."""
+
 NEGATIVE_SHARE = 0.05
 """The share of lines that hold no number: letters, symbols, mirrored or turned digits."""
 
@@ -131,6 +135,8 @@ class LineMaker:
                 x += g.shape[1]
             x += int(height * (rng.uniform(-0.15, 0.05) if touching else rng.uniform(0.0, 0.35)))
         canvas = canvas[:, : x + int(height * 0.3)]
+        if text and not self.plain and rng.random() < TICK_SHARE:  # a clerk's tick or cross beside the number
+            canvas = _ticked(canvas, height, stroke, rng)
         return canvas if self.plain else _slanted(canvas, rng)
 
     def _glyph(self, c: str, height: int, font: str | None, rng: np.random.Generator) -> np.ndarray | None:
@@ -147,14 +153,18 @@ class LineMaker:
         return _pen(cv2.resize(ink, (max(2, round(w)), max(2, round(h))), interpolation=cv2.INTER_LINEAR), rng)
 
     def _non_digit(self, height: int, rng: np.random.Generator) -> np.ndarray:
-        """Something that is no digit: a letter, a symbol, a tangle of curves, or a digit mirrored or turned."""
+        """Something that is no digit: a letter, a symbol, a tangle of curves, a blot, or a digit mirrored or turned."""
         kind = rng.random()
         if kind < 0.3 and self.fonts:
             ink = _font_glyph(str(rng.choice(self.fonts)), str(rng.choice(LETTERS)))
         elif kind < 0.5:
             ink = _symbol(str(rng.choice(list("+=x"))), rng)
-        elif kind < 0.75:
+        elif kind < 0.65:
             ink = _cropped(tangle(rng).astype(np.float32) / 255)
+        elif kind < 0.75:  # a blot: a filled dot or smudge, of any size (a disc is no 0)
+            ink = np.zeros((40, 40), np.float32)
+            cv2.ellipse(ink, (20, 20), (int(rng.integers(4, 19)), int(rng.integers(4, 19))), float(rng.uniform(0, 180)), 0, 360, 1.0, -1, cv2.LINE_AA)
+            ink = _cropped(ink)
         else:
             d = int(rng.choice(MIRRORED + QUARTER_TURNED))
             ink = self.x[rng.choice(self.by_digit[d])].astype(np.float32) / 255
@@ -279,6 +289,35 @@ def _symbol(c: str, rng: np.random.Generator) -> np.ndarray:
         cv2.line(ink, (8 + j(), 8 + j()), (32 + j(), 32 + j()), 1.0, t)
         cv2.line(ink, (32 + j(), 8 + j()), (8 + j(), 32 + j()), 1.0, t)
     return _cropped(ink)
+
+
+def _ticked(canvas: np.ndarray, height: int, stroke: int, rng: np.random.Generator) -> np.ndarray:
+    """A small cross, plus or tick after the number (or before it), which is no part of the text."""
+    size = int(height * rng.uniform(0.3, 0.6))
+    mark = np.zeros((size + 2 * stroke, size + 2 * stroke), np.float32)
+    a, b = stroke, size + stroke
+    kind = rng.integers(3)
+    if kind == 0:  # x
+        cv2.line(mark, (a, a), (b, b), 1.0, stroke, cv2.LINE_AA)
+        cv2.line(mark, (b, a), (a, b), 1.0, stroke, cv2.LINE_AA)
+    elif kind == 1:  # +
+        cv2.line(mark, (a, (a + b) // 2), (b, (a + b) // 2), 1.0, stroke, cv2.LINE_AA)
+        cv2.line(mark, ((a + b) // 2, a), ((a + b) // 2, b), 1.0, stroke, cv2.LINE_AA)
+    else:  # a tick
+        cv2.line(mark, (a, (a + b) // 2), ((a + b) // 2, b), 1.0, stroke, cv2.LINE_AA)
+        cv2.line(mark, ((a + b) // 2, b), (b, a), 1.0, stroke, cv2.LINE_AA)
+    gap = int(height * rng.uniform(0.15, 0.5))
+    y = int(1.5 * height) - mark.shape[0] - int(height * rng.uniform(0.0, 0.4))
+    y = max(0, y)
+    if rng.random() < 0.7:  # after the number
+        out = np.zeros((canvas.shape[0], canvas.shape[1] + gap + mark.shape[1]), np.float32)
+        out[:, : canvas.shape[1]] = canvas
+        out[y : y + mark.shape[0], canvas.shape[1] + gap :] = np.maximum(out[y : y + mark.shape[0], canvas.shape[1] + gap :], mark)
+    else:
+        out = np.zeros((canvas.shape[0], canvas.shape[1] + gap + mark.shape[1]), np.float32)
+        out[:, gap + mark.shape[1] :] = canvas
+        out[y : y + mark.shape[0], : mark.shape[1]] = np.maximum(out[y : y + mark.shape[0], : mark.shape[1]], mark)
+    return out
 
 
 def _separator(canvas: np.ndarray, c: str, x: int, baseline: int, height: int, stroke: int, rng: np.random.Generator) -> int:

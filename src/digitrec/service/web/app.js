@@ -177,7 +177,10 @@ async function upload(file) {
   canvas.width = canvas.height = 0; // the previous image and its boxes go, whatever comes next
   answer.scrollIntoView({ block: "nearest", behavior: "smooth" });
   if (result.error) { answer.textContent = `Could not read it: ${result.error}`; return; }
-  answer.textContent = result.no_digit ? "No number found" : `Read: ${result.number}${result.uncertain ? " (uncertain)" : ""}`;
+  const lines = result.lines || [];
+  answer.textContent = result.no_digit ? "No number found"
+    : lines.length ? `Read ${lines.length} lines, top to bottom:\n` + lines.map((l, i) => `${i + 1}. ${l.number}${l.uncertain ? " (uncertain)" : ""}`).join("\n")
+    : `Read: ${result.number}${result.uncertain ? " (uncertain)" : ""}`;
   const image = await createImageBitmap(file, { imageOrientation: "from-image" }).catch(() => null);
   if (!image) return;
   const scale = Math.min(3, 900 / image.width); // small scans are shown larger, big photos smaller
@@ -191,6 +194,15 @@ async function upload(file) {
   const onScreen = canvas.width / Math.max(1, canvas.getBoundingClientRect().width);
   c.lineWidth = 2 * onScreen;
   c.font = `bold ${Math.round(14 * onScreen)}px system-ui, sans-serif`;
+  lines.forEach((l, i) => { // each line's box, numbered, dashed around its characters' boxes
+    if (!l.box) return;
+    const [x, y, bw, bh] = l.box, pad = 4 * onScreen;
+    c.strokeStyle = c.fillStyle = "#1d4ed8";
+    c.setLineDash([6 * onScreen, 4 * onScreen]);
+    c.strokeRect(x * k - pad, y * k - pad, bw * k + 2 * pad, bh * k + 2 * pad);
+    c.setLineDash([]);
+    c.fillText(`${i + 1}`, Math.max(0, x * k - pad - 12 * onScreen), y * k + bh * k / 2);
+  });
   for (const d of result.characters) {
     if (!d.box) continue;
     const [x, y, bw, bh] = d.box;
