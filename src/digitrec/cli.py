@@ -407,7 +407,15 @@ def train(model: str, no_normalize: bool, backend: str | None, ensemble: int | N
     flag_value=300,
     help="Also read N generated photo-like images of each kind (numbers from MNIST test digits, and non-digits), with the default and the post's pipelines.  [N: 300]",
 )
-@click.option("--seed", default=0, show_default=True, help="Seed of the generated realistic set.")
+@click.option(
+    "--pages",
+    "pages_count",
+    type=click.IntRange(min=1),
+    is_flag=False,
+    flag_value=200,
+    help="Also read N generated pages of 2 to 6 numbers (MNIST test digits; plain, ruled, table and photographed paper): lines read exactly, and pages with every line found and none invented.  [N: 200]",
+)
+@click.option("--seed", default=0, show_default=True, help="Seed of the generated realistic set and pages.")
 @click.option(
     "--realworld",
     "realworld_path",
@@ -422,6 +430,7 @@ def evaluate(
     as_json: bool,
     robustness: bool,
     realistic_count: int | None,
+    pages_count: int | None,
     seed: int,
     realworld_path: Path | None,
     threshold: float | None,
@@ -489,6 +498,13 @@ def evaluate(
                 click.echo(ev.format_table(result["accuracy"], "condition") + "\n")
                 click.echo(f"Non-digit images read as a confident digit (every digit >= {result['threshold']:g}):\n")
                 click.echo(ev.format_table(result["non-digits"], "kind") + "\n")
+    if pages_count:
+        for name, recognizer in recognizers.items():
+            result = ev.pages(recognizer, mnist.x_test, mnist.y_test, pages_count, seed)
+            if as_json:
+                click.echo(json.dumps({"model": name, "pages": result}))
+            else:
+                click.echo(f"{name} on {pages_count} generated pages (seed {seed})\n\n{ev.format_pages(result)}\n")
     if not as_json:
         click.echo(f"Wrote the plots to {out}/.")
 

@@ -275,6 +275,27 @@ def realistic(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, se
     return {"accuracy": accuracy, "non-digits": non_digits, "confidences": confidences, "threshold": threshold}
 
 
+def pages(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, seed: int = 0) -> dict:
+    """Read generated pages of several numbers (see digitrec.evaluation.pages), scored line by
+    line, for all pages and for each kind of paper."""
+    from . import pages as generated
+
+    samples = list(generated.pages(x_test, y_test, count, seed))
+    readings = [_read(recognizer, s.image) for s in samples]
+    table = {}
+    for paper in (*generated.PAPERS, "all"):
+        chosen = [i for i, s in enumerate(samples) if paper in ("all", s.paper)]
+        table[paper] = generated.score([samples[i] for i in chosen], [readings[i] for i in chosen])
+    return table
+
+
+def format_pages(result: dict) -> str:
+    lines = [f"{'paper':<8}{'pages':>6}{'lines':>7}  lines exact  pages whole (every line found, none invented)"]
+    for paper, r in result.items():
+        lines.append(f"{paper:<8}{r['pages']:>6}{r['lines']:>7}  {r['lines_exact']:11.1%}  {r['pages_whole']:11.1%}")
+    return "\n".join(lines)
+
+
 def sureness(reading) -> float:
     """How sure a reading is of itself: the lower of its own confidence and its least sure
     character (0 for no reading). A reading at or over the threshold is a confident number."""

@@ -33,9 +33,6 @@ with a pen a tenth of its height wide has 0.1), not a character, when judging th
 LONGEST = 30
 """No character is longer than this many pen widths: handwritten digits are 6 to 12 (MNIST's 8)."""
 
-BREAK = 0.3
-"""Gaps in a rule up to this many text heights are bridged: scans break thin lines into dashes."""
-
 BORDERED = 0.75
 """Writing less tall than this share of the image may have borders around it (a table cell's
 digits fill about 60% of its height)."""
@@ -72,7 +69,7 @@ class Region:
     """(x, y, width, height) in the mask's pixels."""
     mask: np.ndarray
     """(height, width) uint8: the line's own marks within the box, other marks and lines left out."""
-    foreign: np.ndarray | None = None
+    foreign: np.ndarray
     """(height, width) uint8: the pixels within the box that belong to other marks or to ruled
     lines, and their fringe, to be blanked; faint ink outside any mark is the line's own."""
 
@@ -85,7 +82,9 @@ def find_lines(mask: np.ndarray) -> list[Region]:
     height = text_height(mask)
     ink = mask
     mask = without_rules(mask, height)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    # Marks are found with the gaps that removed rules left bridged: a 1 that crossed a line stays one mark.
+    bridged = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((5, 1), np.uint8)) if mask is not ink else mask
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(bridged, connectivity=8)
     dust, rows, cols = MIN_MARK * height, *mask.shape
     x, y, w, h = (stats[:, k] for k in range(4))
     # A small mark cut by the image's edge is a piece of something outside it (a neighbouring digit).
@@ -102,7 +101,7 @@ def find_lines(mask: np.ndarray) -> list[Region]:
     for group in groups:
         x0, y0 = stats[group, 0].min(), stats[group, 1].min()
         x1, y1 = (stats[group, 0] + stats[group, 2]).max(), (stats[group, 1] + stats[group, 3]).max()
-        own = np.isin(labels[y0:y1, x0:x1], group).astype(np.uint8)
+        own = np.isin(labels[y0:y1, x0:x1], group).astype(np.uint8) & mask[y0:y1, x0:x1]
         foreign = cv2.dilate(ink[y0:y1, x0:x1] & (1 - own), np.ones((3, 3), np.uint8)) & (1 - own)
         regions.append(Region((int(x0), int(y0), int(x1 - x0), int(y1 - y0)), own, foreign))
     return regions
@@ -126,11 +125,15 @@ def one_row(regions: list[Region]) -> bool:
 def text_height(mask: np.ndarray) -> float:
     """How tall the writing is, in pixels: the median height, by ink, of the marks that could be
     characters; dust (under 2% of the largest mark's area) and rules are left out."""
-    # Closed first, so that the pieces of a broken or faint stroke count as the one mark they are.
-    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
-    if n <= 1:
+    if not mask.any():
         raise NoDigitError("no number found: the image is blank")
+    # Runs far longer than any character first go (LONGEST pen widths), so that writing on a
+    # ruled line is not one mark with it; then the rest is closed, so that the pieces of a broken
+    # or faint stroke count as the one mark they are.
+    pen = stroke_width(mask)
+    unruled = _without_runs(mask, LONGEST * pen, LONGEST * pen)
+    closed = cv2.morphologyEx(unruled if unruled.any() else mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     w, h, area = stats[1:, 2], stats[1:, 3], stats[1:, 4]
     real = area >= 0.02 * area.max()
     rows, cols = mask.shape
@@ -138,7 +141,7 @@ def text_height(mask: np.ndarray) -> float:
     # lines) and marks far longer than the pen is wide (frames of table borders); a digit that
     # fills a tight crop stays in, since too low a height is what costs.
     long = np.maximum(w, h)
-    too_long = long > LONGEST * stroke_width(mask)  # a frame of table borders, however hollow
+    too_long = long > LONGEST * pen  # a frame of table borders, however hollow
     rule = (w >= 4 * h) | (area < HAIRLINE * long * long) | too_long
     chosen = real & ~rule if (real & ~rule).any() else real
     # The median by ink, not by count: the fragments of a broken stroke or a pattern count for little.
@@ -152,59 +155,73 @@ def without_rules(mask: np.ndarray, height: float) -> np.ndarray:
     """The mask without its long straight runs: ruled lines, table borders, underlines, the edge
     of a scan's margin. Strokes that cross a line lose only the pixels they share with it."""
     rows, cols = mask.shape
-    runs = np.zeros_like(mask)
-    for length, shape in ((RULE_LENGTH * height, (1, 0)), (UPRIGHT_LENGTH * height, (0, 1))):
+    lengths = []
+    for length, side in ((RULE_LENGTH * height, cols), (UPRIGHT_LENGTH * height, rows)):
         # A run across (nearly) the whole image is a border, however short, unless the writing
         # itself fills most of the image that way (a 1 cropped tight).
-        side = cols if shape[0] else rows
         if length > 0.95 * side:
-            if height > BORDERED * side:
-                continue
-            length = 0.95 * side
-        length = int(length)
-        along = (lambda k: (1, k)) if shape[0] else (lambda k: (k, 1))
-        # Closed along the line first, so that a dashed or broken rule is still one run.
-        bridged = mask if True else cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones(along(max(3, int(BREAK * height))), np.uint8))
-        runs |= cv2.morphologyEx(bridged, cv2.MORPH_OPEN, np.ones(along(length), np.uint8)) & mask
+            length = 0.95 * side if height <= BORDERED * side else 0
+        lengths.append(length)
+    return _without_runs(mask, *lengths)
+
+
+def _without_runs(mask: np.ndarray, across: float, down: float) -> np.ndarray:
+    """The mask without straight horizontal runs of `across` pixels or more, and vertical ones of
+    `down` (0: none), nor their one-pixel fringe."""
+    runs = np.zeros_like(mask)
+    for length, shape in ((across, (1, 0)), (down, (0, 1))):
+        if length >= 2:
+            kernel = np.ones((1, int(length)) if shape[0] else (int(length), 1), np.uint8)
+            # Paper, not ink, beyond the image's edge: else a stroke near the edge counts as a long run.
+            runs |= cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     if not runs.any():
         return mask
-    # The line's anti-aliased fringe goes too, but not beyond one pixel: strokes crossing it stay whole.
-    return mask & ~cv2.dilate(runs, np.ones((3, 3), np.uint8))
+    return np.where(cv2.dilate(runs, np.ones((3, 3), np.uint8)) > 0, 0, mask).astype(np.uint8)
 
 
 def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float) -> list[list[int]]:
     """Group marks into numbers: the marks as tall as characters into rows, by their vertical
     overlap (following a row's drift as it goes), a row cut where the gap is wider than GAP text
     heights; then each smaller mark (a separator, a broken stroke's piece) joins the number whose
-    box it lies in or beside. Small marks near no number are dropped: dust, ticks, pattern."""
-    x, y, w, h = (stats[:, k] for k in range(4))
+    box it lies in or beside. Small marks near no number are dropped: dust, ticks, pattern.
+
+    One sweep left to right: a number ends once the sweep is GAP text heights past it, so each
+    mark is compared with the numbers still open, not with all of them."""
+    x, y, w, h = (stats[:, k].tolist() for k in range(4))  # Python ints: this loop indexes them a lot
     tall = sorted((i for i in marks if h[i] >= TALL * height), key=lambda i: x[i])
     groups: list[list[int]] = []
+    open_: list[int] = []  # the groups the sweep may still extend
+    right: list[int] = []  # each group's right edge
     for i in tall:
+        open_ = [g for g in open_ if x[i] - right[g] <= GAP * height]
         best, best_overlap = None, SAME_ROW
-        for g, group in enumerate(groups):
+        for g in open_:
             # The row as its marks of the last text height and a half stand: it follows a drift
             # down the page, and a piece of a broken digit is measured against the whole digit.
-            recent = [k for k in group if x[k] + w[k] >= x[i] - 1.5 * height] or group[-1:]
+            recent = [k for k in groups[g][-8:] if x[k] + w[k] >= x[i] - 1.5 * height] or groups[g][-1:]
             top, bottom = min(y[k] for k in recent), max(y[k] + h[k] for k in recent)
             overlap = (min(y[i] + h[i], bottom) - max(y[i], top)) / max(min(h[i], bottom - top), 1)
-            if overlap >= best_overlap and x[i] - max(x[k] + w[k] for k in group) <= GAP * height:
+            if overlap >= best_overlap:
                 best, best_overlap = g, overlap
         if best is None:
             groups.append([i])
+            right.append(x[i] + w[i])
+            open_.append(len(groups) - 1)
         else:
             groups[best].append(i)
+            right[best] = max(right[best], x[i] + w[i])
+    x, y, w, h = (stats[:, k].astype(np.int64) for k in range(4))
     groups = _merged(groups, x, y, w, h)
     leaders = {i for group in groups for i in group}
-    boxes = [(x[g].min(), y[g].min(), (x[g] + w[g]).max(), (y[g] + h[g]).max()) for g in map(np.array, groups)]
-    reach = NEAR * height
-    for i in marks:
-        if i in leaders:
-            continue
-        cx, cy = x[i] + w[i] / 2, y[i] + h[i] / 2
-        distances = [max(x0 - cx, cx - x1, 0) + max(y0 - cy, cy - y1, 0) for x0, y0, x1, y1 in boxes]
-        if distances and min(distances) <= reach:
-            groups[int(np.argmin(distances))].append(i)
+    small = np.array([i for i in marks if i not in leaders], int)
+    if len(groups) and len(small):
+        boxes = np.array([(x[g].min(), y[g].min(), (x[g] + w[g]).max(), (y[g] + h[g]).max()) for g in map(np.array, groups)])
+        cx, cy = (x[small] + w[small] / 2)[:, None], (y[small] + h[small] / 2)[:, None]
+        distances = np.maximum(np.maximum(boxes[:, 0] - cx, cx - boxes[:, 2]), 0) + np.maximum(np.maximum(boxes[:, 1] - cy, cy - boxes[:, 3]), 0)
+        nearest = distances.argmin(axis=1)
+        for i, g, d in zip(small, nearest, distances[np.arange(len(small)), nearest]):
+            if d <= NEAR * height:
+                groups[g].append(int(i))
     return _reading_order(groups, stats)
 
 
@@ -223,21 +240,27 @@ def _number_like(group: list[int], stats: np.ndarray, height: float) -> bool:
 def _merged(groups: list[list[int]], x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray) -> list[list[int]]:
     """Groups whose boxes overlap by a quarter of the smaller one made one: the two strokes of a
     broken 6 can start two rows when neither overlaps the other enough."""
-    merged = True
-    while merged:
-        merged = False
-        boxes = [(x[g].min(), y[g].min(), (x[g] + w[g]).max(), (y[g] + h[g]).max()) for g in map(np.array, groups)]
-        for a in range(len(groups)):
-            for b in range(a + 1, len(groups)):
-                (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = boxes[a], boxes[b]
-                shared = max(0, min(ax1, bx1) - max(ax0, bx0)) * max(0, min(ay1, by1) - max(ay0, by0))
-                if shared >= 0.25 * min((ax1 - ax0) * (ay1 - ay0), (bx1 - bx0) * (by1 - by0)):
-                    groups[a] = groups[a] + groups.pop(b)
-                    merged = True
-                    break
-            if merged:
-                break
-    return groups
+    if len(groups) < 2:
+        return groups
+    boxes = np.array([(x[g].min(), y[g].min(), (x[g] + w[g]).max(), (y[g] + h[g]).max()) for g in map(np.array, groups)], np.int64)
+    x0, y0, x1, y1 = (boxes[:, k] for k in range(4))
+    shared = np.clip(np.minimum(x1[:, None], x1) - np.maximum(x0[:, None], x0), 0, None) * np.clip(np.minimum(y1[:, None], y1) - np.maximum(y0[:, None], y0), 0, None)
+    area = (x1 - x0) * (y1 - y0)
+    overlapping = shared >= 0.25 * np.minimum(area[:, None], area)
+    parent = list(range(len(groups)))  # union-find over the overlapping pairs
+
+    def root(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a, b in zip(*np.nonzero(np.triu(overlapping, 1))):
+        parent[root(int(a))] = root(int(b))
+    merged: dict[int, list[int]] = {}
+    for g, group in enumerate(groups):
+        merged.setdefault(root(g), []).extend(group)
+    return list(merged.values())
 
 
 def _reading_order(groups: list[list[int]], stats: np.ndarray) -> list[list[int]]:

@@ -185,9 +185,10 @@ class Recognizer:
             readings = self._read_regions(strength, regions, page_scale, threshold, lines.decode)
             if not readings or layout.one_row(regions):
                 # Marks side by side may be one number the layout cut (a wide gap, pattern between
-                # the digits) or several: whichever reading is likelier wins.
+                # the digits) or several: whichever reading is likelier wins, the layout's if they agree.
                 whole = self._read_regions(strength, [layout.whole(mask)], page_scale, threshold, lines.decode)
-                if whole and whole[0].confidence > float(np.prod([r.confidence for r in readings])):
+                alike = "".join(r.number for r in readings) == (whole[0].number if whole else None)
+                if whole and not alike and (not readings or whole[0].confidence > float(np.prod([r.confidence for r in readings]))):
                     readings = whole
         if not readings:
             raise NoDigitError("no number found: what is there does not read as digits")

@@ -1,0 +1,104 @@
+"""The layout step: rules and borders set aside, marks grouped into lines, every line read."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from digitrec.evaluation import pages
+from digitrec.reading import layout
+from digitrec.reading.runtime import load_model
+from digitrec.training.synthetic import LineMaker
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return load_model("line")
+
+
+@pytest.fixture(scope="module")
+def maker(mnist):
+    return LineMaker(mnist.x_test, mnist.y_test)  # test digits: the reader never saw them
+
+
+def inside(box, truth) -> bool:
+    """The centre of a box read lies within the true box."""
+    x, y, w, h = truth
+    return x <= box[0] + box[2] / 2 <= x + w and y <= box[1] + box[3] / 2 <= y + h
+
+
+def test_a_number_above_another_reads_as_two_lines(reader, maker):
+    sample = pages.page(maker, [["315"], ["2870"]], "plain", np.random.default_rng(0))
+    reading = reader.read(sample.image)
+    assert [line.number for line in reading.lines] == ["315", "2870"]
+    assert reading.number == "315\n2870"
+    assert all(inside(line.box, truth) for line, truth in zip(reading.lines, sample.boxes))
+    top, bottom = reading.lines
+    assert top.box[1] + top.box[3] <= bottom.box[1]
+    assert reading.to_dict()["lines"][1]["number"] == "2870"
+
+
+def test_a_bordered_cell_reads_without_its_borders(reader, mnist):
+    """A table cell as a phone sees it: the digits fill 60% of its height, borders on all four sides."""
+    fours, sevens = (mnist.x_test[mnist.y_test == d] for d in (4, 7))
+    for i in range(5):
+        digits = np.hstack([255 - fours[i], 255 - sevens[i]])
+        cell = np.full((48, 96), 255, np.uint8)
+        cell[10:38, 20:76] = digits
+        cv2.rectangle(cell, (1, 1), (94, 46), 40, 2)
+        reading = reader.read(cell)
+        assert reading.number == "47", i
+        x, y, w, h = reading.box
+        assert x > 3 and y > 3 and x + w < 93 and y + h < 45, reading.box  # the writing's box, not the cell's
+
+
+def test_a_page_of_30_numbers_in_6_rows_reads_every_one_with_its_box(reader, maker):
+    rng = np.random.default_rng(5)
+    rows = [[str(n) for n in rng.integers(1, 1000, 5)] for _ in range(6)]
+    sample = pages.page(maker, rows, "table", rng)
+    reading = reader.read(sample.image)
+    assert len(reading.lines) == 30
+    assert all(inside(line.box, truth) for line, truth in zip(reading.lines, sample.boxes))  # in reading order
+    exact = sum(line.number == truth for line, truth in zip(reading.lines, sample.lines))
+    assert exact >= 27, [line.number for line in reading.lines]  # the reader misreads the odd MNIST digit
+
+
+def test_generated_pages_are_found_and_read(reader, mnist):
+    samples = list(pages.pages(mnist.x_test, mnist.y_test, 24, seed=3))
+    assert {s.paper for s in samples} == set(pages.PAPERS)
+    assert all(2 <= len(s.lines) <= 6 and all(1 <= len(t) <= 8 for t in s.lines) for s in samples)
+    again = list(pages.pages(mnist.x_test, mnist.y_test, 2, seed=3))
+    assert np.array_equal(again[1].image, samples[1].image)
+    score = pages.score(samples, [reader.read(s.image) for s in samples])
+    assert score["pages_whole"] >= 0.9 and score["lines_exact"] >= 0.85, score
+
+
+def test_ruled_lines_and_borders_go_but_digits_crossing_them_stay():
+    mask = np.zeros((120, 300), np.uint8)
+    mask[60, :] = 1  # a ruled line across
+    mask[:, 5] = 1  # a border down the side
+    cv2.line(mask, (100, 40), (100, 80), 1, 3)  # a 1 crossing the rule
+    cv2.circle(mask, (140, 60), 18, 1, 3)  # a 0 on it
+    cleaned = layout.without_rules(mask, layout.text_height(mask))
+    assert cleaned[60, 200:].sum() == 0 and cleaned[:, 5].sum() == 0
+    assert cleaned[40:58, 99:102].all() and cleaned[63:80, 99:102].all()
+    assert len(layout.find_lines(mask)) == 1
+
+
+def test_ticks_and_dust_beside_a_number_are_not_lines():
+    mask = np.zeros((200, 200), np.uint8)
+    for x in (60, 90, 120):
+        cv2.rectangle(mask, (x, 80), (x + 18, 120), 1, 3)  # three digit-sized marks
+    cv2.line(mask, (150, 30), (158, 42), 1, 2)  # a small tick above and to the right
+    mask[170, 20] = 1  # a speck
+    regions = layout.find_lines(mask)
+    assert len(regions) == 1 and regions[0].box[1] >= 78
+
+
+def test_marks_on_a_row_far_apart_are_separate_numbers():
+    mask = np.zeros((100, 600), np.uint8)
+    for x in (20, 50, 400, 430):
+        cv2.rectangle(mask, (x, 30), (x + 18, 70), 1, 3)
+    regions = layout.find_lines(mask)
+    assert [r.box[0] // 10 for r in regions] == [1, 39]  # cv2 draws the 3-pixel outline a pixel outside
