@@ -376,7 +376,7 @@ def train(model: str, no_normalize: bool, backend: str | None, ensemble: int | N
             from .training.train import RECIPES, train_ensemble
             from .training.train import train as fit
 
-            with contextlib.suppress(ImportError):  # Keras imports it later for its data pipeline, whatever the backend
+            if backend == "tensorflow":  # imported here, where its start-up lines are silenced
                 import tensorflow  # noqa: F401
     except ImportError as e:
         raise DigitrecError(f"training on {backend} needs more packages ({e}): pip install 'digitrec[train]'") from None

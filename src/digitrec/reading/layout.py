@@ -188,11 +188,11 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float) -> lis
     One sweep left to right: a number ends once the sweep is GAP text heights past it, so each
     mark is compared with the numbers still open, not with all of them."""
     x, y, w, h = (stats[:, k].tolist() for k in range(4))  # Python ints: this loop indexes them a lot
-    tall = sorted((i for i in marks if h[i] >= TALL * height), key=lambda i: x[i])
     groups: list[list[int]] = []
     open_: list[int] = []  # the groups the sweep may still extend
     right: list[int] = []  # each group's right edge
-    for i in tall:
+    later = []  # small marks beside no open number, for a second look once all are known
+    for i in sorted(marks, key=lambda i: x[i]):
         open_ = [g for g in open_ if x[i] - right[g] <= GAP * height]
         best, best_overlap = None, SAME_ROW
         for g in open_:
@@ -200,20 +200,24 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float) -> lis
             # down the page, and a piece of a broken digit is measured against the whole digit.
             recent = [k for k in groups[g][-8:] if x[k] + w[k] >= x[i] - 1.5 * height] or groups[g][-1:]
             top, bottom = min(y[k] for k in recent), max(y[k] + h[k] for k in recent)
-            overlap = (min(y[i] + h[i], bottom) - max(y[i], top)) / max(min(h[i], bottom - top), 1)
+            if h[i] >= TALL * height:
+                overlap = (min(y[i] + h[i], bottom) - max(y[i], top)) / max(min(h[i], bottom - top), 1)
+            else:  # a separator or a piece: its centre within the row's band, a little beyond
+                overlap = 1.0 if top - 0.25 * height <= y[i] + h[i] / 2 <= bottom + 0.25 * height else 0.0
             if overlap >= best_overlap:
                 best, best_overlap = g, overlap
-        if best is None:
+        if best is not None:
+            groups[best].append(i)
+            right[best] = max(right[best], x[i] + w[i])
+        elif h[i] >= TALL * height:
             groups.append([i])
             right.append(x[i] + w[i])
             open_.append(len(groups) - 1)
         else:
-            groups[best].append(i)
-            right[best] = max(right[best], x[i] + w[i])
+            later.append(i)
     x, y, w, h = (stats[:, k].astype(np.int64) for k in range(4))
     groups = _merged(groups, x, y, w, h)
-    leaders = {i for group in groups for i in group}
-    small = np.array([i for i in marks if i not in leaders], int)
+    small = np.array(later, int)
     if len(groups) and len(small):
         boxes = np.array([(x[g].min(), y[g].min(), (x[g] + w[g]).max(), (y[g] + h[g]).max()) for g in map(np.array, groups)])
         cx, cy = (x[small] + w[small] / 2)[:, None], (y[small] + h[small] / 2)[:, None]
