@@ -6,6 +6,11 @@ lines, table borders and scan margins), then groups the marks left into rows by 
 overlap, and cuts each row where the gap between marks is wider than a digit is tall. Each group
 is one line for the reader, so "315" written above "2870" is two lines, and a column of amounts
 is one line per amount.
+
+The constants below are in text heights or pen widths, so they hold at any scale. They were set
+on generated pages (evaluation/pages.py) and by looking at realworld-dev's register, logbook and
+cheque crops, which that set allows for choosing (never for training); README, "Layout", has the
+figures before and after.
 """
 
 from __future__ import annotations
@@ -45,7 +50,8 @@ TALL = 0.5
 (separators, pieces of a broken stroke, dust) join the number they are beside."""
 
 NEAR = 0.6
-"""A small mark joins a number when its centre is within this many text heights of the number's box."""
+"""A small mark joins a number when its centre is within this many text heights of the number's
+box, to its left or right, and within its band."""
 
 GAP = 1.2
 """Marks on one row further apart than this many text heights belong to different numbers."""
@@ -136,7 +142,6 @@ def text_height(mask: np.ndarray) -> float:
     n, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     w, h, area = stats[1:, 2], stats[1:, 3], stats[1:, 4]
     real = area >= 0.02 * area.max()
-    rows, cols = mask.shape
     # Left out: flat marks (rules, dashes, underlines), long hairlines (borders, a scan's broken
     # lines) and marks far longer than the pen is wide (frames of table borders); a digit that
     # fills a tight crop stays in, since too low a height is what costs.
@@ -169,9 +174,9 @@ def _without_runs(mask: np.ndarray, across: float, down: float) -> np.ndarray:
     """The mask without straight horizontal runs of `across` pixels or more, and vertical ones of
     `down` (0: none), nor their one-pixel fringe."""
     runs = np.zeros_like(mask)
-    for length, shape in ((across, (1, 0)), (down, (0, 1))):
+    for length, horizontal in ((across, True), (down, False)):
         if length >= 2:
-            kernel = np.ones((1, int(length)) if shape[0] else (int(length), 1), np.uint8)
+            kernel = np.ones((1, int(length)) if horizontal else (int(length), 1), np.uint8)
             # Paper, not ink, beyond the image's edge: else a stroke near the edge counts as a long run.
             runs |= cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     if not runs.any():
@@ -182,8 +187,8 @@ def _without_runs(mask: np.ndarray, across: float, down: float) -> np.ndarray:
 def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float) -> list[list[int]]:
     """Group marks into numbers: the marks as tall as characters into rows, by their vertical
     overlap (following a row's drift as it goes), a row cut where the gap is wider than GAP text
-    heights; then each smaller mark (a separator, a broken stroke's piece) joins the number whose
-    box it lies in or beside. Small marks near no number are dropped: dust, ticks, pattern.
+    heights; then each smaller mark (a separator, a broken stroke's piece) joins the number it
+    lies in or beside, on its band. Small marks near no number are dropped: dust, ticks, pattern.
 
     One sweep left to right: a number ends once the sweep is GAP text heights past it, so each
     mark is compared with the numbers still open, not with all of them."""
@@ -221,7 +226,9 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float) -> lis
     if len(groups) and len(small):
         boxes = np.array([(x[g].min(), y[g].min(), (x[g] + w[g]).max(), (y[g] + h[g]).max()) for g in map(np.array, groups)])
         cx, cy = (x[small] + w[small] / 2)[:, None], (y[small] + h[small] / 2)[:, None]
-        distances = np.maximum(np.maximum(boxes[:, 0] - cx, cx - boxes[:, 2]), 0) + np.maximum(np.maximum(boxes[:, 1] - cy, cy - boxes[:, 3]), 0)
+        distances = np.maximum(np.maximum(boxes[:, 0] - cx, cx - boxes[:, 2]), 0)
+        # Only beside a number, in its band: a tick above it or a dash of a rule below it stays out.
+        distances[(cy < boxes[:, 1] - 0.25 * height) | (cy > boxes[:, 3] + 0.25 * height)] = np.inf
         nearest = distances.argmin(axis=1)
         for i, g, d in zip(small, nearest, distances[np.arange(len(small)), nearest]):
             if d <= NEAR * height:
@@ -231,14 +238,17 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float) -> lis
 
 def _number_like(group: list[int], stats: np.ndarray, height: float) -> bool:
     """Whether a group, one of several, could be a number: as tall as the writing, and not just
-    the upright or flat hairlines that are left of a broken rule or border. (A lone 1 written
-    perfectly upright with a fine pen beside other numbers is lost to this.)"""
+    the upright or flat hairlines and sticks that are left of a broken rule or border. (A lone 1
+    written perfectly upright beside other numbers is lost to this.)"""
     x, y, w, h, area = (stats[group, k] for k in range(5))
     if (y + h).max() - y.min() < MIN_LINE * height:
         return False
     long, short = np.maximum(w, h), np.minimum(w, h)
     hairline = (area < HAIRLINE * long * long) & (short <= np.maximum(2, 0.1 * long))
-    return not hairline.all()
+    # A straight stick, upright or flat, filling its narrow box: a dash of a broken rule. A
+    # written 1 leans, and its box is wider than its stroke.
+    stick = (area >= 0.6 * w * h) & (short <= np.maximum(3, 0.2 * long))
+    return not (hairline | stick).all()
 
 
 def _merged(groups: list[list[int]], x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray) -> list[list[int]]:
