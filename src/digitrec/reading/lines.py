@@ -24,6 +24,11 @@ Class k + 1 of the network's output is ALPHABET[k]; class 0 is CTC's blank."""
 
 SEPARATORS = ALPHABET[10:]
 
+BETWEEN_DIGITS = "/:"
+"""Separators that only ever stand between digits (a date's slash, a time's colon). Read first or
+last in a line, the stroke is a digit's: the reader's likeliest digit there is taken instead, at
+that digit's own (lower) probability, so a lone slanted 1 is no longer "no number"."""
+
 LINE_HEIGHT = 32
 """Lines are read at this height in pixels."""
 
@@ -131,6 +136,11 @@ def decode(probabilities: np.ndarray, line: LineInput | None = None) -> tuple[li
         if k:
             runs.append((int(k), t, end, t + int(probabilities[t : end + 1, k].argmax())))
         t = end + 1
+    for i in (0, len(runs) - 1)[: len(runs)]:
+        k, first, last, surest = runs[i]
+        if ALPHABET[k - 1] in BETWEEN_DIGITS:  # a slash or colon with no digit beyond it is a stroke of a digit
+            digit = 1 + int(probabilities[first : last + 1, 1:11].max(axis=0).argmax())
+            runs[i] = (digit, first, last, first + int(probabilities[first : last + 1, digit].argmax()))
     characters = []
     for i, (k, first, last, surest) in enumerate(runs):
         box = None
