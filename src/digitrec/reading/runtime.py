@@ -183,7 +183,8 @@ class Recognizer:
         else:
             regions = layout.find_lines(mask)
             readings = self._read_regions(strength, regions, page_scale, threshold, lines.decode)
-            if not readings or layout.one_row(regions):
+            kept_all = len(regions) == 1 and int(regions[0].mask.sum()) == int(mask.sum())  # the whole ink is that region
+            if not readings or (layout.one_row(regions) and not kept_all):
                 # Marks side by side may be one number the layout cut (a wide gap, pattern between
                 # the digits) or several: whichever reading is likelier wins, the layout's if they agree.
                 whole = self._read_regions(strength, [layout.whole(mask)], page_scale, threshold, lines.decode)

@@ -56,7 +56,7 @@ MAX_LABEL = 16
 FONT_SHARE = 0.3
 """The share of digits drawn from a font rather than taken from MNIST."""
 
-TICK_SHARE = 0.05
+TICK_SHARE = 0.0
 """The share of numbers with a small cross, plus or tick beside them (registers and ledgers have
 them), which the reader must leave out."""
 
