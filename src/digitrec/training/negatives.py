@@ -82,11 +82,7 @@ def _pair(x_train: np.ndarray, y_train: np.ndarray, rng: np.random.Generator) ->
 
 
 def _tangle(x_train: np.ndarray, y_train: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    return tangle(rng)
-
-
-def tangle(rng: np.random.Generator) -> np.ndarray:
-    """Two to four smooth curves crossing one another, as uint8 ink on a CANVAS-pixel square."""
+    """Two to four smooth curves crossing one another."""
     ink = np.zeros((CANVAS, CANVAS), np.uint8)
     t = np.linspace(0, 1, 24)[:, None]
     for _ in range(int(rng.integers(2, 5))):

@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ..constants import LETTERS
 from ..errors import NoDigitError
 from ..reading.lines import ALPHABET, LINE_HEIGHT, line_input
-from .negatives import MIRRORED, QUARTER_TURNED, tangle
+from .negatives import MIRRORED, QUARTER_TURNED
 
 FONTS = {
     "/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf": ("fonts-humor-sans", "OFL-1.1"),
@@ -34,17 +34,9 @@ FONTS = {
         f"/usr/share/fonts/opentype/bwht/BecauseWe{name}-Regular.otf": ("fonts-bwht", "OFL-1.1")
         for name in ("Build", "Connect", "Create", "Learn", "Mentor", "Organize")
     },
-    # European hands: a 1 with its lead-in, a crossed 7; school cursive; slanted felt-tip and brush.
-    "/usr/share/fonts/truetype/ecolier-court/Ecolier-court.ttf": ("fonts-ecolier-court", "OFL-1.1"),
-    "/usr/share/fonts/truetype/breip/Breip.ttf": ("fonts-breip", "OFL-1.0"),
-    "/usr/share/fonts/opentype/dancingscript/DancingScript-Regular.otf": ("fonts-dancingscript", "OFL-1.1"),
-    "/usr/share/fonts/opentype/dancingscript/DancingScript-Bold.otf": ("fonts-dancingscript", "OFL-1.1"),
-    "/usr/share/fonts/truetype/kristi/Kristi.ttf": ("fonts-kristi", "OFL-1.1"),
-    "/usr/share/fonts/opentype/kaushanscript/KaushanScript-Regular.otf": ("fonts-kaushanscript", "OFL-1.1"),
 }
 """Handwriting-style fonts under the SIL Open Font License, from Debian's packages
-(`apt-get install fonts-humor-sans fonts-klee fonts-yusei-magic fonts-bwht fonts-ecolier-court
-fonts-breip fonts-dancingscript fonts-kristi fonts-kaushanscript`). Those installed
+(`apt-get install fonts-humor-sans fonts-klee fonts-yusei-magic fonts-bwht`). Those installed
 are used; the model's JSON records which, with their licences."""
 
 TRAIN_WIDTH = 192
@@ -55,10 +47,6 @@ MAX_LABEL = 16
 
 FONT_SHARE = 0.3
 """The share of digits drawn from a font rather than taken from MNIST."""
-
-TICK_SHARE = 0.0
-"""The share of numbers with a small cross, plus or tick beside them (registers and ledgers have
-them), which the reader must leave out."""
 
 NEGATIVE_SHARE = 0.05
 """The share of lines that hold no number: letters, symbols, mirrored or turned digits."""
@@ -127,16 +115,12 @@ class LineMaker:
                 x += _separator(canvas, c, x, baseline, height, stroke, rng)
             else:
                 top = baseline - g.shape[0] + int(rng.normal(0, 0.04) * height)
-                if c == "1" and rng.random() < 0.3:  # a 1 drawn taller, reaching below the line (cheques)
-                    top += int(g.shape[0] * rng.uniform(0.0, 0.25))
                 top = max(0, top)
                 region = canvas[top : top + g.shape[0], x : x + g.shape[1]]
                 np.maximum(region, g[: region.shape[0], : region.shape[1]], out=region)
                 x += g.shape[1]
             x += int(height * (rng.uniform(-0.15, 0.05) if touching else rng.uniform(0.0, 0.35)))
         canvas = canvas[:, : x + int(height * 0.3)]
-        if text and not self.plain and rng.random() < TICK_SHARE:  # a clerk's tick or cross beside the number
-            canvas = _ticked(canvas, height, stroke, rng)
         return canvas if self.plain else _slanted(canvas, rng)
 
     def _glyph(self, c: str, height: int, font: str | None, rng: np.random.Generator) -> np.ndarray | None:
@@ -148,23 +132,17 @@ class LineMaker:
         else:
             ink = self.x[rng.choice(self.by_digit[int(c)])].astype(np.float32) / 255
             ink = _styled(_cropped(ink), int(c), rng)
-        h = height * (rng.uniform(0.8, 1.1) if c != "1" or rng.random() < 0.7 else rng.uniform(1.05, 1.3))
+        h = height * rng.uniform(0.8, 1.1)
         w = ink.shape[1] * h / ink.shape[0] * rng.uniform(0.8, 1.2)
         return _pen(cv2.resize(ink, (max(2, round(w)), max(2, round(h))), interpolation=cv2.INTER_LINEAR), rng)
 
     def _non_digit(self, height: int, rng: np.random.Generator) -> np.ndarray:
-        """Something that is no digit: a letter, a symbol, a tangle of curves, a blot, or a digit mirrored or turned."""
+        """Something that is no digit: a letter, a symbol, or a digit mirrored or turned."""
         kind = rng.random()
-        if kind < 0.3 and self.fonts:
+        if kind < 0.4 and self.fonts:
             ink = _font_glyph(str(rng.choice(self.fonts)), str(rng.choice(LETTERS)))
-        elif kind < 0.5:
+        elif kind < 0.7:
             ink = _symbol(str(rng.choice(list("+=x"))), rng)
-        elif kind < 0.65:
-            ink = _cropped(tangle(rng).astype(np.float32) / 255)
-        elif kind < 0.75:  # a blot: a filled dot or smudge, of any size (a disc is no 0)
-            ink = np.zeros((40, 40), np.float32)
-            cv2.ellipse(ink, (20, 20), (int(rng.integers(4, 19)), int(rng.integers(4, 19))), float(rng.uniform(0, 180)), 0, 360, 1.0, -1, cv2.LINE_AA)
-            ink = _cropped(ink)
         else:
             d = int(rng.choice(MIRRORED + QUARTER_TURNED))
             ink = self.x[rng.choice(self.by_digit[d])].astype(np.float32) / 255
@@ -244,7 +222,7 @@ def _styled(ink: np.ndarray, digit: int, rng: np.random.Generator) -> np.ndarray
         return ink
     h, w = ink.shape
     if digit == 1 and rng.random() < 0.3:  # one stroke, upright or leaning a little
-        lean = int(h * rng.uniform(0.0, 0.45))
+        lean = int(h * rng.uniform(0.0, 0.3))
         stroke = np.zeros((h, lean + max(2, h // 8) + 2), np.float32)
         cv2.line(stroke, (1, h - 1), (1 + lean, 0), 1.0, max(1, round(h * rng.uniform(0.08, 0.14))), cv2.LINE_AA)
         return _cropped(stroke)
@@ -291,35 +269,6 @@ def _symbol(c: str, rng: np.random.Generator) -> np.ndarray:
     return _cropped(ink)
 
 
-def _ticked(canvas: np.ndarray, height: int, stroke: int, rng: np.random.Generator) -> np.ndarray:
-    """A small cross, plus or tick after the number (or before it), which is no part of the text."""
-    size = int(height * rng.uniform(0.3, 0.6))
-    mark = np.zeros((size + 2 * stroke, size + 2 * stroke), np.float32)
-    a, b = stroke, size + stroke
-    kind = rng.integers(3)
-    if kind == 0:  # x
-        cv2.line(mark, (a, a), (b, b), 1.0, stroke, cv2.LINE_AA)
-        cv2.line(mark, (b, a), (a, b), 1.0, stroke, cv2.LINE_AA)
-    elif kind == 1:  # +
-        cv2.line(mark, (a, (a + b) // 2), (b, (a + b) // 2), 1.0, stroke, cv2.LINE_AA)
-        cv2.line(mark, ((a + b) // 2, a), ((a + b) // 2, b), 1.0, stroke, cv2.LINE_AA)
-    else:  # a tick
-        cv2.line(mark, (a, (a + b) // 2), ((a + b) // 2, b), 1.0, stroke, cv2.LINE_AA)
-        cv2.line(mark, ((a + b) // 2, b), (b, a), 1.0, stroke, cv2.LINE_AA)
-    gap = int(height * rng.uniform(0.15, 0.5))
-    y = int(1.5 * height) - mark.shape[0] - int(height * rng.uniform(0.0, 0.4))
-    y = max(0, y)
-    if rng.random() < 0.7:  # after the number
-        out = np.zeros((canvas.shape[0], canvas.shape[1] + gap + mark.shape[1]), np.float32)
-        out[:, : canvas.shape[1]] = canvas
-        out[y : y + mark.shape[0], canvas.shape[1] + gap :] = np.maximum(out[y : y + mark.shape[0], canvas.shape[1] + gap :], mark)
-    else:
-        out = np.zeros((canvas.shape[0], canvas.shape[1] + gap + mark.shape[1]), np.float32)
-        out[:, gap + mark.shape[1] :] = canvas
-        out[y : y + mark.shape[0], : mark.shape[1]] = np.maximum(out[y : y + mark.shape[0], : mark.shape[1]], mark)
-    return out
-
-
 def _separator(canvas: np.ndarray, c: str, x: int, baseline: int, height: int, stroke: int, rng: np.random.Generator) -> int:
     """Draw a separator with its left edge at x; returns the width it took."""
     dot = max(1, round(stroke * rng.uniform(0.5, 0.9)))
@@ -363,7 +312,6 @@ def _on_paper(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     rows, cols = np.nonzero(ink > 0.1)
     height = rows.max() - rows.min() + 1
     margins = (rng.uniform(0.05, 0.6, 2) * height).astype(int), (rng.uniform(0.05, 0.8, 2) * height).astype(int)
-    margins[1][rng.random(2) < 0.1] = 0  # cropped tight against the ink, as many scanned fields are
     ink = np.pad(ink, ((max(0, margins[0][0] - rows.min()), margins[0][1]), (max(0, margins[1][0] - cols.min()), margins[1][1])))
     rows, cols = np.nonzero(ink > 0.1)
     ink = ink[max(0, rows.min() - margins[0][0]) : rows.max() + 1 + margins[0][1], max(0, cols.min() - margins[1][0]) : cols.max() + 1 + margins[1][1]]
