@@ -102,7 +102,9 @@ def find_lines(mask: np.ndarray) -> list[Region]:
         raise ImageError(f"too many separate marks ({len(marks)}) to be numbers: is this a photo of texture or noise?")
     groups = _rows_and_numbers(stats, marks, height)
     if len(groups) > 1:
-        groups = [g for g in groups if _number_like(g, stats, height)] or groups
+        holed = _holed(bridged, labels)
+        # None like a number (a grid of dots, say): the caller reads the whole ink as one line.
+        groups = [g for g in groups if _number_like(g, stats, height, holed)]
     regions = []
     for group in groups:
         x0, y0 = stats[group, 0].min(), stats[group, 1].min()
@@ -175,7 +177,8 @@ def _without_runs(mask: np.ndarray, across: float, down: float) -> np.ndarray:
     `down` (0: none), nor their one-pixel fringe."""
     runs = np.zeros_like(mask)
     for length, horizontal in ((across, True), (down, False)):
-        if length >= 2:
+        # Only where some row (or column) holds that much ink can such a run be: most images skip.
+        if length >= 2 and mask.sum(axis=1 if horizontal else 0).max() >= length:
             kernel = np.ones((1, int(length)) if horizontal else (int(length), 1), np.uint8)
             # Paper, not ink, beyond the image's edge: else a stroke near the edge counts as a long run.
             runs |= cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
@@ -236,10 +239,21 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float) -> lis
     return _reading_order(groups, stats)
 
 
-def _number_like(group: list[int], stats: np.ndarray, height: float) -> bool:
+def _holed(mask: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Which marks (by label) enclose a hole: a 0, 4, 6, 8 or 9 does, a dot or a smudge does not."""
+    _, paper = cv2.connectedComponents((1 - mask).astype(np.uint8), connectivity=4)
+    outside = np.unique(np.concatenate([paper[0], paper[-1], paper[:, 0], paper[:, -1]]))
+    holes = (~np.isin(paper, outside) & (mask == 0)).astype(np.uint8)
+    holed = np.zeros(labels.max() + 1, bool)
+    holed[np.unique(labels[cv2.dilate(holes, np.ones((3, 3), np.uint8)) > 0])] = True
+    holed[0] = False
+    return holed
+
+
+def _number_like(group: list[int], stats: np.ndarray, height: float, holed: np.ndarray) -> bool:
     """Whether a group, one of several, could be a number: as tall as the writing, and not just
-    the upright or flat hairlines and sticks that are left of a broken rule or border. (A lone 1
-    written perfectly upright beside other numbers is lost to this.)"""
+    the upright or flat hairlines and sticks that are left of a broken rule or border, nor
+    solid blobs. (A lone 1 written perfectly upright beside other numbers is lost to this.)"""
     x, y, w, h, area = (stats[group, k] for k in range(5))
     if (y + h).max() - y.min() < MIN_LINE * height:
         return False
@@ -248,7 +262,10 @@ def _number_like(group: list[int], stats: np.ndarray, height: float) -> bool:
     # A straight stick, upright or flat, filling its narrow box: a dash of a broken rule. A
     # written 1 leans, and its box is wider than its stroke.
     stick = (area >= 0.6 * w * h) & (short <= np.maximum(3, 0.2 * long))
-    return not (hairline | stick).all()
+    # A solid blob with no hole, as wide as it is tall: a dot, a smudge. Of MNIST's test digits,
+    # 2.2% of those not long fill 0.6 of their box, most of them with a hole (0, 4, 6, 8, 9).
+    blob = (area >= 0.6 * w * h) & (long < 2 * short) & ~holed[group]
+    return not (hairline | stick | blob).all()
 
 
 def _merged(groups: list[list[int]], x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray) -> list[list[int]]:
