@@ -80,7 +80,8 @@ def test_ruled_lines_and_borders_go_but_digits_crossing_them_stay():
     mask[:, 5] = 1  # a border down the side
     cv2.line(mask, (100, 40), (100, 80), 1, 3)  # a 1 crossing the rule
     cv2.circle(mask, (140, 60), 18, 1, 3)  # a 0 on it
-    cleaned = layout.without_rules(mask, layout.text_height(mask))
+    cleaned, upright = layout.without_rules(mask, layout.text_height(mask))
+    assert upright[:, 5].all() and not upright[:, 100].any()
     assert cleaned[60, 200:].sum() == 0 and cleaned[:, 5].sum() == 0
     assert cleaned[40:58, 99:102].all() and cleaned[63:80, 99:102].all()
     assert len(layout.find_lines(mask)) == 1

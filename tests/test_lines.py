@@ -98,7 +98,7 @@ def test_synthetic_texts_hold_separators_and_non_digit_lines(mnist):
     assert all(t[0] in "0123456789-" for t in texts if t)
 
 
-STEPS = 800
+STEPS = 1000
 
 
 @pytest.mark.slow

@@ -87,7 +87,7 @@ def find_lines(mask: np.ndarray) -> list[Region]:
     """
     height = text_height(mask)
     ink = mask
-    mask = without_rules(mask, height)
+    mask, upright = without_rules(mask, height)
     # Marks are found with the gaps that removed rules left bridged: a 1 that crossed a line stays one mark.
     bridged = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((5, 1), np.uint8)) if mask is not ink else mask
     n, labels, stats, _ = cv2.connectedComponentsWithStats(bridged, connectivity=8)
@@ -100,7 +100,7 @@ def find_lines(mask: np.ndarray) -> list[Region]:
         raise NoDigitError("no number found: only lines and specks stand out from the background")
     if len(marks) > MAX_MARKS:
         raise ImageError(f"too many separate marks ({len(marks)}) to be numbers: is this a photo of texture or noise?")
-    groups = _rows_and_numbers(stats, marks, height)
+    groups = _rows_and_numbers(stats, marks, height, upright)
     if len(groups) > 1:
         holed = _holed(bridged, labels)
         # None like a number (a grid of dots, say): the caller reads the whole ink as one line.
@@ -139,7 +139,7 @@ def text_height(mask: np.ndarray) -> float:
     # ruled line is not one mark with it; then the rest is closed, so that the pieces of a broken
     # or faint stroke count as the one mark they are.
     pen = stroke_width(mask)
-    unruled = _without_runs(mask, LONGEST * pen, LONGEST * pen)
+    unruled, _ = _without_runs(mask, LONGEST * pen, LONGEST * pen)
     closed = cv2.morphologyEx(unruled if unruled.any() else mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
     n, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     w, h, area = stats[1:, 2], stats[1:, 3], stats[1:, 4]
@@ -158,9 +158,10 @@ def text_height(mask: np.ndarray) -> float:
     return float(max(heights[order][min(at, len(order) - 1)], 4.0))
 
 
-def without_rules(mask: np.ndarray, height: float) -> np.ndarray:
+def without_rules(mask: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray]:
     """The mask without its long straight runs: ruled lines, table borders, underlines, the edge
-    of a scan's margin. Strokes that cross a line lose only the pixels they share with it."""
+    of a scan's margin. Strokes that cross a line lose only the pixels they share with it. Also
+    the upright rules removed: a table's cell borders, which no number reaches across."""
     rows, cols = mask.shape
     lengths = []
     for length, side in ((RULE_LENGTH * height, cols), (UPRIGHT_LENGTH * height, rows)):
@@ -172,22 +173,25 @@ def without_rules(mask: np.ndarray, height: float) -> np.ndarray:
     return _without_runs(mask, *lengths)
 
 
-def _without_runs(mask: np.ndarray, across: float, down: float) -> np.ndarray:
+def _without_runs(mask: np.ndarray, across: float, down: float) -> tuple[np.ndarray, np.ndarray]:
     """The mask without straight horizontal runs of `across` pixels or more, and vertical ones of
-    `down` (0: none), nor their one-pixel fringe."""
-    runs = np.zeros_like(mask)
+    `down` (0: none), nor their one-pixel fringe; and the vertical runs themselves."""
+    runs, upright = np.zeros_like(mask), np.zeros_like(mask)
     for length, horizontal in ((across, True), (down, False)):
         # Only where some row (or column) holds that much ink can such a run be: most images skip.
         if length >= 2 and mask.sum(axis=1 if horizontal else 0).max() >= length:
             kernel = np.ones((1, int(length)) if horizontal else (int(length), 1), np.uint8)
             # Paper, not ink, beyond the image's edge: else a stroke near the edge counts as a long run.
-            runs |= cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+            found = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+            runs |= found
+            if not horizontal:
+                upright = found
     if not runs.any():
-        return mask
-    return np.where(cv2.dilate(runs, np.ones((3, 3), np.uint8)) > 0, 0, mask).astype(np.uint8)
+        return mask, upright
+    return np.where(cv2.dilate(runs, np.ones((3, 3), np.uint8)) > 0, 0, mask).astype(np.uint8), upright
 
 
-def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float) -> list[list[int]]:
+def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float, upright: np.ndarray) -> list[list[int]]:
     """Group marks into numbers: the marks as tall as characters into rows, by their vertical
     overlap (following a row's drift as it goes), a row cut where the gap is wider than GAP text
     heights; then each smaller mark (a separator, a broken stroke's piece) joins the number it
@@ -212,7 +216,7 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float) -> lis
                 overlap = (min(y[i] + h[i], bottom) - max(y[i], top)) / max(min(h[i], bottom - top), 1)
             else:  # a separator or a piece: its centre within the row's band, a little beyond
                 overlap = 1.0 if top - 0.25 * height <= y[i] + h[i] / 2 <= bottom + 0.25 * height else 0.0
-            if overlap >= best_overlap:
+            if overlap >= best_overlap and not upright[top:bottom, right[g] : x[i]].any():  # no cell border between
                 best, best_overlap = g, overlap
         if best is not None:
             groups[best].append(i)

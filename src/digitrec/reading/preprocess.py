@@ -206,7 +206,11 @@ def _without_specks(mask: np.ndarray) -> np.ndarray:
         return mask
     x, y, w, h, areas = (stats[1:, i] for i in range(5))
     edge = (x == 0) | (y == 0) | (x + w == mask.shape[1]) | (y + h == mask.shape[0])
-    smallest = max(3.0, 0.02 * areas.max(), mask.size * 2e-5)
+    # The bar is set by the largest blob that could be writing: not a table's grid of borders,
+    # one blob that fills 5% of its box (a thin digit fills over 15% of its own), which once dropped
+    # every thin digit in a table.
+    solid = areas >= 0.1 * w * h
+    smallest = max(3.0, 0.02 * (areas[solid] if solid.any() else areas).max(), mask.size * 2e-5)
     inside = areas[~edge].max() if (~edge).any() else 0
     keep = np.zeros(n, np.uint8)
     keep[1:] = (areas >= smallest) & (~edge | (areas >= 0.5 * inside))
