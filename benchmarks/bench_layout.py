@@ -12,28 +12,26 @@ Median of --repeat reads each; also the peak memory of one whole `digitrec predi
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from digitrec.data import load_mnist
+from bench_read import in_process  # benchmarks/ is on the path when a script there runs
+from digitrec.data import Mnist, load_mnist
 from digitrec.evaluation.pages import page
 from digitrec.reading import lines
 from digitrec.reading.runtime import load_model
 from digitrec.training.synthetic import LineMaker
 
 
-def photo(size: tuple[int, int], seed: int) -> tuple[np.ndarray, tuple[str, ...]]:
+def photo(mnist: Mnist, size: tuple[int, int], seed: int) -> tuple[np.ndarray, tuple[str, ...]]:
     """A page of five numbers, photographed: the paper fills the frame."""
-    x, y = load_mnist().x_test, load_mnist().y_test
     rng = np.random.default_rng(seed)
-    sample = page(LineMaker(x, y), [[str(n)] for n in rng.integers(10, 10**6, 5)], "photo", rng)
+    sample = page(LineMaker(mnist.x_test, mnist.y_test), [[str(n)] for n in rng.integers(10, 10**6, 5)], "photo", rng)
     width, height = size
     h, w = sample.image.shape
     grow = max(0, round(h * width / height) - w), max(0, round(w * height / width) - h)  # to the photo's shape, with more paper
@@ -42,18 +40,9 @@ def photo(size: tuple[int, int], seed: int) -> tuple[np.ndarray, tuple[str, ...]
     return cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB), sample.lines
 
 
-def timed(read, repeat: int) -> float:
-    read()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        read()
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
-
-
 def peak_mib(path: Path) -> float:
-    """Peak resident memory of a whole `digitrec predict`, from GNU time."""
+    """Peak resident memory of a whole `digitrec predict`, from GNU time. (Not wait4 on a child of
+    this process: forked from a process holding a model and MNIST, it counts their pages too.)"""
     done = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-m", "digitrec", "predict", str(path)], capture_output=True, text=True)
     return int(done.stderr.strip().splitlines()[-1]) / 1024
 
@@ -63,10 +52,7 @@ def main() -> None:
     parser.add_argument("--data", help="MNIST folder or mnist.npz (default: DIGITREC_DATA, then the download cache)")
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-    if args.data:
-        import os
-
-        os.environ["DIGITREC_DATA"] = args.data
+    mnist = load_mnist(args.data)
     model = load_model("line")
 
     def one_line(image: np.ndarray) -> str:
@@ -76,14 +62,14 @@ def main() -> None:
     print(f"{'photo':<12}{'layout + reader':>17}{'one line (before)':>19}{'peak MiB':>10}  read")
     with tempfile.TemporaryDirectory() as tmp:
         for size in ((1000, 1000), (4000, 3000)):
-            image, truth = photo(size, seed=size[0])
+            image, truth = photo(mnist, size, seed=size[0])
             path = Path(tmp) / f"page-{size[0]}.png"
             cv2.imwrite(str(path), image)
             reading = model.read(image)
             found = reading.number.split("\n")
             right = sum(a == b for a, b in zip(found, truth))
-            after = timed(lambda: model.read(image), args.repeat)
-            before = timed(lambda: one_line(image), args.repeat)
+            after = in_process(lambda: model.read(image), args.repeat)
+            before = in_process(lambda: one_line(image), args.repeat)
             print(f"{size[0]}x{size[1]:<7}{after:>14.1f} ms{before:>16.1f} ms{peak_mib(path):>10.0f}  {len(found)} lines of 5, {right} exactly right")
 
 

@@ -22,18 +22,12 @@ def maker(mnist):
     return LineMaker(mnist.x_test, mnist.y_test)  # test digits: the reader never saw them
 
 
-def inside(box, truth) -> bool:
-    """The centre of a box read lies within the true box."""
-    x, y, w, h = truth
-    return x <= box[0] + box[2] / 2 <= x + w and y <= box[1] + box[3] / 2 <= y + h
-
-
 def test_a_number_above_another_reads_as_two_lines(reader, maker):
     sample = pages.page(maker, [["315"], ["2870"]], "plain", np.random.default_rng(0))
     reading = reader.read(sample.image)
     assert [line.number for line in reading.lines] == ["315", "2870"]
     assert reading.number == "315\n2870"
-    assert all(inside(line.box, truth) for line, truth in zip(reading.lines, sample.boxes))
+    assert all(pages.centred_in(line.box, truth) for line, truth in zip(reading.lines, sample.boxes))
     top, bottom = reading.lines
     assert top.box[1] + top.box[3] <= bottom.box[1]
     assert reading.to_dict()["lines"][1]["number"] == "2870"
@@ -59,7 +53,7 @@ def test_a_page_of_30_numbers_in_6_rows_reads_every_one_with_its_box(reader, mak
     sample = pages.page(maker, rows, "table", rng)
     reading = reader.read(sample.image)
     assert len(reading.lines) == 30
-    assert all(inside(line.box, truth) for line, truth in zip(reading.lines, sample.boxes))  # in reading order
+    assert all(pages.centred_in(line.box, truth) for line, truth in zip(reading.lines, sample.boxes))  # in reading order
     exact = sum(line.number == truth for line, truth in zip(reading.lines, sample.lines))
     assert exact >= 27, [line.number for line in reading.lines]  # the reader misreads the odd MNIST digit
 

@@ -144,9 +144,10 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
         elif reading.lines:
             click.echo(f"{prefix}{len(reading.lines)} lines, top to bottom:")
             for n, line in enumerate(reading.lines, 1):
-                click.echo(f"{' ' * len(prefix)}  {n}. {_line_text(line)}")
+                click.echo(f"{' ' * len(prefix)}  {n}. {'   '.join(_line_text(line))}")
         else:
-            click.echo(f"{prefix}This number is probably {_line_text(reading, chr(10) + ' ' * len(prefix) + '  ')}")
+            number, each = _line_text(reading)
+            click.echo(f"{prefix}This number is probably {number}\n{' ' * len(prefix)}  {each}")
         if preview:
             _write_preview(list(reading.seen), preview if len(files) == 1 else preview / f"{Path(file).stem}.png")
         shown.append((file, reading))
@@ -156,11 +157,11 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
         sys.exit(1)
 
 
-def _line_text(line, before_characters: str = "   ") -> str:
-    """A number as read, its confidence, and each character's ("?" where uncertain)."""
+def _line_text(line) -> tuple[str, str]:
+    """A number as read with its confidence, and each character's ("?" where uncertain)."""
     each = "  ".join(f"{c.char} {c.confidence:.0%}{'?' if c.uncertain else ''}" for c in line.characters)
     flag = "  (uncertain)" if line.uncertain else ""
-    return f"{line.number}{flag}  ({line.confidence:.1%} sure){before_characters}read as: {each}"
+    return f"{line.number}{flag}  ({line.confidence:.1%} sure)", f"read as: {each}"
 
 
 def _strip_name(message: str, file: str) -> str:

@@ -15,7 +15,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from ..training.synthetic import LineMaker
+from ..training.synthetic import LineMaker, cropped
 
 PAPERS = ("plain", "ruled", "table", "photo")
 """Every page has one: blank paper, a ruled notebook, a table with each number in a bordered
@@ -88,9 +88,7 @@ def page(maker: LineMaker, rows: list[list[str]], paper: str, rng: np.random.Gen
 
 def _ink(maker: LineMaker, text: str, height: int, rng: np.random.Generator) -> np.ndarray:
     """The number as ink coverage, its digits height pixels tall, cropped to the ink."""
-    ink = maker.ink(text, rng)
-    rows, cols = np.nonzero(ink > 0.1)
-    ink = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    ink = cropped(maker.ink(text, rng))
     f = height / ink.shape[0]
     return cv2.resize(ink, (max(1, round(ink.shape[1] * f)), height), interpolation=cv2.INTER_AREA)
 
@@ -105,13 +103,16 @@ def score(samples: list[PageSample], readings: list) -> dict:
     for sample, reading in zip(samples, readings):
         found = (reading.lines or (reading,)) if reading else ()
         used = set()
-        for text, (x, y, w, h) in zip(sample.lines, sample.boxes):
-            match = next(
-                (i for i, line in enumerate(found) if line.box and i not in used and x <= line.box[0] + line.box[2] / 2 <= x + w and y <= line.box[1] + line.box[3] / 2 <= y + h),
-                None,
-            )
+        for text, box in zip(sample.lines, sample.boxes):
+            match = next((i for i, line in enumerate(found) if line.box and i not in used and centred_in(line.box, box)), None)
             if match is not None:
                 used.add(match)
             exact.append(match is not None and found[match].number == text)
         whole.append(len(used) == len(sample.lines) == len(found))
     return {"lines_exact": float(np.mean(exact)), "pages_whole": float(np.mean(whole)), "lines": len(exact), "pages": len(whole)}
+
+
+def centred_in(box: tuple[int, int, int, int], truth: tuple[int, int, int, int]) -> bool:
+    """Whether a box read has its centre within the true box: the line read is that number's."""
+    x, y, w, h = truth
+    return x <= box[0] + box[2] / 2 <= x + w and y <= box[1] + box[3] / 2 <= y + h

@@ -106,9 +106,7 @@ def find_lines(mask: np.ndarray) -> list[Region]:
         # None like a number (a grid of dots, say): the caller reads the whole ink as one line.
         groups = [g for g in groups if _number_like(g, stats, height, holed)]
     regions = []
-    for group in groups:
-        x0, y0 = stats[group, 0].min(), stats[group, 1].min()
-        x1, y1 = (stats[group, 0] + stats[group, 2]).max(), (stats[group, 1] + stats[group, 3]).max()
+    for group, (x0, y0, x1, y1) in zip(groups, _boxes(groups, stats)):
         own = np.isin(labels[y0:y1, x0:x1], group).astype(np.uint8) & mask[y0:y1, x0:x1]
         foreign = cv2.dilate(ink[y0:y1, x0:x1] & (1 - own), np.ones((3, 3), np.uint8)) & (1 - own)
         regions.append(Region((int(x0), int(y0), int(x1 - x0), int(y1 - y0)), own, foreign))
@@ -227,11 +225,11 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float, uprigh
             open_.append(len(groups) - 1)
         else:
             later.append(i)
-    x, y, w, h = (stats[:, k].astype(np.int64) for k in range(4))
-    groups = _merged(groups, x, y, w, h)
+    groups = _merged(groups, stats)
     small = np.array(later, int)
     if len(groups) and len(small):
-        boxes = np.array([(x[g].min(), y[g].min(), (x[g] + w[g]).max(), (y[g] + h[g]).max()) for g in map(np.array, groups)])
+        boxes = _boxes(groups, stats)
+        x, y, w, h = (stats[:, k] for k in range(4))
         cx, cy = (x[small] + w[small] / 2)[:, None], (y[small] + h[small] / 2)[:, None]
         distances = np.maximum(np.maximum(boxes[:, 0] - cx, cx - boxes[:, 2]), 0)
         # Only beside a number, in its band: a tick above it or a dash of a rule below it stays out.
@@ -272,13 +270,17 @@ def _number_like(group: list[int], stats: np.ndarray, height: float, holed: np.n
     return not (hairline | stick | blob).all()
 
 
-def _merged(groups: list[list[int]], x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray) -> list[list[int]]:
+def _boxes(groups: list[list[int]], stats: np.ndarray) -> np.ndarray:
+    """(x0, y0, x1, y1) of each group of marks, one row a group."""
+    return np.array([(stats[g, 0].min(), stats[g, 1].min(), (stats[g, 0] + stats[g, 2]).max(), (stats[g, 1] + stats[g, 3]).max()) for g in groups], np.int64).reshape(-1, 4)
+
+
+def _merged(groups: list[list[int]], stats: np.ndarray) -> list[list[int]]:
     """Groups whose boxes overlap by a quarter of the smaller one made one: the two strokes of a
     broken 6 can start two rows when neither overlaps the other enough."""
     if len(groups) < 2:
         return groups
-    boxes = np.array([(x[g].min(), y[g].min(), (x[g] + w[g]).max(), (y[g] + h[g]).max()) for g in map(np.array, groups)], np.int64)
-    x0, y0, x1, y1 = (boxes[:, k] for k in range(4))
+    x0, y0, x1, y1 = _boxes(groups, stats).T
     shared = np.clip(np.minimum(x1[:, None], x1) - np.maximum(x0[:, None], x0), 0, None) * np.clip(np.minimum(y1[:, None], y1) - np.maximum(y0[:, None], y0), 0, None)
     area = (x1 - x0) * (y1 - y0)
     overlapping = shared >= 0.25 * np.minimum(area[:, None], area)

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from .decode import ImageInput
+from .layout import Region, whole
 from .preprocess import ink_mask, ink_strength, relative_ink
 
 ALPHABET = "0123456789.,-/:"
@@ -86,17 +87,18 @@ def line_input(image: ImageInput) -> LineInput:
     """A user's image (or a synthetic one) as the line reader's input: the paper removed, cropped
     to the ink and scaled so that the ink's height is INK_HEIGHT. Raises NoDigitError if blank."""
     strength, page_scale = ink_strength(image)
-    mask = ink_mask(strength)
-    ys, xs = np.nonzero(mask)
-    top, bottom, left, right = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    return line_of(strength[top:bottom, left:right], mask[top:bottom, left:right], (left, top), page_scale)
+    return line_of(strength, whole(ink_mask(strength)), page_scale)
 
 
-def line_of(strength: np.ndarray, mask: np.ndarray, origin: tuple[int, int], page_scale: float) -> LineInput:
-    """A crop of the page's ink strength, tight around its ink mask, as the line reader's input.
+def line_of(strength: np.ndarray, region: Region, page_scale: float) -> LineInput:
+    """One region of the page's ink strength (the layout's line, or all the ink) as the line
+    reader's input: cropped tight around the region's marks, other marks and rules blanked.
 
-    origin is the crop's (x, y) on the page, and page_scale the page's size over the image's."""
-    ink = relative_ink(strength, mask)
+    page_scale is the page's size over the image's."""
+    x, y, w, h = region.box
+    strength = strength[y : y + h, x : x + w].copy()
+    strength[region.foreign > 0] = 0
+    ink = relative_ink(strength, region.mask)
     h, w = ink.shape
     scale = INK_HEIGHT / h
     width = max(1, round(w * scale))
@@ -109,8 +111,8 @@ def line_of(strength: np.ndarray, mask: np.ndarray, origin: tuple[int, int], pag
     pixels[margin : margin + INK_HEIGHT, pad : pad + width] = resized
     return LineInput(
         pixels=pixels,
-        mask=mask,
-        origin=(origin[0] / page_scale, origin[1] / page_scale),
+        mask=region.mask,
+        origin=(x / page_scale, y / page_scale),
         scale=scale * page_scale,
         pad=pad,
     )

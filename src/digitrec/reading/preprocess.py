@@ -114,8 +114,9 @@ def _glance(image: np.ndarray) -> tuple[bool, float]:
     lightness = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)[:, :, 0] if small.ndim == 3 else small
     rough = lightness.astype(np.float32) - _paper(lightness, cv2.medianBlur)
     dark, light = rough <= -MIN_CONTRAST, rough >= MIN_CONTRAST
-    if _writing(dark).any() or _writing(light).any():
-        dark, light = _writing(dark), _writing(light)
+    written = _writing(dark), _writing(light)
+    if written[0].any() or written[1].any():
+        dark, light = written
     dark_ink = bool(dark.sum() >= light.sum())
     return dark_ink, _working_scale(dark if dark_ink else light, image.shape[:2], small.shape)
 

@@ -99,19 +99,23 @@ class Reading:
             "confidence": self.confidence,
             "probabilities": list(lone.probabilities) if lone else None,
             "uncertain": self.uncertain,
-            "box": list(self.box) if self.box else None,
+            "box": _listed(self.box),
             "characters": [_character(c) for c in self.characters],
         }
         if self.lines:
             out["lines"] = [
-                {"number": line.number, "confidence": line.confidence, "uncertain": line.uncertain, "box": list(line.box) if line.box else None, "characters": [_character(c) for c in line.characters]}
+                {"number": line.number, "confidence": line.confidence, "uncertain": line.uncertain, "box": _listed(line.box), "characters": [_character(c) for c in line.characters]}
                 for line in self.lines
             ]
         return out
 
 
 def _character(c: Character) -> dict:
-    return {"char": c.char, "confidence": c.confidence, "box": list(c.box) if c.box else None, "uncertain": c.uncertain}
+    return {"char": c.char, "confidence": c.confidence, "box": _listed(c.box), "uncertain": c.uncertain}
+
+
+def _listed(box: tuple[int, ...] | None) -> list[int] | None:
+    return list(box) if box else None
 
 
 class Recognizer:
@@ -199,10 +203,7 @@ class Recognizer:
         """Each region read as a line; those that hold no digit (a tick, a dash, a letter) left out."""
         readings = []
         for region in regions:
-            x, y, w, h = region.box
-            ink = strength[y : y + h, x : x + w].copy()
-            ink[region.foreign > 0] = 0
-            line = lines.line_of(ink, region.mask, (x, y), page_scale)
+            line = lines.line_of(strength, region, page_scale)
             probabilities = self.line_probabilities(line.pixels[None])[0]
             characters, confidence = decode(probabilities, line)
             if not any(c.char.isdigit() for c in characters):

@@ -131,7 +131,7 @@ class LineMaker:
             ink = _font_glyph(font, c)
         else:
             ink = self.x[rng.choice(self.by_digit[int(c)])].astype(np.float32) / 255
-            ink = _styled(_cropped(ink), int(c), rng)
+            ink = _styled(cropped(ink), int(c), rng)
         h = height * rng.uniform(0.8, 1.1)
         w = ink.shape[1] * h / ink.shape[0] * rng.uniform(0.8, 1.2)
         return _pen(cv2.resize(ink, (max(2, round(w)), max(2, round(h))), interpolation=cv2.INTER_LINEAR), rng)
@@ -146,7 +146,7 @@ class LineMaker:
         else:
             d = int(rng.choice(MIRRORED + QUARTER_TURNED))
             ink = self.x[rng.choice(self.by_digit[d])].astype(np.float32) / 255
-            ink = _cropped(np.fliplr(ink) if d in MIRRORED and rng.random() < 0.5 or d not in QUARTER_TURNED else np.rot90(ink, int(rng.choice([1, 3]))))
+            ink = cropped(np.fliplr(ink) if d in MIRRORED and rng.random() < 0.5 or d not in QUARTER_TURNED else np.rot90(ink, int(rng.choice([1, 3]))))
         scale = height * rng.uniform(0.6, 1.0) / ink.shape[0]
         return cv2.resize(np.ascontiguousarray(ink), (max(2, round(ink.shape[1] * scale)), max(2, round(ink.shape[0] * scale))))
 
@@ -193,7 +193,8 @@ def _text(rng: np.random.Generator) -> str:
     return ("-" + _digits(rng, int(rng.integers(1, 5)))) if rng.random() < 0.5 else _digits(rng, int(rng.integers(2, 6))) + "-"
 
 
-def _cropped(ink: np.ndarray) -> np.ndarray:
+def cropped(ink: np.ndarray) -> np.ndarray:
+    """Ink coverage cut to the box of its visible ink (over 0.1)."""
     rows, cols = np.nonzero(ink > 0.1)
     return ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
 
@@ -225,7 +226,7 @@ def _styled(ink: np.ndarray, digit: int, rng: np.random.Generator) -> np.ndarray
         lean = int(h * rng.uniform(0.0, 0.3))
         stroke = np.zeros((h, lean + max(2, h // 8) + 2), np.float32)
         cv2.line(stroke, (1, h - 1), (1 + lean, 0), 1.0, max(1, round(h * rng.uniform(0.08, 0.14))), cv2.LINE_AA)
-        return _cropped(stroke)
+        return cropped(stroke)
     pad = h // 2
     big = np.zeros((h, w + pad), np.float32)
     big[:, pad:] = ink
@@ -241,7 +242,7 @@ def _styled(ink: np.ndarray, digit: int, rng: np.random.Generator) -> np.ndarray
         x = pad + int(row.mean()) if len(row) else pad + w // 2
         half = int(h * rng.uniform(0.15, 0.3))
         cv2.line(big, (x - half, y), (x + half, y + int(rng.normal(0, 0.03) * h)), 1.0, thickness, cv2.LINE_AA)
-    return _cropped(big)
+    return cropped(big)
 
 
 @lru_cache(maxsize=4096)
@@ -249,7 +250,7 @@ def _font_glyph(font: str, c: str) -> np.ndarray:
     """A character in a font, as ink coverage cropped to its box (rendered once, at 64 px)."""
     image = Image.new("L", (160, 160))
     ImageDraw.Draw(image).text((80, 80), c, fill=255, font=ImageFont.truetype(font, 64), anchor="mm")
-    return _cropped(np.asarray(image, np.float32) / 255)
+    return cropped(np.asarray(image, np.float32) / 255)
 
 
 def _symbol(c: str, rng: np.random.Generator) -> np.ndarray:
@@ -266,7 +267,7 @@ def _symbol(c: str, rng: np.random.Generator) -> np.ndarray:
     else:
         cv2.line(ink, (8 + j(), 8 + j()), (32 + j(), 32 + j()), 1.0, t)
         cv2.line(ink, (32 + j(), 8 + j()), (8 + j(), 32 + j()), 1.0, t)
-    return _cropped(ink)
+    return cropped(ink)
 
 
 def _separator(canvas: np.ndarray, c: str, x: int, baseline: int, height: int, stroke: int, rng: np.random.Generator) -> int:
