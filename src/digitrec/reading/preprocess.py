@@ -122,11 +122,13 @@ def _glance(image: np.ndarray) -> tuple[bool, float]:
 
 
 def _writing(marks: np.ndarray) -> np.ndarray:
-    """The marks that could be writing: not solid areas (a scan's black margin, a shadow, a strip
-    of paper lighter than the margin beside it), which say nothing of the ink or the pen."""
+    """The marks that could be writing: not solid areas run off the image's edge (a scan's black
+    margin, a shadow, a strip of paper lighter than the margin beside it), which say nothing of
+    the ink or the pen. A bold digit is solid too, but stands inside the image."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(marks.astype(np.uint8), connectivity=8)
-    w, h, area = stats[:, 2], stats[:, 3], stats[:, 4]
-    writing = ~((area > 0.6 * w * h) & (area > 0.02 * marks.size) & (np.minimum(w, h) > 3))  # areas, not lines
+    x, y, w, h, area = (stats[:, k] for k in range(5))
+    edge = (x <= 2) | (y <= 2) | (x + w >= marks.shape[1] - 2) | (y + h >= marks.shape[0] - 2)  # a scanner's rim may part it from the edge
+    writing = ~((area > 0.6 * w * h) & (area > 0.02 * marks.size) & (np.minimum(w, h) > 3) & edge)  # areas, not lines
     writing[0] = False
     return writing[labels]
 
