@@ -57,6 +57,9 @@ class LineInput:
     """Line pixels per image pixel."""
     pad: int = 0
     """Columns of paper added on the line's left."""
+    ink: np.ndarray = None  # type: ignore[assignment]
+    """The crop's ink in [0, 1] at the working scale, before scaling to the line: what a digit
+    model is shown when the line holds one digit (runtime's second look)."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ class Character:
     """The confidence is below the threshold: a person should check this character."""
     probabilities: tuple[float, ...] | None = None
     """For a digit: the ten digits' probabilities where it was read surest (for the line reader,
-    that frame's, shared out among the digits alone)."""
+    that frame's, shared out among the digits alone; for a lone digit, the two networks' together)."""
 
     def top(self, k: int = 3) -> list[tuple[int, float]]:
         return top(self.probabilities, k) if self.probabilities is not None else []
@@ -115,6 +118,7 @@ def line_of(strength: np.ndarray, region: Region, page_scale: float) -> LineInpu
         origin=(x / page_scale, y / page_scale),
         scale=scale * page_scale,
         pad=pad,
+        ink=ink,
     )
 
 

@@ -66,9 +66,7 @@ def clean(image: ImageInput) -> Page:
     """Separate the ink from the paper. Raises NoDigitError when nothing stands out."""
     strength, scale = ink_strength(image)
     mask = ink_mask(strength)
-    ink = relative_ink(strength, mask)
-    ink[cv2.dilate(mask, np.ones((3, 3), np.uint8)) == 0] = 0
-    return Page(ink=ink, mask=mask, scale=scale)
+    return Page(ink=within_marks(relative_ink(strength, mask), mask), mask=mask, scale=scale)
 
 
 def ink_strength(image: ImageInput) -> tuple[np.ndarray, float]:
@@ -104,6 +102,12 @@ def relative_ink(strength: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Ink strength in [0, 1] relative to the firm strokes, so faint pencil and bold marker look alike."""
     firm = float(np.percentile(strength[mask > 0], 90))
     return np.clip(strength.astype(np.float32) / max(firm, 1.0), 0, 1)
+
+
+def within_marks(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The ink with the paper beyond its marks (and a pixel round them) set to 0: faint stains
+    between the strokes would shift a digit's box and centre of mass."""
+    return np.where(cv2.dilate(mask, np.ones((3, 3), np.uint8)) > 0, ink, 0).astype(np.float32)
 
 
 def _glance(image: np.ndarray) -> tuple[bool, float]:

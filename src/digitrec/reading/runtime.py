@@ -16,7 +16,7 @@ import numpy as np
 import onnxruntime as ort
 
 from . import layout, lines, preprocess, segment
-from ..constants import DEFAULT_MODEL, IMAGE_SIZE, UNCERTAIN_BELOW
+from ..constants import DEFAULT_MODEL, IMAGE_SIZE, SECOND_LOOK, UNCERTAIN_BELOW
 from .decode import ImageInput
 from ..errors import ModelError, NoDigitError
 from .lines import Character
@@ -139,6 +139,8 @@ class Recognizer:
         self._input = self._session.get_inputs()[0].name
         self.reads_lines = len(self._session.get_inputs()[0].shape) == 4
         """A line reader (models.line) rather than a digit model."""
+        self.second_look = Recognizer(ARTIFACTS / f"{SECOND_LOOK}.onnx", threads) if self.reads_lines else None
+        """The digit model that reads a line again where the line reader found one digit in it."""
 
     def __repr__(self) -> str:
         return f"Recognizer({str(self.path)!r})"
@@ -208,11 +210,29 @@ class Recognizer:
             characters, confidence = decode(probabilities, line)
             if not any(c.char.isdigit() for c in characters):
                 continue
+            if len(characters) == 1:
+                characters, confidence = self._looked_again(probabilities, line, characters[0], confidence)
             characters = tuple(replace(c, uncertain=c.confidence < threshold) for c in characters)
             box = tuple(int(round(v / page_scale)) for v in region.box)
             uncertain = confidence < threshold or any(c.uncertain for c in characters)
             readings.append(Reading(characters, confidence, uncertain, seen=(line.pixels,), box=box))
         return readings
+
+    def _looked_again(self, probabilities: np.ndarray, line: lines.LineInput, read: Character, confidence: float) -> tuple[list[Character], float]:
+        """A lone digit read by both networks: the digit likeliest to both (the geometric mean of
+        their probabilities), at the lower of their confidences in it. Two networks trained on
+        different inputs seldom agree by chance on a scribble or a letter (constants.SECOND_LOOK).
+        A lone separator is left as the line reader read it."""
+        if not read.char.isdigit():
+            return [read], confidence
+        looked = self.second_look.probabilities(preprocess.to_mnist(preprocess.within_marks(line.ink, line.mask), line.mask)[None])[0].astype(np.float64)
+        own = probabilities[:, 1:11].max(axis=0).astype(np.float64)  # the line reader's probability of each digit, where surest
+        both = np.sqrt(own * looked)
+        both /= both.sum()
+        d = int(both.argmax())
+        mine = confidence * own[d] / own[int(read.char)]  # the line's confidence, moved to d where the two differ
+        agreed = replace(read, char=str(d), confidence=float(min(own[d], looked[d])), probabilities=tuple(both.tolist()))
+        return [agreed], float(min(mine, looked[d]))
 
     def _predictions(self, inputs: list[np.ndarray], boxes: list, threshold: float) -> list[Prediction]:
         probabilities = self.probabilities(np.stack(inputs)).astype(float)
