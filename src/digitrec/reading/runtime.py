@@ -197,6 +197,12 @@ class Recognizer:
                 alike = "".join(r.number for r in readings) == (whole[0].number if whole else None)
                 if whole and not alike and (not readings or whole[0].confidence > float(np.prod([r.confidence for r in readings]))):
                     readings = whole
+            if not readings:
+                # The line reader wrote nothing (a lone stroke it took for paper): its likeliest digit
+                # anywhere, looked at again, counts where the two networks together are sure which
+                # digit it is; it stays uncertain, at the line reader's own low confidence.
+                guess = self._read_regions(strength, [layout.whole(mask)], page_scale, threshold, lines.best_digit)
+                readings = [r for r in guess if max(r.characters[0].probabilities) >= UNCERTAIN_BELOW]
         if not readings:
             raise NoDigitError("no number found: what is there does not read as digits")
         return readings[0] if len(readings) == 1 else Reading.of_lines(readings)
