@@ -227,14 +227,14 @@ def _styled(ink: np.ndarray, digit: int, rng: np.random.Generator) -> np.ndarray
         stroke = np.zeros((h, lean + max(2, h // 8) + 2), np.float32)
         cv2.line(stroke, (1, h - 1), (1 + lean, 0), 1.0, max(1, round(h * rng.uniform(0.08, 0.14))), cv2.LINE_AA)
         return cropped(stroke)
-    pad = h // 2
+    pad = 3 * h // 4
     big = np.zeros((h, w + pad), np.float32)
     big[:, pad:] = ink
     cols = np.nonzero(ink[: max(1, h // 6)].max(axis=0) > 0.3)[0]
     thickness = max(1, round(h * 0.1))
-    if digit == 1:  # from the top of the stem, down and to the left
+    if digit == 1:  # from the top of the stem, down and to the left: a flag, or an up-stroke from the line
         x = pad + int(cols.mean()) if len(cols) else pad + w // 2
-        end = (x - int(h * rng.uniform(0.2, 0.5)), int(h * rng.uniform(0.3, 0.75)))
+        end = (x - int(h * rng.uniform(0.2, 0.7)), int(h * rng.uniform(0.3, 1.0)))
         cv2.line(big, (x, 0), end, 1.0, thickness, cv2.LINE_AA)
     else:  # a bar across the stem, half-way down
         y = int(h * rng.uniform(0.45, 0.6))
