@@ -39,6 +39,15 @@ INK_HEIGHT = 28
 STRIDE = 4
 """Columns of the line per output frame: the network halves the width twice."""
 
+STRETCHES = (1.0, 0.8, 1.25)
+"""A line the reader is unsure of is read again narrowed and widened by these factors: handwriting
+runs wider or narrower than the synthetic lines, and CTC drops or doubles characters when it
+does. Each view's reading is scored by its probability averaged over the views. Chosen on 800
+held-out synthetic lines, exact: 87.6% at 1.0 alone, 88.6% with these, 88.0% with 0.9 and 1.1
+instead, 88.0% with all four; on realworld-dev it read 1 to 4 more numbers in a hundred (README,
+"Reading again when unsure")."""
+
+
 MIN_WIDTH = 16
 """Narrower lines (a lone 1) are padded to this width, so the network sees some paper beside them."""
 
@@ -57,6 +66,8 @@ class LineInput:
     """Line pixels per image pixel."""
     pad: int = 0
     """Columns of paper added on the line's left."""
+    stretch: float = 1.0
+    """How much wider than the ink's own proportions the line is drawn."""
     ink: np.ndarray = None  # type: ignore[assignment]
     """The crop's ink in [0, 1] at the working scale, before scaling to the line: what a digit
     model is shown when the line holds one digit (runtime's second look)."""
@@ -93,18 +104,19 @@ def line_input(image: ImageInput) -> LineInput:
     return line_of(strength, whole(ink_mask(strength)), page_scale)
 
 
-def line_of(strength: np.ndarray, region: Region, page_scale: float) -> LineInput:
+def line_of(strength: np.ndarray, region: Region, page_scale: float, stretch: float = 1.0) -> LineInput:
     """One region of the page's ink strength (the layout's line, or all the ink) as the line
     reader's input: cropped tight around the region's marks, other marks and rules blanked.
 
-    page_scale is the page's size over the image's."""
+    page_scale is the page's size over the image's; stretch widens (or, below 1, narrows) the
+    line against its height (STRETCHES)."""
     x, y, w, h = region.box
     strength = strength[y : y + h, x : x + w].copy()
     strength[region.foreign > 0] = 0
     ink = relative_ink(strength, region.mask)
     h, w = ink.shape
     scale = INK_HEIGHT / h
-    width = max(1, round(w * scale))
+    width = max(1, round(w * scale * stretch))
     how = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     resized = cv2.resize(ink, (width, INK_HEIGHT), interpolation=how)
     total = max(MIN_WIDTH, -(-(width + 4) // STRIDE) * STRIDE)
@@ -119,6 +131,7 @@ def line_of(strength: np.ndarray, region: Region, page_scale: float) -> LineInpu
         scale=scale * page_scale,
         pad=pad,
         ink=ink,
+        stretch=stretch,
     )
 
 
@@ -159,6 +172,11 @@ def decode(probabilities: np.ndarray, line: LineInput | None = None) -> tuple[li
     return characters, labelling_probability(probabilities, [k for k, *_ in runs])
 
 
+def encode(text: str) -> list[int]:
+    """The network's class of each character (0 is CTC's blank)."""
+    return [ALPHABET.index(c) + 1 for c in text]
+
+
 def labelling_probability(probabilities: np.ndarray, labels: list[int]) -> float:
     """p(labels | line): CTC's forward algorithm over the blank-extended labels, in log space."""
     extended = [0]
@@ -182,9 +200,9 @@ def labelling_probability(probabilities: np.ndarray, labels: list[int]) -> float
 
 def _box(line: LineInput, first: int, last: int) -> tuple[int, int, int, int]:
     """The image box of the ink under frames first..last (or of those columns, if they hold none)."""
-    page_per_line = line.mask.shape[0] / INK_HEIGHT  # crop pixels per line pixel
-    a = max(0, int((first * STRIDE - line.pad) * page_per_line))
-    b = min(line.mask.shape[1], max(a + 1, int(np.ceil(((last + 1) * STRIDE - line.pad) * page_per_line))))
+    page_per_column = line.mask.shape[0] / INK_HEIGHT / line.stretch  # crop columns per line column
+    a = max(0, int((first * STRIDE - line.pad) * page_per_column))
+    b = min(line.mask.shape[1], max(a + 1, int(np.ceil(((last + 1) * STRIDE - line.pad) * page_per_column))))
     rows = np.nonzero(line.mask[:, a:b].any(axis=1))[0] if a < line.mask.shape[1] else np.array([])
     top, bottom = (rows.min(), rows.max() + 1) if len(rows) else (0, line.mask.shape[0])
     cols = np.nonzero(line.mask[top:bottom, a:b].any(axis=0))[0]

@@ -211,9 +211,7 @@ class Recognizer:
         """Each region read as a line; those that hold no digit (a tick, a dash, a letter) left out."""
         readings = []
         for region in regions:
-            line = lines.line_of(strength, region, page_scale)
-            probabilities = self.line_probabilities(line.pixels[None])[0]
-            characters, confidence = decode(probabilities, line)
+            line, probabilities, characters, confidence = self._read_line(strength, region, page_scale, decode)
             if not any(c.char.isdigit() for c in characters):
                 continue
             if len(characters) == 1:
@@ -223,6 +221,26 @@ class Recognizer:
             uncertain = confidence < threshold or any(c.uncertain for c in characters)
             readings.append(Reading(characters, confidence, uncertain, seen=(line.pixels,), box=box))
         return readings
+
+    def _read_line(self, strength: np.ndarray, region: layout.Region, page_scale: float, decode):
+        """A region read as one line: again narrowed and widened (lines.STRETCHES) if the reader
+        is unsure of it, the likeliest reading kept. Returns the line, the network's output,
+        the characters and the confidence."""
+        views = []
+        for stretch in lines.STRETCHES:
+            line = lines.line_of(strength, region, page_scale, stretch)
+            probabilities = self.line_probabilities(line.pixels[None])[0]
+            views.append((line, probabilities, *decode(probabilities, line)))
+            if views[0][3] >= UNCERTAIN_BELOW:
+                return views[0]
+        # Each view's reading scored by its probability in every view, averaged: a reading only
+        # one view makes is no surer than the others allow.
+        def agreed(view) -> float:
+            labels = lines.encode("".join(c.char for c in view[2]))
+            return float(np.mean([lines.labelling_probability(p, labels) for _, p, _, _ in views]))
+        scores = [agreed(view) for view in views]
+        line, probabilities, characters, _ = views[int(np.argmax(scores))]
+        return line, probabilities, characters, max(scores)
 
     def _looked_again(self, probabilities: np.ndarray, line: lines.LineInput, read: Character, confidence: float) -> tuple[list[Character], float]:
         """A lone digit read by both networks: the digit likeliest to both (the geometric mean of

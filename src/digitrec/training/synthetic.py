@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..constants import LETTERS
 from ..errors import NoDigitError
-from ..reading.lines import ALPHABET, LINE_HEIGHT, line_input
+from ..reading.lines import ALPHABET, LINE_HEIGHT, encode, line_input
 from .negatives import MIRRORED, QUARTER_TURNED
 
 FONTS = {
@@ -149,11 +149,6 @@ class LineMaker:
             ink = cropped(np.fliplr(ink) if d in MIRRORED and rng.random() < 0.5 or d not in QUARTER_TURNED else np.rot90(ink, int(rng.choice([1, 3]))))
         scale = height * rng.uniform(0.6, 1.0) / ink.shape[0]
         return cv2.resize(np.ascontiguousarray(ink), (max(2, round(ink.shape[1] * scale)), max(2, round(ink.shape[0] * scale))))
-
-
-def encode(text: str) -> list[int]:
-    """The network's class of each character (0 is CTC's blank)."""
-    return [ALPHABET.index(c) + 1 for c in text]
 
 
 def text_of(label: np.ndarray) -> str:
