@@ -43,14 +43,15 @@ def report(mnist):
 
 def test_a_slice_of_the_realistic_set_is_read_well(report):
     # The shipped line reader read this slice (seed 11, 60 images of each kind): 100% single digits,
-    # 98.3% 4-digit numbers, 97.7% of the digits of longer numbers right, and 2 of 60 non-digits
-    # (a shape and a scribble) read as a confident number. The guards leave two or three images of
-    # room for a platform's rounding; the README measures the targets on 300 images.
+    # 98.3% 4-digit numbers, 97.2% of the digits of longer numbers right, and no non-digit as a
+    # confident number (2 of 60 before a lone digit got the CNN's second look). The guards leave
+    # two or three images of room for a platform's rounding; the README measures the issue's
+    # targets on 300 images.
     every = report["accuracy"]["all"]
     assert every["single digits, default"] >= 0.96
     assert every["4-digit numbers, default"] >= 0.93
     assert every["1-10 digits, digits right, default"] >= 0.95
-    assert report["non-digits"]["all"]["confident digit, default"] <= 0.05
+    assert report["non-digits"]["all"]["confident digit, default"] <= 1 / 60
 
 
 def test_the_default_pipeline_is_far_better_than_the_posts(mnist):

@@ -111,3 +111,50 @@ def test_robustness_report_shows_what_re_centring_buys(mlp, mnist):
     assert table["original"]["mlp"] >= 0.95
     assert table["shift 6 px"]["mlp"] < 0.5 < 0.9 < table["shift 6 px"]["mlp + re-centring"]
     assert "| shift 6 px |" in format_table(table)
+
+
+def test_a_lone_digit_is_read_by_both_networks(mnist, monkeypatch):
+    """The line reader's digit stands only as surely as the CNN's second look allows."""
+    model = digitrec.load_model("line")
+    image = mnist.x_test[0]  # a 7
+    alone = model.read(image)
+    assert alone.number == "7" and not alone.uncertain
+    monkeypatch.setattr(model.second_look, "probabilities", lambda images: np.full((len(images), 10), 0.1, np.float32))
+    doubted = model.read(image)  # a CNN that cannot tell: the 7 stands, but no surer than 0.1
+    assert doubted.number == "7" and doubted.uncertain and doubted.confidence <= 0.1 + 1e-6
+    sure = np.eye(10, dtype=np.float32)[[1]] * 0.98 + 0.002
+    monkeypatch.setattr(model.second_look, "probabilities", lambda images: np.repeat(sure, len(images), axis=0))
+    torn = model.read(image)  # a CNN sure of a 1: no reading is surer than the two networks' agreement
+    assert torn.uncertain and torn.characters[0].confidence <= min(alone.characters[0].confidence, 0.98)
+
+
+def test_an_unsure_line_is_read_again_narrowed_and_widened(monkeypatch):
+    """A network sure of "42" only when the line is narrowed or widened: that reading is kept, and
+    its confidence is its probability averaged over the three views, so it stays uncertain."""
+    import cv2
+
+    from digitrec.reading.lines import ALPHABET, line_input
+
+    model = digitrec.load_model("line")
+    page = np.full((100, 200), 240, np.uint8)
+    cv2.putText(page, "42", (40, 75), cv2.FONT_HERSHEY_SIMPLEX, 2.2, 20, 6)
+    natural = line_input(page).pixels.shape[1]
+    widths = []
+
+    def frames(text: str, n: int, sure: float) -> np.ndarray:
+        p = np.full((n, len(ALPHABET) + 1), (1 - sure) / len(ALPHABET), np.float32)
+        p[:, 0] = sure
+        for i, ch in enumerate(text):
+            t = (i + 1) * n // (len(text) + 1)
+            p[t] = (1 - sure) / len(ALPHABET)
+            p[t, ALPHABET.index(ch) + 1] = sure
+        return p
+
+    def network(batch: np.ndarray) -> np.ndarray:
+        widths.append(batch.shape[2])
+        return frames("4", batch.shape[2] // 4, 0.6)[None] if batch.shape[2] == natural else frames("42", batch.shape[2] // 4, 0.99)[None]
+
+    monkeypatch.setattr(model, "line_probabilities", network)
+    reading = model.read(page)
+    assert widths[0] == natural and len(widths) == 3 and min(widths) < natural < max(widths)
+    assert reading.number == "42" and reading.uncertain and 0.5 < reading.confidence < 0.8
