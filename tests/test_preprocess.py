@@ -185,20 +185,6 @@ def test_a_dark_smear_at_the_border_is_not_ink_but_a_tight_crop_is():
     assert preprocess.clean(tight).mask.any()
 
 
-def test_a_stroke_cut_by_a_tight_crop_is_kept_beside_bigger_digits():
-    """A cheque's amount field is cut close: its leading 1 runs off the edge, and is smaller than
-    half the 8 beside it, the bar a shadow's edge along the border is held to."""
-    page = np.full((60, 160), 235, np.uint8)
-    cv2.line(page, (0, 52), (14, 6), 40, 3, cv2.LINE_AA)  # the 1's foot is cut off at the left edge
-    for x in (60, 115):  # two bold 8s
-        cv2.ellipse(page, (x, 18), (14, 11), 0, 0, 360, 40, 5)
-        cv2.ellipse(page, (x, 41), (17, 13), 0, 0, 360, 40, 5)
-    mask = preprocess.clean(page).mask
-    assert mask[:, :16].sum() > 60  # the 1 is ink
-    page[:, :4] = 70  # a shadow's edge along the left border, as long as the image is tall
-    assert not preprocess.clean(page).mask[:, :3].any()
-
-
 @pytest.mark.parametrize("thickness, shrunk", [(6, False), (12, False), (22, True), (40, True)])
 def test_only_thick_strokes_are_read_smaller_and_boxes_stay_in_the_image(thickness, shrunk):
     page = np.full((280, 420), 255, np.uint8)  # a 7 and a 1 drawn with a broad brush
