@@ -24,12 +24,6 @@ from ..errors import NoDigitError
 
 MODES = ("mnist", "seed")
 
-EDGE_CONTACT = 0.3
-"""A blob with more of its length than this lying on the image's edge runs along it (a shadow,
-the page's border) rather than touching it with a stroke's end (a tight crop): its pixels on the
-edge over its longer side. Tight crops of cheques lost a leading 1 or 17 as "border" (README,
-"Clean-up")."""
-
 MIN_CONTRAST = 32
 """Ink must differ from the paper by this many grey levels (of 255), else the image is blank."""
 
@@ -210,17 +204,15 @@ def _paper(lightness: np.ndarray, estimate, side: int = 64) -> np.ndarray:
 def _without_specks(mask: np.ndarray) -> np.ndarray:
     """Drop blobs too small to be, or be part of, a digit: dust, paper grain, sensor noise.
 
-    Blobs that run along the image's edge are held to a higher bar, half the largest blob inside:
-    there, a shadow's edge or the page's border shows up as "ink". A blob that only touches the
-    edge (a stroke's end, where a field was cropped tight against the writing) is not.
+    Blobs that touch the image's edge are held to a higher bar, half the largest blob inside:
+    there, a shadow's edge or the page's border shows up as "ink", while a digit cropped tight
+    against the edge is the largest blob itself.
     """
     n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     if n <= 1:
         return mask
     x, y, w, h, areas = (stats[1:, i] for i in range(5))
-    border = np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
-    contact = np.bincount(border, minlength=n)[1:]  # each blob's pixels on the image's edge
-    edge = contact > EDGE_CONTACT * np.maximum(w, h)
+    edge = (x == 0) | (y == 0) | (x + w == mask.shape[1]) | (y + h == mask.shape[0])
     # The bar is set by the largest blob that could be writing: not a table's grid of borders,
     # one blob that fills 5% of its box (a thin digit fills over 15% of its own), which once dropped
     # every thin digit in a table.
