@@ -24,8 +24,8 @@ SECOND_LOOK = "cnn"
 (runtime.Recognizer._looked_again). Chosen on MNIST's unseen training tail (the last 3,000
 digits, through predict): the line reader alone 98.93%, with the CNN's second look 99.20%
 (geometric mean of the probabilities; their average 99.13%); on the realistic set's non-digits
-(seeds 11 and 12) confident readings fell from 1.7 and 2.3% to 0.0 and 0.3% (README, "Single
-digits: a second look")."""
+(seeds 11 and 12) confident readings fell from 1.7 and 2.3% to 0.0 and 0.3%, with the line
+reader shipped then (README, "Single digits: a second look")."""
 
 MAX_SIDE = 2048
 """Larger images are shrunk to this many pixels a side while decoding: a digit needs far fewer."""
