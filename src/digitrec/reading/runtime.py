@@ -189,10 +189,13 @@ class Recognizer:
         else:
             regions = layout.find_lines(mask)
             readings = self._read_regions(strength, regions, page_scale, threshold, lines.decode)
-            kept_all = len(regions) == 1 and int(regions[0].mask.sum()) == int(mask.sum())  # the whole ink is that region
-            if not readings or (layout.one_row(regions) and not kept_all):
+            kept = sum(int(r.mask.sum()) for r in regions)
+            kept_all = len(regions) == 1 and kept == int(mask.sum())  # the whole ink is that region
+            if not readings or (layout.one_row(regions) and not kept_all) or (len(readings) == 1 and kept < mask.sum() / 2):
                 # Marks side by side may be one number the layout cut (a wide gap, pattern between
-                # the digits) or several: whichever reading is likelier wins, the layout's if they agree.
+                # the digits) or several; a lone line from less than half the ink may be a scrap of
+                # a number the layout took for a rule: whichever reading is likelier wins, the
+                # layout's if they agree.
                 whole = self._read_regions(strength, [layout.whole(mask)], page_scale, threshold, lines.decode)
                 alike = "".join(r.number for r in readings) == (whole[0].number if whole else None)
                 if whole and not alike and (not readings or whole[0].confidence > float(np.prod([r.confidence for r in readings]))):
