@@ -134,10 +134,12 @@ def test_the_shipped_reader_keeps_separators(mnist, text):
     reader = digitrec.load_model("line")
     maker = LineMaker(mnist.x_test, mnist.y_test)
     readings = [reader.read(maker.image(text, np.random.default_rng([7, i]))) for i in range(40)]
-    # Measured with the shipped reader, through the layout: 80% (12.5), 87.5% (25/11), 92.5%
-    # (1.000), 87.5% (3,75), 87.5% (12-05) read exactly; its misreadings mostly drop a leading 1.
-    # Of the 200 readings, 2 were sure (>= 0.95) and had dropped the separator ("1000", "1205").
-    assert np.mean([r.number == text for r in readings]) >= 0.75
+    # Measured with the shipped reader, through the layout: 77.5% (12.5), 72.5% (25/11), 85%
+    # (1.000), 90% (3,75), 92.5% (12-05) read exactly; its misreadings mostly drop a leading 1.
+    # None of the 200 was sure (>= 0.95) with the separator dropped or read as a 1. These images
+    # are drawn with the training lines' hands, so they change with them: since three 1s in ten
+    # tower over their neighbours, "25/11" is harder (the previous reader also reads 72.5% of it).
+    assert np.mean([r.number == text for r in readings]) >= 0.7
     dropped = "".join(c for c in text if c.isdigit())
     as_a_one = "".join(c if c.isdigit() else "1" for c in text)
     assert sum(not r.uncertain and r.number in (dropped, as_a_one) for r in readings) <= 1

@@ -220,6 +220,9 @@ class Recognizer:
             if len(characters) == 1:
                 characters, confidence = self._looked_again(probabilities, line, characters[0], confidence)
             characters = tuple(replace(c, uncertain=c.confidence < threshold) for c in characters)
+            # CTC's sum over alignments can pass a character's surest frame, and the views'
+            # average can pass the chosen view's characters: a reading is no surer than its least sure character.
+            confidence = min(confidence, *(c.confidence for c in characters))
             box = tuple(int(round(v / page_scale)) for v in region.box)
             uncertain = confidence < threshold or any(c.uncertain for c in characters)
             readings.append(Reading(characters, confidence, uncertain, seen=(line.pixels,), box=box))

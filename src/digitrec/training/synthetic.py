@@ -132,7 +132,7 @@ class LineMaker:
         else:
             ink = self.x[rng.choice(self.by_digit[int(c)])].astype(np.float32) / 255
             ink = _styled(cropped(ink), int(c), rng)
-        tall = c == "1" and rng.random() < 0.3  # a 1 towering over the digits beside it, as on cheques
+        tall = c == "1" and not self.plain and rng.random() < 0.3  # a 1 towering over its neighbours, as on cheques
         h = height * (rng.uniform(1.1, 1.4) if tall else rng.uniform(0.8, 1.1))
         w = ink.shape[1] * h / ink.shape[0] * rng.uniform(0.8, 1.2)
         return _pen(cv2.resize(ink, (max(2, round(w)), max(2, round(h))), interpolation=cv2.INTER_LINEAR), rng)
