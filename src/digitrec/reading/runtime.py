@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import cv2
@@ -126,6 +127,7 @@ class Recognizer:
         runs many calls at once wants 1, so that its calls, not one call's threads, share the cores."""
         self.path = Path(path)
         self.name = self.path.stem
+        self._threads = threads
         self.info = _read_info(self.path)
         # A model trained with --no-normalize expects raw 0-255 pixels, as the post's comparison did.
         self._scale = np.float32(1.0 if self.info.get("normalize", True) else 255.0)
@@ -139,8 +141,12 @@ class Recognizer:
         self._input = self._session.get_inputs()[0].name
         self.reads_lines = len(self._session.get_inputs()[0].shape) == 4
         """A line reader (models.line) rather than a digit model."""
-        self.second_look = Recognizer(ARTIFACTS / f"{SECOND_LOOK}.onnx", threads) if self.reads_lines else None
-        """The digit model that reads a line again where the line reader found one digit in it."""
+
+    @cached_property
+    def second_look(self) -> Recognizer:
+        """The digit model that reads a line again where the line reader found one digit in it:
+        loaded when first needed, so reading a longer number never pays for it."""
+        return Recognizer(ARTIFACTS / f"{SECOND_LOOK}.onnx", self._threads)
 
     def __repr__(self) -> str:
         return f"Recognizer({str(self.path)!r})"
@@ -189,9 +195,9 @@ class Recognizer:
         else:
             regions = layout.find_lines(mask)
             readings = self._read_regions(strength, regions, page_scale, threshold, lines.decode)
-            kept = sum(int(r.mask.sum()) for r in regions)
-            kept_all = len(regions) == 1 and kept == int(mask.sum())  # the whole ink is that region
-            if not readings or (layout.one_row(regions) and not kept_all) or (len(readings) == 1 and kept < mask.sum() / 2):
+            kept, total = sum(int(r.mask.sum()) for r in regions), int(mask.sum())
+            kept_all = len(regions) == 1 and kept == total  # the whole ink is that region
+            if not readings or (layout.one_row(regions) and not kept_all) or (len(readings) == 1 and kept < total / 2):
                 # Marks side by side may be one number the layout cut (a wide gap, pattern between
                 # the digits) or several; a lone line from less than half the ink may be a scrap of
                 # a number the layout took for a rule: whichever reading is likelier wins, the
@@ -224,21 +230,22 @@ class Recognizer:
             # average can pass the chosen view's characters: a reading is no surer than its least sure character.
             confidence = min(confidence, *(c.confidence for c in characters))
             box = tuple(int(round(v / page_scale)) for v in region.box)
-            uncertain = confidence < threshold or any(c.uncertain for c in characters)
-            readings.append(Reading(characters, confidence, uncertain, seen=(line.pixels,), box=box))
+            readings.append(Reading(characters, confidence, confidence < threshold, seen=(line.pixels,), box=box))
         return readings
 
     def _read_line(self, strength: np.ndarray, region: layout.Region, page_scale: float, decode):
         """A region read as one line: again narrowed and widened (lines.STRETCHES) if the reader
         is unsure of it, the likeliest reading kept. Returns the line, the network's output,
         the characters and the confidence."""
-        views = []
-        for stretch in lines.STRETCHES:
+        def view(stretch: float):
             line = lines.line_of(strength, region, page_scale, stretch)
             probabilities = self.line_probabilities(line.pixels[None])[0]
-            views.append((line, probabilities, *decode(probabilities, line)))
-            if views[0][3] >= UNCERTAIN_BELOW:
-                return views[0]
+            return (line, probabilities, *decode(probabilities, line))
+
+        first = view(lines.STRETCHES[0])
+        if first[3] >= UNCERTAIN_BELOW:
+            return first
+        views = [first, *(view(stretch) for stretch in lines.STRETCHES[1:])]
         # Each view's reading scored by its probability in every view, averaged: a reading only
         # one view makes is no surer than the others allow.
         def agreed(view) -> float:
@@ -251,10 +258,7 @@ class Recognizer:
     def _looked_again(self, probabilities: np.ndarray, line: lines.LineInput, read: Character, confidence: float) -> tuple[list[Character], float]:
         """A lone digit read by both networks: the digit likeliest to both (the geometric mean of
         their probabilities), at the lower of their confidences in it. Two networks trained on
-        different inputs seldom agree by chance on a scribble or a letter (constants.SECOND_LOOK).
-        A lone separator is left as the line reader read it."""
-        if not read.char.isdigit():
-            return [read], confidence
+        different inputs seldom agree by chance on a scribble or a letter (constants.SECOND_LOOK)."""
         looked = self.second_look.probabilities(preprocess.to_mnist(preprocess.within_marks(line.ink, line.mask), line.mask)[None])[0].astype(np.float64)
         own = probabilities[:, 1:11].max(axis=0).astype(np.float64)  # the line reader's probability of each digit, where surest
         both = np.sqrt(own * looked)
