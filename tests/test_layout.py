@@ -91,6 +91,17 @@ def test_ticks_and_dust_beside_a_number_are_not_lines():
     assert len(regions) == 1 and regions[0].box[1] >= 78
 
 
+@pytest.mark.parametrize("top, bottom, is_tick", [((60, 20), (78, 60), True), ((78, 20), (66, 60), False)])
+def test_a_tick_over_a_number_as_tall_as_its_digits_is_no_line_but_a_1_is(top, bottom, is_tick):
+    mask = np.zeros((140, 200), np.uint8)
+    for x in (80, 110, 140):
+        cv2.rectangle(mask, (x, 80), (x + 18, 120), 1, 3)  # a number
+    cv2.line(mask, top, bottom, 1, 3)  # above it: a tick leaning back (a register's), or a 1
+    regions = layout.find_lines(mask)
+    assert len(regions) == (1 if is_tick else 2)
+    assert regions[-1].box[1] >= 78
+
+
 def test_marks_on_a_row_far_apart_are_separate_numbers():
     mask = np.zeros((100, 600), np.uint8)
     for x in (20, 50, 400, 430):

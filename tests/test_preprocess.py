@@ -203,3 +203,14 @@ def test_only_thick_strokes_are_read_smaller_and_boxes_stay_in_the_image(thickne
         rows = np.flatnonzero(ink[:, half.min() : half.max() + 1].any(axis=1))
         expected = (half.min(), rows.min(), half.max() - half.min() + 1, rows.max() - rows.min() + 1)
         assert np.allclose((box.x, box.y, box.w, box.h), expected, atol=4 / cleaned.scale), (box, expected)
+
+
+def test_a_scans_black_margin_does_not_turn_the_paper_into_ink():
+    # A register crop: a dark scan margin down the left, a strip of lighter paper beside it
+    # (which stands out lighter than the paper around it), then a faint thin-penned number.
+    page = np.full((208, 128), 205, np.uint8)
+    page[:, :32] = 86
+    page[:, 34:40] = 240
+    cv2.polylines(page, [np.int32([(62, 80), (70, 70), (70, 100)]), np.int32([(78, 75), (90, 75), (80, 100)])], False, 120, 1, cv2.LINE_AA)
+    ys, xs = np.nonzero(preprocess.clean(page).mask)
+    assert len(xs) and xs.min() >= 55 and ys.min() >= 60 and ys.max() <= 110  # the number, not the paper
