@@ -19,7 +19,7 @@ def reader():
 
 @pytest.fixture(scope="module")
 def maker(mnist):
-    return LineMaker(mnist.x_test, mnist.y_test)  # test digits: the reader never saw them
+    return LineMaker(mnist.x_test, mnist.y_test, stray=False)  # test digits: the reader never saw them; the pages' hand
 
 
 def test_a_number_above_another_reads_as_two_lines(reader, maker):
@@ -100,6 +100,17 @@ def test_a_tick_over_a_number_as_tall_as_its_digits_is_no_line_but_a_1_is(top, b
     regions = layout.find_lines(mask)
     assert len(regions) == (1 if is_tick else 2)
     assert regions[-1].box[1] >= 78
+
+
+def test_a_piece_of_a_drifting_border_beside_a_number_is_left_out():
+    mask = np.zeros((160, 200), np.uint8)
+    for x in (80, 110):
+        cv2.rectangle(mask, (x, 60), (x + 18, 100), 1, 3)  # a number
+    cv2.line(mask, (140, 30), (146, 140), 1, 1)  # a cell's border, off the vertical: no run removes it
+    regions = layout.find_lines(mask)
+    assert len(regions) == 1
+    x, y, w, h = regions[0].box
+    assert x + w <= 135 and y >= 55 and y + h <= 105, regions[0].box
 
 
 def test_marks_on_a_row_far_apart_are_separate_numbers():

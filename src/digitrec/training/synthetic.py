@@ -69,6 +69,9 @@ class LineMaker:
     fonts: tuple[str, ...] = ()
     plain: bool = False
     """Plain lines only: digits spaced apart on clean paper, for a quick check that a network learns."""
+    stray: bool = True
+    """Now and then a mark beside a number (STRAY_SHARE); generated pages (evaluation.pages) leave
+    them out, so that what they measure does not move with this part of the training recipe."""
 
     def __post_init__(self) -> None:
         self.by_digit = [np.nonzero(self.y == d)[0] for d in range(10)]
@@ -124,7 +127,7 @@ class LineMaker:
                 np.maximum(region, g[: region.shape[0], : region.shape[1]], out=region)
                 x += g.shape[1]
             x += int(height * (rng.uniform(-0.15, 0.05) if touching else rng.uniform(0.0, 0.35)))
-        if text and not self.plain and rng.random() < STRAY_SHARE:
+        if text and self.stray and not self.plain and rng.random() < STRAY_SHARE:
             x += _stray(canvas, x, baseline, height, stroke, rng)
         canvas = canvas[:, : x + int(height * 0.3)]
         return canvas if self.plain else _slanted(canvas, rng)
