@@ -113,6 +113,16 @@ def test_a_piece_of_a_drifting_border_beside_a_number_is_left_out():
     assert x + w <= 135 and y >= 55 and y + h <= 105, regions[0].box
 
 
+def test_a_bold_digit_alone_on_its_line_is_kept_but_a_smudge_is_not():
+    mask = np.zeros((300, 200), np.uint8)
+    for x in (60, 90, 120):
+        cv2.rectangle(mask, (x, 30), (x + 18, 70), 1, 3)  # a number
+    cv2.polylines(mask, [np.int32([(112, 130), (88, 130), (86, 150), (108, 152), (108, 168), (86, 170)])], False, 1, 11)  # a bold 5
+    cv2.ellipse(mask, (100, 250), (16, 20), 10, 0, 360, 1, -1)  # a smudge
+    regions = layout.find_lines(mask)
+    assert [r.box[1] // 10 for r in regions] == [2, 12]
+
+
 def test_marks_on_a_row_far_apart_are_separate_numbers():
     mask = np.zeros((100, 600), np.uint8)
     for x in (20, 50, 400, 430):
