@@ -214,3 +214,14 @@ def test_a_scans_black_margin_does_not_turn_the_paper_into_ink():
     cv2.polylines(page, [np.int32([(62, 80), (70, 70), (70, 100)]), np.int32([(78, 75), (90, 75), (80, 100)])], False, 120, 1, cv2.LINE_AA)
     ys, xs = np.nonzero(preprocess.clean(page).mask)
     assert len(xs) and xs.min() >= 55 and ys.min() >= 60 and ys.max() <= 110  # the number, not the paper
+
+
+def test_a_digit_the_crop_cut_at_its_edge_is_kept_but_a_shadow_along_the_edge_is_not():
+    page = np.full((60, 150), 235, np.uint8)
+    for x in (20, 55, 90):  # three 2-like digits inside
+        cv2.polylines(page, [np.int32([(x, 18), (x + 20, 14), (x + 22, 26), (x, 46), (x + 24, 46)])], False, 40, 3, cv2.LINE_AA)
+    cv2.line(page, (132, 50), (142, 0), 40, 2, cv2.LINE_AA)  # a tall slanted 1, its top cut by the crop
+    page[:, :4] = 70  # a shadow down the left edge
+    mask = preprocess.clean(page).mask
+    assert mask[:, 128:].sum() > 20  # the cut 1
+    assert not mask[:, :5].any()  # the shadow

@@ -225,6 +225,17 @@ def _without_specks(mask: np.ndarray) -> np.ndarray:
     inside = areas[~edge].max() if (~edge).any() else 0
     keep = np.zeros(n, np.uint8)
     keep[1:] = (areas >= smallest) & (~edge | (areas >= 0.5 * inside))
+    if (~edge).any():
+        # A digit the crop cut (a cheque's first or last digit, a tall 1's top) is as tall as the
+        # writing inside, stands on its row and meets the edge in a stroke; a shadow, a border or
+        # the page's edge runs along the edge, and a scan margin's scraps lie above or below.
+        tall = h[~edge].max()
+        writing = ~edge & (h >= 0.5 * tall)
+        top, bottom = y[writing].min(), (y + h)[writing].max()
+        on_row = np.minimum(y + h, bottom) - np.maximum(y, top) >= 0.5 * h
+        rim = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+        contact = np.bincount(rim, minlength=n)[1:]
+        keep[1:] |= edge & on_row & (areas >= 0.2 * inside) & (h >= 0.5 * tall) & (np.maximum(w, h) <= 1.5 * tall) & (contact <= 0.25 * np.maximum(w, h))
     if keep[1:].all():  # the usual case for a drawing: nothing to drop, and no relabelling to pay for
         return mask
     return keep[labels]
