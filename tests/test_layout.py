@@ -123,6 +123,14 @@ def test_a_bold_digit_alone_on_its_line_is_kept_but_a_smudge_is_not():
     assert [r.box[1] // 10 for r in regions] == [2, 12]
 
 
+def test_the_wavering_dashes_of_a_scanned_rule_are_no_line():
+    mask = np.zeros((160, 200), np.uint8)
+    for x in (80, 95):
+        cv2.rectangle(mask, (x, 50), (x + 8, 65), 1, 1)  # a small number, as in a scanned register
+    cv2.polylines(mask, [np.int32([(40, 100), (41, 106), (40, 112)])], False, 1, 1)  # below: a dash of a broken rule, wavering
+    assert len(layout.find_lines(mask)) == 1
+
+
 def test_marks_on_a_row_far_apart_are_separate_numbers():
     mask = np.zeros((100, 600), np.uint8)
     for x in (20, 50, 400, 430):
