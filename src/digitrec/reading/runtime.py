@@ -17,7 +17,7 @@ import numpy as np
 import onnxruntime as ort
 
 from . import layout, lines, preprocess, segment
-from ..constants import DEFAULT_MODEL, IMAGE_SIZE, SECOND_LOOK, UNCERTAIN_BELOW
+from ..constants import DEFAULT_MODEL, GUESS_AT_LEAST, IMAGE_SIZE, SECOND_LOOK, UNCERTAIN_BELOW
 from .decode import ImageInput
 from ..errors import ModelError, NoDigitError
 from .lines import Character
@@ -208,10 +208,11 @@ class Recognizer:
                     readings = whole
             if not readings:
                 # The line reader wrote nothing (a lone stroke it took for paper): its likeliest digit
-                # anywhere, looked at again, counts where the two networks together are sure which
-                # digit it is; it stays uncertain, at the line reader's own low confidence.
+                # anywhere, looked at again, is the answer where the two networks together find it
+                # likelier than all others (constants.GUESS_AT_LEAST); it stays uncertain, at the
+                # line reader's own low confidence.
                 guess = self._read_regions(strength, [layout.whole(mask)], page_scale, threshold, lines.best_digit)
-                readings = [r for r in guess if max(r.characters[0].probabilities) >= UNCERTAIN_BELOW]
+                readings = [r for r in guess if max(r.characters[0].probabilities) >= GUESS_AT_LEAST]
         if not readings:
             raise NoDigitError("no number found: what is there does not read as digits")
         return readings[0] if len(readings) == 1 else Reading.of_lines(readings)
