@@ -116,9 +116,10 @@ def find_lines(mask: np.ndarray) -> list[Region]:
     # A small mark cut by the image's edge is a piece of something outside it (a neighbouring digit).
     cut = (x == 0) | (y == 0) | (x + w == cols) | (y + h == rows)
     long, area = np.maximum(w, h), stats[:, 4]
-    # A hairline longer than any character is a piece of a rule or border that its removal missed
-    # (a scan's rules drift off the vertical, or break where the ink was faint).
-    piece = (area < HAIRLINE * long * long) & (long >= RULE_PIECE * height)
+    # A hairline longer than any character, upright or flat, is a piece of a rule or border that
+    # its removal missed (a scan's rules drift off the vertical, or break where the ink was
+    # faint); a tall thin 1 leans.
+    piece = (area < HAIRLINE * long * long) & (long >= RULE_PIECE * height) & (np.minimum(w, h) <= np.maximum(3, 0.1 * long))
     marks = [i for i in range(1, n) if (w[i] >= dust or h[i] >= dust) and not (cut[i] and h[i] < TALL * height) and not piece[i]]
     if not marks:
         raise NoDigitError("no number found: only lines and specks stand out from the background")
