@@ -25,7 +25,7 @@ SECOND_LOOK = "cnn"
 digits, through predict): the line reader alone 98.93%, with the CNN's second look 99.20%
 (geometric mean of the probabilities; their average 99.13%); on the realistic set's non-digits
 (seeds 11 and 12) confident readings fell from 1.7 and 2.3% to 0.0 and 0.3%, with the line
-reader shipped then (README, "Single digits: a second look")."""
+reader shipped then (docs/line-reader-history.md, "Single digits: a second look")."""
 
 GUESS_AT_LEAST = 0.5
 """Where the line reader reads an image as nothing, its likeliest digit (with the second look) is

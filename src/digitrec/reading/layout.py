@@ -9,8 +9,8 @@ is one line per amount.
 
 The constants below are in text heights or pen widths, so they hold at any scale. They were set
 on generated pages (evaluation/pages.py) and by looking at realworld-dev's register, logbook and
-cheque crops, which that set allows for choosing (never for training); README, "Layout", has the
-figures before and after.
+cheque crops, which that set allows for choosing (never for training); README, "Real handwriting",
+and docs/line-reader-history.md have the figures before and after.
 """
 
 from __future__ import annotations

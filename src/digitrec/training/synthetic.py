@@ -3,7 +3,7 @@
 No labelled set of real handwritten numbers may be trained on here, so the lines are made: MNIST
 training digits and glyphs of openly licensed handwriting-style fonts, written with the habits
 real numbers have (touching and overlapping digits, uneven size, baseline and slant, a 1 with a
-lead-in stroke, crossed 7s, separators inside the number, a cross or tick beside it) on paper with the defects of real
+lead-in stroke, crossed 7s, separators inside the number, a cross beside it) on paper with the defects of real
 captures (security patterns, ruled lines, underlines, cell borders, uneven light, blur, noise,
 JPEG), from crops 14 pixels high to large ones. Non-digit lines (letters, symbols, mirrored
 digits) teach the reader to write nothing. Every line goes through lines.line_input, exactly as
@@ -52,8 +52,8 @@ NEGATIVE_SHARE = 0.05
 """The share of lines that hold no number: letters, symbols, mirrored or turned digits."""
 
 STRAY_SHARE = 0.1
-"""The share of numbers with a mark beside them that is no part of them (a register's cross after
-a row number, a tick, a check mark), which the reader learns to pass over."""
+"""The share of numbers with a cross beside them that is no part of them (a register's + or x
+after a row number), which the reader learns to pass over."""
 
 
 def installed_fonts() -> dict[str, tuple[str, str]]:
@@ -239,7 +239,7 @@ def _styled(ink: np.ndarray, digit: int, rng: np.random.Generator) -> np.ndarray
     thickness = max(1, round(h * 0.1))
     if digit == 1:  # from the top of the stem, down and to the left: a flag, or an up-stroke from the line
         x = pad + int(cols.mean()) if len(cols) else pad + w // 2
-        end = (x - int(h * rng.uniform(0.2, 0.7)), int(h * min(1.0, rng.uniform(0.3, 1.2))))  # a sixth reach the line
+        end = (x - int(h * rng.uniform(0.2, 0.7)), int(h * rng.uniform(0.3, 1.0)))
         cv2.line(big, (x, 0), end, 1.0, thickness, cv2.LINE_AA)
     else:  # a bar across the stem, half-way down
         y = int(h * rng.uniform(0.45, 0.6))
@@ -276,15 +276,10 @@ def _symbol(c: str, rng: np.random.Generator) -> np.ndarray:
 
 
 def _stray(canvas: np.ndarray, x: int, baseline: int, height: int, stroke: int, rng: np.random.Generator) -> int:
-    """Draw a mark that is no part of the number just after x, beside it or a little below;
-    returns the width it took."""
+    """Draw a cross (a plus or an x) just after x, beside the number or a little below it;
+    returns the width it took. (Check marks too taught the reader to drop 1s: README.)"""
     size = int(height * rng.uniform(0.35, 0.8))
-    kind = rng.choice(["+", "x", "tick"])
-    if kind == "tick":  # a check mark: a short down-stroke, then a long up-stroke
-        mark = np.zeros((size, size), np.float32)
-        cv2.polylines(mark, [np.int32([(0, size // 2), (size // 3, size - 1), (size - 1, 0)])], False, 1.0, max(1, stroke * 2 // 3), cv2.LINE_AA)
-    else:
-        mark = cv2.resize(_symbol(str(kind), rng), (size, size))
+    mark = cv2.resize(_symbol(str(rng.choice(["+", "x"])), rng), (size, size))
     x += int(height * rng.uniform(0.1, 0.6))
     centre = min(baseline - int(height * rng.uniform(-0.4, 0.7)), canvas.shape[0] - size // 2 - 1)
     top = max(0, centre - size // 2)
