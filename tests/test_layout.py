@@ -124,6 +124,17 @@ def test_a_bold_digit_alone_on_its_line_is_kept_but_a_smudge_is_not():
     assert [r.box[1] // 10 for r in regions] == [2, 12]
 
 
+def test_the_dashes_of_a_broken_rule_beside_a_number_are_left_out():
+    mask = np.zeros((160, 200), np.uint8)
+    for x in (80, 100):
+        cv2.rectangle(mask, (x, 60), (x + 12, 90), 1, 2)  # a number
+    for y in range(20, 140, 16):  # a scanned rule just after it, broken into one-pixel dashes
+        mask[y : y + 10, 122] = 1
+    (region,) = layout.find_lines(mask)
+    x, y, w, h = region.box
+    assert x + w <= 116 and y >= 55, region.box
+
+
 def test_the_wavering_dashes_of_a_scanned_rule_are_no_line():
     mask = np.zeros((160, 200), np.uint8)
     for x in (80, 95):

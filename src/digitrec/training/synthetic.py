@@ -277,7 +277,8 @@ def _symbol(c: str, rng: np.random.Generator) -> np.ndarray:
 
 def _stray(canvas: np.ndarray, x: int, baseline: int, height: int, stroke: int, rng: np.random.Generator) -> int:
     """Draw a cross (a plus or an x) just after x, beside the number or a little below it;
-    returns the width it took. (Check marks too taught the reader to drop 1s: README.)"""
+    returns the width it took. (A reader trained with check marks as well, which look like a 1
+    with a lead-in, and with longer lead-ins, dropped more leading 1s: README, "Real handwriting".)"""
     size = int(height * rng.uniform(0.35, 0.8))
     mark = cv2.resize(_symbol(str(rng.choice(["+", "x"])), rng), (size, size))
     x += int(height * rng.uniform(0.1, 0.6))
