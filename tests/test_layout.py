@@ -19,7 +19,7 @@ def reader():
 
 @pytest.fixture(scope="module")
 def maker(mnist):
-    return LineMaker(mnist.x_test, mnist.y_test, stray=False)  # test digits: the reader never saw them; the pages' hand
+    return LineMaker(mnist.x_test, mnist.y_test)  # test digits: the reader never saw them
 
 
 def test_a_number_above_another_reads_as_two_lines(reader, maker):

@@ -36,7 +36,7 @@ class PageSample:
 def pages(x: np.ndarray, y: np.ndarray, count: int, seed: int) -> Iterator[PageSample]:
     """count pages of 2 to 6 numbers, one to a line, the papers in turn."""
     rng = np.random.default_rng([seed, 31])
-    maker = LineMaker(x, y, stray=False)
+    maker = LineMaker(x, y)
     for i in range(count):
         texts = ["".join(str(d) for d in rng.integers(0, 10, int(rng.integers(1, 9)))) for _ in range(int(rng.integers(2, 7)))]
         yield page(maker, [[t] for t in texts], PAPERS[i % len(PAPERS)], rng)

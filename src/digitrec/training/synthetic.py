@@ -3,7 +3,7 @@
 No labelled set of real handwritten numbers may be trained on here, so the lines are made: MNIST
 training digits and glyphs of openly licensed handwriting-style fonts, written with the habits
 real numbers have (touching and overlapping digits, uneven size, baseline and slant, a 1 with a
-lead-in stroke, crossed 7s, separators inside the number, a cross beside it) on paper with the defects of real
+lead-in stroke, crossed 7s, separators inside the number) on paper with the defects of real
 captures (security patterns, ruled lines, underlines, cell borders, uneven light, blur, noise,
 JPEG), from crops 14 pixels high to large ones. Non-digit lines (letters, symbols, mirrored
 digits) teach the reader to write nothing. Every line goes through lines.line_input, exactly as
@@ -51,10 +51,6 @@ FONT_SHARE = 0.3
 NEGATIVE_SHARE = 0.05
 """The share of lines that hold no number: letters, symbols, mirrored or turned digits."""
 
-STRAY_SHARE = 0.1
-"""The share of numbers with a cross beside them that is no part of them (a register's + or x
-after a row number), which the reader learns to pass over."""
-
 
 def installed_fonts() -> dict[str, tuple[str, str]]:
     return {path: source for path, source in FONTS.items() if Path(path).is_file()}
@@ -69,9 +65,6 @@ class LineMaker:
     fonts: tuple[str, ...] = ()
     plain: bool = False
     """Plain lines only: digits spaced apart on clean paper, for a quick check that a network learns."""
-    stray: bool = True
-    """Now and then a mark beside a number (STRAY_SHARE); generated pages (evaluation.pages) leave
-    them out, so that what they measure does not move with this part of the training recipe."""
 
     def __post_init__(self) -> None:
         self.by_digit = [np.nonzero(self.y == d)[0] for d in range(10)]
@@ -127,8 +120,6 @@ class LineMaker:
                 np.maximum(region, g[: region.shape[0], : region.shape[1]], out=region)
                 x += g.shape[1]
             x += int(height * (rng.uniform(-0.15, 0.05) if touching else rng.uniform(0.0, 0.35)))
-        if text and self.stray and not self.plain and rng.random() < STRAY_SHARE:
-            x += _stray(canvas, x, baseline, height, stroke, rng)
         canvas = canvas[:, : x + int(height * 0.3)]
         return canvas if self.plain else _slanted(canvas, rng)
 
@@ -273,20 +264,6 @@ def _symbol(c: str, rng: np.random.Generator) -> np.ndarray:
         cv2.line(ink, (8 + j(), 8 + j()), (32 + j(), 32 + j()), 1.0, t)
         cv2.line(ink, (32 + j(), 8 + j()), (8 + j(), 32 + j()), 1.0, t)
     return cropped(ink)
-
-
-def _stray(canvas: np.ndarray, x: int, baseline: int, height: int, stroke: int, rng: np.random.Generator) -> int:
-    """Draw a cross (a plus or an x) just after x, beside the number or a little below it;
-    returns the width it took. (A reader trained with check marks as well, which look like a 1
-    with a lead-in, and with longer lead-ins, dropped more leading 1s: README, "Real handwriting".)"""
-    size = int(height * rng.uniform(0.35, 0.8))
-    mark = cv2.resize(_symbol(str(rng.choice(["+", "x"])), rng), (size, size))
-    x += int(height * rng.uniform(0.1, 0.6))
-    centre = min(baseline - int(height * rng.uniform(-0.4, 0.7)), canvas.shape[0] - size // 2 - 1)
-    top = max(0, centre - size // 2)
-    region = canvas[top : top + size, x : x + size]
-    np.maximum(region, mark[: region.shape[0], : region.shape[1]], out=region)
-    return int(height * 0.1) + size
 
 
 def _separator(canvas: np.ndarray, c: str, x: int, baseline: int, height: int, stroke: int, rng: np.random.Generator) -> int:
