@@ -33,7 +33,11 @@ still given, flagged uncertain, when the two networks together give it this prob
 likely than every other digit together. Chosen on MNIST's unseen training tail (last 6,000,
 through predict): "nothing" for 20 digits at 0.95, 12 at 0.8, 3 at 0.5 (99.25% -> 99.50% read
 right). Non-digits are then more often an uncertain digit than "no number" (realworld-dev's: 137
--> 109 of 200 answered "no number"); none more is read as a confident one."""
+-> 108 of 200 answered "no number"); none more is read as a confident one."""
+
+GUESS_MARKS = 3
+"""...and only where the ink is at most this many separate marks: a digit, or one broken in two or
+three, not a grid of dots."""
 
 MAX_SIDE = 2048
 """Larger images are shrunk to this many pixels a side while decoding: a digit needs far fewer."""

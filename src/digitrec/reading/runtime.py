@@ -17,7 +17,7 @@ import numpy as np
 import onnxruntime as ort
 
 from . import layout, lines, preprocess, segment
-from ..constants import DEFAULT_MODEL, GUESS_AT_LEAST, IMAGE_SIZE, SECOND_LOOK, UNCERTAIN_BELOW
+from ..constants import DEFAULT_MODEL, GUESS_AT_LEAST, GUESS_MARKS, IMAGE_SIZE, SECOND_LOOK, UNCERTAIN_BELOW
 from .decode import ImageInput
 from ..errors import ModelError, NoDigitError
 from .lines import Character
@@ -206,11 +206,11 @@ class Recognizer:
                 alike = "".join(r.number for r in readings) == (whole[0].number if whole else None)
                 if whole and not alike and (not readings or whole[0].confidence > float(np.prod([r.confidence for r in readings]))):
                     readings = whole
-            if not readings:
+            if not readings and cv2.connectedComponents(mask)[0] - 1 <= GUESS_MARKS:
                 # The line reader wrote nothing (a lone stroke it took for paper): its likeliest digit
                 # anywhere, looked at again, is the answer where the two networks together find it
                 # likelier than all others (constants.GUESS_AT_LEAST); it stays uncertain, at the
-                # line reader's own low confidence.
+                # line reader's own low confidence. A page of dots or specks is no digit to guess.
                 guess = self._read_regions(strength, [layout.whole(mask)], page_scale, threshold, lines.best_digit)
                 readings = [r for r in guess if max(r.characters[0].probabilities) >= GUESS_AT_LEAST]
         if not readings:
