@@ -36,8 +36,8 @@ right). Non-digits are then more often an uncertain digit than "no number" (real
 -> 108 of 200 answered "no number"); none more is read as a confident one."""
 
 GUESS_MARKS = 3
-"""...and only where the ink is at most this many separate marks: a digit, or one broken in two or
-three, not a grid of dots."""
+"""That guess (GUESS_AT_LEAST) is made only where the ink is at most this many separate marks: a
+digit, or one broken in two or three; a grid of dots stays "no number"."""
 
 MAX_SIDE = 2048
 """Larger images are shrunk to this many pixels a side while decoding: a digit needs far fewer."""

@@ -69,8 +69,9 @@ tick above a number, a stray stroke) is no number."""
 
 TICK_LEAN = 20
 """Degrees: a long, thin mark alone on its line, leaning back (top left to bottom right) further
-than this but less than 45 degrees, is a tick above or beside a number, not a 1. Of MNIST's training 1s, 1.8% lean back over 15 degrees,
-0.6% over 20 and 0.3% over 25; the ticks over realworld-dev's register numbers lean back 24 to 38."""
+than this but less than 45 degrees, is a tick above or beside a number, not a 1. Of MNIST's
+training 1s, 1.8% lean back over 15 degrees, 0.6% over 20 and 0.3% over 25; the ticks over
+realworld-dev's register numbers lean back 24 to 38."""
 
 STRAIGHT = 12
 """A mark whose second moments along its long axis are this many times those across it is long and
@@ -313,10 +314,12 @@ def _tick(labels: np.ndarray, stats: np.ndarray, group: list[int]) -> bool:
     """Whether a group is one long thin stroke (and dust) leaning back further than TICK_LEAN but
     steeper than a number's row: a tick, not a digit."""
     main = max(group, key=lambda i: stats[i, 4])
+    if stats[main, 4] < 0.8 * stats[group, 4].sum():  # more than one stroke and its dust
+        return False
     x, y, w, h = stats[main, :4]
     m = cv2.moments((labels[y : y + h, x : x + w] == main).astype(np.uint8), True)
     spread = np.linalg.eigvalsh([[m["mu20"], m["mu11"]], [m["mu11"], m["mu02"]]])
-    if spread[1] < STRAIGHT * max(spread[0], 1e-6) or stats[main, 4] < 0.8 * stats[group, 4].sum():
+    if spread[1] < STRAIGHT * max(spread[0], 1e-6):
         return False
     # The long axis's angle from the x axis, rows counted down: between 0 and 90 it runs down to the right.
     angle = 0.5 * np.degrees(np.arctan2(2 * m["mu11"], m["mu20"] - m["mu02"]))

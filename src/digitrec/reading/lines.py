@@ -44,8 +44,8 @@ STRETCHES = (1.0, 0.8, 1.25)
 runs wider or narrower than the synthetic lines, and CTC drops or doubles characters when it
 does. Each view's reading is scored by its probability averaged over the views. Chosen on 800
 held-out synthetic lines, exact: 87.6% at 1.0 alone, 88.6% with these, 88.0% with 0.9 and 1.1
-instead, 88.0% with all four; on realworld-dev it read 1 to 4 more numbers in a hundred (docs/line-reader-history.md,
-"Reading again when unsure")."""
+instead, 88.0% with all four; on realworld-dev it read 1 to 4 more numbers in a hundred
+(docs/line-reader-history.md, "Reading again when unsure")."""
 
 
 MIN_WIDTH = 16

@@ -190,19 +190,22 @@ class Recognizer:
     def _read_lines(self, image: ImageInput, threshold: float, single: bool) -> Reading:
         strength, page_scale = preprocess.ink_strength(image)
         mask = preprocess.ink_mask(strength)
+        seen: dict = {}  # each region's views, read once however many ways they are decoded
         if single:  # the whole ink is one digit, whatever the layout: the likeliest digit in any frame
-            readings = self._read_regions(strength, [layout.whole(mask)], page_scale, threshold, lines.best_digit)
+            readings = self._read_regions(strength, [layout.whole(mask)], page_scale, threshold, lines.best_digit, seen)
         else:
             regions = layout.find_lines(mask)
-            readings = self._read_regions(strength, regions, page_scale, threshold, lines.decode)
+            readings = self._read_regions(strength, regions, page_scale, threshold, lines.decode, seen)
             kept, total = sum(int(r.mask.sum()) for r in regions), int(mask.sum())
             kept_all = len(regions) == 1 and kept == total  # the whole ink is that region
             if not readings or (layout.one_row(regions) and not kept_all) or (len(readings) == 1 and kept < total / 2):
                 # Marks side by side may be one number the layout cut (a wide gap, pattern between
                 # the digits) or several; a lone line from less than half the ink may be a scrap of
                 # a number the layout took for a rule: whichever reading is likelier wins, the
-                # layout's if they agree.
-                whole = self._read_regions(strength, [layout.whole(mask)], page_scale, threshold, lines.decode)
+                # layout's if they agree. (Where the layout's one region is all the ink, it is the
+                # whole ink, already read.)
+                everything = regions[0] if kept_all else layout.whole(mask)
+                whole = self._read_regions(strength, [everything], page_scale, threshold, lines.decode, seen)
                 alike = "".join(r.number for r in readings) == (whole[0].number if whole else None)
                 if whole and not alike and (not readings or whole[0].confidence > float(np.prod([r.confidence for r in readings]))):
                     readings = whole
@@ -211,17 +214,18 @@ class Recognizer:
                 # anywhere, looked at again, is the answer where the two networks together find it
                 # likelier than all others (constants.GUESS_AT_LEAST); it stays uncertain, at the
                 # line reader's own low confidence. A page of dots or specks is no digit to guess.
-                guess = self._read_regions(strength, [layout.whole(mask)], page_scale, threshold, lines.best_digit)
+                # (No readings: the whole ink was read above, and its views are in `seen`.)
+                guess = self._read_regions(strength, [everything], page_scale, threshold, lines.best_digit, seen)
                 readings = [r for r in guess if max(r.characters[0].probabilities) >= GUESS_AT_LEAST]
         if not readings:
             raise NoDigitError("no number found: what is there does not read as digits")
         return readings[0] if len(readings) == 1 else Reading.of_lines(readings)
 
-    def _read_regions(self, strength: np.ndarray, regions: list, page_scale: float, threshold: float, decode) -> list[Reading]:
+    def _read_regions(self, strength: np.ndarray, regions: list, page_scale: float, threshold: float, decode, seen: dict) -> list[Reading]:
         """Each region read as a line; those that hold no digit (a tick, a dash, a letter) left out."""
         readings = []
         for region in regions:
-            line, probabilities, characters, confidence = self._read_line(strength, region, page_scale, decode)
+            line, probabilities, characters, confidence = self._read_line(strength, region, page_scale, decode, seen)
             if not any(c.char.isdigit() for c in characters):
                 continue
             if len(characters) == 1:
@@ -234,13 +238,17 @@ class Recognizer:
             readings.append(Reading(characters, confidence, confidence < threshold, seen=(line.pixels,), box=box))
         return readings
 
-    def _read_line(self, strength: np.ndarray, region: layout.Region, page_scale: float, decode):
+    def _read_line(self, strength: np.ndarray, region: layout.Region, page_scale: float, decode, seen: dict):
         """A region read as one line: again narrowed and widened (lines.STRETCHES) if the reader
         is unsure of it, the likeliest reading kept. Returns the line, the network's output,
-        the characters and the confidence."""
+        the characters and the confidence. `seen` keeps each (region, stretch)'s line and network
+        output, for a region decoded again another way."""
         def view(stretch: float):
-            line = lines.line_of(strength, region, page_scale, stretch)
-            probabilities = self.line_probabilities(line.pixels[None])[0]
+            key = (id(region), stretch)
+            if key not in seen:
+                line = lines.line_of(strength, region, page_scale, stretch)
+                seen[key] = line, self.line_probabilities(line.pixels[None])[0]
+            line, probabilities = seen[key]
             return (line, probabilities, *decode(probabilities, line))
 
         first = view(lines.STRETCHES[0])
