@@ -9,7 +9,6 @@ import pytest
 from digitrec.evaluation import pages
 from digitrec.reading import layout
 from digitrec.reading.runtime import load_model
-from digitrec.training.synthetic import LineMaker
 
 
 @pytest.fixture(scope="module")
@@ -18,12 +17,12 @@ def reader():
 
 
 @pytest.fixture(scope="module")
-def maker(mnist):
-    return LineMaker(mnist.x_test, mnist.y_test)  # test digits: the reader never saw them
+def digits(mnist):
+    return pages.Digits(mnist.x_test, mnist.y_test)  # test digits: the reader never saw them
 
 
-def test_a_number_above_another_reads_as_two_lines(reader, maker):
-    sample = pages.page(maker, [["315"], ["2870"]], "plain", np.random.default_rng(0))
+def test_a_number_above_another_reads_as_two_lines(reader, digits):
+    sample = pages.page(digits, [["315"], ["2870"]], "plain", np.random.default_rng(0))
     reading = reader.read(sample.image)
     assert [line.number for line in reading.lines] == ["315", "2870"]
     assert reading.number == "315\n2870"
@@ -47,10 +46,10 @@ def test_a_bordered_cell_reads_without_its_borders(reader, mnist):
         assert x > 3 and y > 3 and x + w < 93 and y + h < 45, reading.box  # the writing's box, not the cell's
 
 
-def test_a_page_of_30_numbers_in_6_rows_reads_every_one_with_its_box(reader, maker):
+def test_a_page_of_30_numbers_in_6_rows_reads_every_one_with_its_box(reader, digits):
     rng = np.random.default_rng(5)
     rows = [[str(n) for n in rng.integers(1, 1000, 5)] for _ in range(6)]
-    sample = pages.page(maker, rows, "table", rng)
+    sample = pages.page(digits, rows, "table", rng)
     reading = reader.read(sample.image)
     assert len(reading.lines) == 30
     assert all(pages.centred_in(line.box, truth) for line, truth in zip(reading.lines, sample.boxes))  # in reading order
@@ -149,3 +148,20 @@ def test_marks_on_a_row_far_apart_are_separate_numbers():
         cv2.rectangle(mask, (x, 30), (x + 18, 70), 1, 3)
     regions = layout.find_lines(mask)
     assert [r.box[0] // 10 for r in regions] == [1, 39]  # cv2 draws the 3-pixel outline a pixel outside
+
+
+def test_a_lone_digit_broken_across_its_middle_is_one_line(reader, mnist):
+    """A pen that skipped leaves a lone digit in two pieces, the taller too short for a line of its own."""
+    sevens, fours = mnist.x_test[mnist.y_test == 7], mnist.x_test[mnist.y_test == 4]
+    found = 0
+    for i in range(10):
+        four, other, seven = (cv2.resize(d, (40, 40)) for d in (fours[i], fours[i + 10], sevens[i]))
+        rows = np.nonzero(seven.max(axis=1) > 30)[0]
+        cut = rows[0] + int(0.37 * (rows[-1] - rows[0]))  # the lower piece is too short for a line alone
+        seven[cut : cut + 3] = 0  # the skip: less than a tenth of the digit's height
+        page = np.zeros((130, 110), np.uint8)
+        page[10:50, 10:90] = np.hstack([four, other])  # "44" above
+        page[80:120, 20:60] = seven
+        reading = reader.read(255 - page)
+        found += [line.number for line in (reading.lines or [reading])] == ["44", "7"]
+    assert found >= 8, found

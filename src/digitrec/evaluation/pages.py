@@ -1,10 +1,11 @@
 """Synthetic pages of several numbers, for measuring the layout step (and the reader behind it).
 
 A page holds 2 to 6 lines, each a number of 1 to 8 digits, written with MNIST test digits (never
-the training set) by the line reader's own line maker, on paper that may be ruled, squared into
-table cells or photographed under uneven light. Each number's box is known, so a reading can be
-scored line by line: is every line found, none invented, and each read exactly. The same seed
-gives the same pages.
+the training set) as the realistic set writes its numbers, on paper that may be ruled, squared
+into table cells or photographed under uneven light. (Not by the training's line maker: the
+benchmark must stay put while the training recipe changes.) Each number's box is known, so a
+reading can be scored line by line: is every line found, none invented, and each read exactly.
+The same seed gives the same pages.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from ..training.synthetic import LineMaker, cropped
+from . import realistic
+
+HANDS = ("clean", "thin", "thick", "touching", "broken")
+"""How each number is written, one drawn at random: see realistic.written."""
 
 PAPERS = ("plain", "ruled", "table", "photo")
 """Every page has one: blank paper, a ruled notebook, a table with each number in a bordered
@@ -33,20 +37,37 @@ class PageSample:
     paper: str
 
 
+class Digits:
+    """MNIST digits (x: (N, 28, 28) uint8, y: (N,)) to write numbers with: give it the test set."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray):
+        self.x = x
+        self.by_digit = [np.nonzero(y == d)[0] for d in range(10)]
+
+    def ink(self, text: str, height: int, rng: np.random.Generator) -> np.ndarray:
+        """The number as ink coverage (float32, 0-1) cropped to the ink, its digits height pixels tall."""
+        hand = str(rng.choice(HANDS)) if len(text) > 1 else str(rng.choice([h for h in HANDS if h != "touching"]))
+        ink, _ = realistic.written([self.x[rng.choice(self.by_digit[int(c)])] for c in text], height, hand, rng)
+        rows, cols = np.nonzero(ink > 25)
+        ink = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].astype(np.float32) / 255
+        f = height / ink.shape[0]
+        return cv2.resize(ink, (max(1, round(ink.shape[1] * f)), height), interpolation=cv2.INTER_AREA)
+
+
 def pages(x: np.ndarray, y: np.ndarray, count: int, seed: int) -> Iterator[PageSample]:
     """count pages of 2 to 6 numbers, one to a line, the papers in turn."""
     rng = np.random.default_rng([seed, 31])
-    maker = LineMaker(x, y)
+    digits = Digits(x, y)
     for i in range(count):
         texts = ["".join(str(d) for d in rng.integers(0, 10, int(rng.integers(1, 9)))) for _ in range(int(rng.integers(2, 7)))]
-        yield page(maker, [[t] for t in texts], PAPERS[i % len(PAPERS)], rng)
+        yield page(digits, [[t] for t in texts], PAPERS[i % len(PAPERS)], rng)
 
 
-def page(maker: LineMaker, rows: list[list[str]], paper: str, rng: np.random.Generator) -> PageSample:
+def page(digits: Digits, rows: list[list[str]], paper: str, rng: np.random.Generator) -> PageSample:
     """The rows of numbers written down a page, each row's numbers side by side."""
     height = int(rng.integers(28, 56))  # the digits' height in pixels
     row_pitch = int(height * rng.uniform(1.8, 2.6))
-    inks = [[_ink(maker, text, height, rng) for text in row] for row in rows]
+    inks = [[digits.ink(text, height, rng) for text in row] for row in rows]
     cell = max(ink.shape[1] for row in inks for ink in row) + height  # table cells fit the widest number
     column = cell if paper == "table" else int(cell * rng.uniform(1.0, 1.4))
     margin = int(height * rng.uniform(1.0, 2.0))
@@ -84,13 +105,6 @@ def page(maker: LineMaker, rows: list[list[str]], paper: str, rng: np.random.Gen
         image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.5, 1.2)) + rng.normal(0, 4, image.shape)
         image = cv2.imdecode(cv2.imencode(".jpg", np.clip(image, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 70])[1], cv2.IMREAD_GRAYSCALE)
     return PageSample(np.clip(image, 0, 255).astype(np.uint8), tuple(lines), tuple(boxes), paper)
-
-
-def _ink(maker: LineMaker, text: str, height: int, rng: np.random.Generator) -> np.ndarray:
-    """The number as ink coverage, its digits height pixels tall, cropped to the ink."""
-    ink = cropped(maker.ink(text, rng))
-    f = height / ink.shape[0]
-    return cv2.resize(ink, (max(1, round(ink.shape[1] * f)), height), interpolation=cv2.INTER_AREA)
 
 
 def score(samples: list[PageSample], readings: list) -> dict:

@@ -94,6 +94,24 @@ def _shape(ink: np.ndarray, rng: np.random.Generator) -> None:
 
 def _render(digits: list[np.ndarray], number: str, condition: str, rng: np.random.Generator) -> Sample:
     height = int(rng.integers(24, 40)) if condition == "off-centre" else int(rng.integers(30, 80))
+    ink, boxes = written(digits, height, condition, rng)
+    if condition == "off-centre":
+        big = np.zeros((int(rng.integers(300, 600)), int(rng.integers(400, 800))), np.uint8)
+        oy, ox = int(rng.integers(0, big.shape[0] - ink.shape[0])), int(rng.integers(0, big.shape[1] - ink.shape[1]))
+        big[oy : oy + ink.shape[0], ox : ox + ink.shape[1]] = ink
+        ink, boxes = big, [(bx + ox, by + oy, bw, bh) for bx, by, bw, bh in boxes]
+    if condition == "canvas":
+        rgba = np.zeros((*ink.shape, 4), np.uint8)
+        rgba[:, :, 3] = ink  # black strokes on a transparent canvas
+        return Sample(rgba, number, tuple(boxes), condition)
+    image = _on_paper(ink, rng, light_on_dark=condition == "light-on-dark", condition=condition)
+    return Sample(image, number, tuple(boxes), condition)
+
+
+def written(digits: list[np.ndarray], height: int, condition: str, rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """MNIST digits written side by side, about height pixels tall, as uint8 ink coverage with a
+    margin, and each digit's box: slanted alike, spaced (or touching), thinned, thickened or
+    broken as the condition says."""
     slant = rng.uniform(-0.25, 0.25)
     pieces = [_digit(d, height, slant, condition, rng) for d in digits]
     if condition == "touching":
@@ -112,17 +130,7 @@ def _render(digits: list[np.ndarray], number: str, condition: str, rng: np.rando
         rows, cols = np.nonzero(piece)
         boxes.append((x + int(cols.min()), top + int(rows.min()), int(cols.max() - cols.min() + 1), int(rows.max() - rows.min() + 1)))
         x += piece.shape[1] + gap
-    if condition == "off-centre":
-        big = np.zeros((int(rng.integers(300, 600)), int(rng.integers(400, 800))), np.uint8)
-        oy, ox = int(rng.integers(0, big.shape[0] - ink.shape[0])), int(rng.integers(0, big.shape[1] - ink.shape[1]))
-        big[oy : oy + ink.shape[0], ox : ox + ink.shape[1]] = ink
-        ink, boxes = big, [(bx + ox, by + oy, bw, bh) for bx, by, bw, bh in boxes]
-    if condition == "canvas":
-        rgba = np.zeros((*ink.shape, 4), np.uint8)
-        rgba[:, :, 3] = ink  # black strokes on a transparent canvas
-        return Sample(rgba, number, tuple(boxes), condition)
-    image = _on_paper(ink, rng, light_on_dark=condition == "light-on-dark", condition=condition)
-    return Sample(image, number, tuple(boxes), condition)
+    return ink, boxes
 
 
 def _digit(digit: np.ndarray, height: int, slant: float, condition: str, rng: np.random.Generator) -> np.ndarray:

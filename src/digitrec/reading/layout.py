@@ -60,6 +60,9 @@ box, to its left or right, and within its band."""
 GAP = 1.2
 """Marks on one row further apart than this many text heights belong to different numbers."""
 
+PIECE_GAP = 0.15
+"""A small mark this many text heights or less above or below a number, over it, is a piece of it."""
+
 MIN_MARK = 0.08
 """Marks smaller than this many text heights both ways are dust, not ink (a full stop is about 0.15)."""
 
@@ -262,8 +265,12 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float, uprigh
         x, y, w, h = (stats[:, k] for k in range(4))
         cx, cy = (x[small] + w[small] / 2)[:, None], (y[small] + h[small] / 2)[:, None]
         distances = np.maximum(np.maximum(boxes[:, 0] - cx, cx - boxes[:, 2]), 0)
-        # Only beside a number, in its band: a tick above it or a dash of a rule below it stays out.
-        distances[(cy < boxes[:, 1] - 0.25 * height) | (cy > boxes[:, 3] + 0.25 * height)] = np.inf
+        # Only beside a number, in its band: a tick above it or a dash of a rule below it stays
+        # out. But a piece right on top of a number, or under it (a lone digit broken across its
+        # middle), is that number's.
+        gap = np.maximum(boxes[:, 1] - (y[small] + h[small])[:, None], y[small][:, None] - boxes[:, 3])
+        on = (distances == 0) & (gap <= PIECE_GAP * height)
+        distances[((cy < boxes[:, 1] - 0.25 * height) | (cy > boxes[:, 3] + 0.25 * height)) & ~on] = np.inf
         nearest = distances.argmin(axis=1)
         for i, g, d in zip(small, nearest, distances[np.arange(len(small)), nearest]):
             if d <= NEAR * height:
