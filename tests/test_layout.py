@@ -165,3 +165,23 @@ def test_a_lone_digit_broken_across_its_middle_is_one_line(reader, mnist):
         reading = reader.read(255 - page)
         found += [line.number for line in (reading.lines or [reading])] == ["44", "7"]
     assert found >= 8, found
+
+
+def region(x: int, y: int, w: int, h: int) -> layout.Region:
+    return layout.Region((x, y, w, h), np.ones((h, w), np.uint8), np.zeros((h, w), np.uint8))
+
+
+def test_pieces_of_one_faint_number_huddle_but_two_lines_do_not():
+    """Faint ink broken into pieces on no one row (a logbook's "12" as "1" and "90") is read again
+    whole; two lines of writing spaced apart are not."""
+    assert layout.one_row([region(2, 12, 15, 16), region(18, 7, 19, 9), region(22, 22, 20, 9)])
+    assert not layout.one_row([region(10, 10, 60, 30), region(10, 85, 80, 30)])  # a pitch of 2.5 lines
+    assert layout.one_row([region(10, 10, 30, 30), region(50, 14, 30, 28)])  # side by side
+
+
+def test_lines_that_overlap_are_not_apart():
+    """Two lines whose boxes overlap are pieces of one number (a broken digit lent its top to the
+    number beside it): when the whole ink reads as the two together, the whole is the answer."""
+    assert not layout.apart([region(17, 42, 157, 56), region(139, 44, 82, 53)])
+    assert layout.apart([region(17, 42, 100, 56), region(139, 44, 82, 53)])
+    assert layout.apart([region(10, 10, 60, 30), region(10, 60, 80, 30)])

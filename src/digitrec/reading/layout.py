@@ -63,6 +63,13 @@ GAP = 1.2
 PIECE_GAP = 0.15
 """A small mark this many text heights or less above or below a number, over it, is a piece of it."""
 
+HUDDLE = 3.0
+"""Lines no taller together than this many times the median line may be one number in pieces,
+to be read again whole, the likelier reading winning: two logbook cells whose faint digits broke
+into lines ("12" read as "1" and "90") are read right, and no generated page changed (two lines
+of writing a pitch of two lines apart or less are read again too, and keep their lines; at 2.5
+one of the two cells stayed broken, at 4 no more were mended)."""
+
 MIN_MARK = 0.08
 """Marks smaller than this many text heights both ways are dust, not ink (a full stop is about 0.15)."""
 
@@ -155,10 +162,24 @@ def whole(mask: np.ndarray) -> Region:
 
 
 def one_row(regions: list[Region]) -> bool:
-    """Whether the regions all sit on one row, side by side."""
+    """Whether the regions all sit on one row, side by side, or huddle together no taller than
+    HUDDLE lines: they may be the pieces of one number that faint ink broke up."""
     top = max(r.box[1] for r in regions)
     bottom = min(r.box[1] + r.box[3] for r in regions)
-    return bottom - top >= SAME_ROW * min(r.box[3] for r in regions)
+    if bottom - top >= SAME_ROW * min(r.box[3] for r in regions):
+        return True
+    span = max(r.box[1] + r.box[3] for r in regions) - min(r.box[1] for r in regions)
+    return span <= HUDDLE * float(np.median([r.box[3] for r in regions]))
+
+
+def apart(regions: list[Region]) -> bool:
+    """Whether no two regions overlap, left to right or top to bottom: separate numbers, not the
+    pieces of one (a digit broken across its middle can lend a neighbour its top)."""
+    boxes = [r.box for r in regions]
+    return not any(
+        a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+        for i, a in enumerate(boxes) for b in boxes[i + 1 :]
+    )
 
 
 def text_height(mask: np.ndarray) -> float:
