@@ -22,16 +22,15 @@ import numpy as np
 
 from bench_read import in_process  # benchmarks/ is on the path when a script there runs
 from digitrec.data import Mnist, load_mnist
-from digitrec.evaluation.pages import page
+from digitrec.evaluation.pages import Digits, page
 from digitrec.reading import lines
 from digitrec.reading.runtime import load_model
-from digitrec.training.synthetic import LineMaker
 
 
 def photo(mnist: Mnist, size: tuple[int, int], seed: int) -> tuple[np.ndarray, tuple[str, ...]]:
     """A page of five numbers, photographed: the paper fills the frame."""
     rng = np.random.default_rng(seed)
-    sample = page(LineMaker(mnist.x_test, mnist.y_test), [[str(n)] for n in rng.integers(10, 10**6, 5)], "photo", rng)
+    sample = page(Digits(mnist.x_test, mnist.y_test), [[str(n)] for n in rng.integers(10, 10**6, 5)], "photo", rng)
     width, height = size
     h, w = sample.image.shape
     grow = max(0, round(h * width / height) - w), max(0, round(w * height / width) - h)  # to the photo's shape, with more paper
