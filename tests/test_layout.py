@@ -185,3 +185,14 @@ def test_lines_that_overlap_are_not_apart():
     assert not layout.apart([region(17, 42, 157, 56), region(139, 44, 82, 53)])
     assert layout.apart([region(17, 42, 100, 56), region(139, 44, 82, 53)])
     assert layout.apart([region(10, 10, 60, 30), region(10, 60, 80, 30)])
+
+
+def test_a_number_the_sweep_cut_into_overlapping_halves_is_one_line(reader, mnist):
+    """On generated page 23 (seed 0), "1226" written with broken strokes came out of the sweep as
+    two groups whose boxes overlap on one row; once the pieces have joined, they are one number."""
+    sample = list(pages.pages(mnist.x_test, mnist.y_test, 24, seed=0))[23]
+    assert sample.lines[2] == "1226"
+    reading = reader.read(sample.image)
+    found = [line for line in reading.lines if pages.centred_in(line.box, sample.boxes[2])]
+    assert [line.number for line in found] == ["1226"]
+    assert len(reading.lines) == len(sample.lines)

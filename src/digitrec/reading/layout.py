@@ -296,7 +296,7 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float, uprigh
         for i, g, d in zip(small, nearest, distances[np.arange(len(small)), nearest]):
             if d <= NEAR * height:
                 groups[g].append(int(i))
-    return _reading_order(groups, stats)
+    return _reading_order(_merged(groups, stats, row=True), stats)
 
 
 def _holed(mask: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -359,15 +359,20 @@ def _boxes(groups: list[list[int]], stats: np.ndarray) -> np.ndarray:
     return np.array([(stats[g, 0].min(), stats[g, 1].min(), (stats[g, 0] + stats[g, 2]).max(), (stats[g, 1] + stats[g, 3]).max()) for g in groups], np.int64).reshape(-1, 4)
 
 
-def _merged(groups: list[list[int]], stats: np.ndarray) -> list[list[int]]:
+def _merged(groups: list[list[int]], stats: np.ndarray, row: bool = False) -> list[list[int]]:
     """Groups whose boxes overlap by a quarter of the smaller one made one: the two strokes of a
-    broken 6 can start two rows when neither overlaps the other enough."""
+    broken 6 can start two rows when neither overlaps the other enough. With row, once the small
+    marks have joined: only groups that also share a row (a broken digit's pieces can make two
+    numbers of one), not a mark hanging below a number."""
     if len(groups) < 2:
         return groups
     x0, y0, x1, y1 = _boxes(groups, stats).T
-    shared = np.clip(np.minimum(x1[:, None], x1) - np.maximum(x0[:, None], x0), 0, None) * np.clip(np.minimum(y1[:, None], y1) - np.maximum(y0[:, None], y0), 0, None)
+    across = np.clip(np.minimum(x1[:, None], x1) - np.maximum(x0[:, None], x0), 0, None)
+    down = np.clip(np.minimum(y1[:, None], y1) - np.maximum(y0[:, None], y0), 0, None)
     area = (x1 - x0) * (y1 - y0)
-    overlapping = shared >= 0.25 * np.minimum(area[:, None], area)
+    overlapping = across * down >= 0.25 * np.minimum(area[:, None], area)
+    if row:
+        overlapping &= down >= 0.8 * np.minimum((y1 - y0)[:, None], y1 - y0)
     parent = list(range(len(groups)))  # union-find over the overlapping pairs
 
     def root(a: int) -> int:
