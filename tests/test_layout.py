@@ -179,14 +179,6 @@ def test_pieces_of_one_faint_number_huddle_but_two_lines_do_not():
     assert layout.one_row([region(10, 10, 30, 30), region(50, 14, 30, 28)])  # side by side
 
 
-def test_lines_that_overlap_are_not_apart():
-    """Two lines whose boxes overlap are pieces of one number (a broken digit lent its top to the
-    number beside it): when the whole ink reads as the two together, the whole is the answer."""
-    assert not layout.apart([region(17, 42, 157, 56), region(139, 44, 82, 53)])
-    assert layout.apart([region(17, 42, 100, 56), region(139, 44, 82, 53)])
-    assert layout.apart([region(10, 10, 60, 30), region(10, 60, 80, 30)])
-
-
 def test_a_number_the_sweep_cut_into_overlapping_halves_is_one_line(reader, mnist):
     """On generated page 23 (seed 0), "1226" written with broken strokes came out of the sweep as
     two groups whose boxes overlap on one row; once the pieces have joined, they are one number."""

@@ -172,16 +172,6 @@ def one_row(regions: list[Region]) -> bool:
     return span <= HUDDLE * float(np.median([r.box[3] for r in regions]))
 
 
-def apart(regions: list[Region]) -> bool:
-    """Whether no two regions overlap, left to right or top to bottom: separate numbers, not the
-    pieces of one (a digit broken across its middle can lend a neighbour its top)."""
-    boxes = [r.box for r in regions]
-    return not any(
-        a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
-        for i, a in enumerate(boxes) for b in boxes[i + 1 :]
-    )
-
-
 def text_height(mask: np.ndarray) -> float:
     """How tall the writing is, in pixels: the median height, by ink, of the marks that could be
     characters; dust (under 2% of the largest mark's area) and rules are left out."""

@@ -202,11 +202,11 @@ class Recognizer:
                 # Marks side by side may be one number the layout cut (a wide gap, pattern between
                 # the digits) or several; a lone line from less than half the ink may be a scrap of
                 # a number the layout took for a rule: whichever reading is likelier wins, the
-                # layout's if they agree and its lines stand apart. (Where the layout's one region
-                # is all the ink, it is the whole ink, already read.)
+                # layout's if they agree. (Where the layout's one region is all the ink, it is the
+                # whole ink, already read.)
                 everything = regions[0] if kept_all else layout.whole(mask)
                 whole = self._read_regions(strength, [everything], page_scale, threshold, lines.decode, seen)
-                alike = "".join(r.number for r in readings) == (whole[0].number if whole else None) and layout.apart(regions)
+                alike = "".join(r.number for r in readings) == (whole[0].number if whole else None)
                 if whole and not alike and (not readings or whole[0].confidence > float(np.prod([r.confidence for r in readings]))):
                     readings = whole
             if not readings and cv2.connectedComponents(mask)[0] - 1 <= GUESS_MARKS:
