@@ -188,3 +188,12 @@ def test_a_number_the_sweep_cut_into_overlapping_halves_is_one_line(reader, mnis
     found = [line for line in reading.lines if pages.centred_in(line.box, sample.boxes[2])]
     assert [line.number for line in found] == ["1226"]
     assert len(reading.lines) == len(sample.lines)
+
+
+def test_the_halves_of_a_broken_lone_digit_make_one_line(reader, mnist):
+    """On generated page 128 (seed 0), a lone 0 written broken across its middle came apart into
+    two halves, each tall enough to start a line and neither tall enough to be a number."""
+    sample = list(pages.pages(mnist.x_test, mnist.y_test, 129, seed=0))[128]
+    assert sample.lines[1] == "0"
+    reading = reader.read(sample.image)
+    assert [line.number for line in reading.lines if pages.centred_in(line.box, sample.boxes[1])] == ["0"]

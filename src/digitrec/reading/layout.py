@@ -70,6 +70,10 @@ into lines ("12" read as "1" and "90") are read right, and no generated page cha
 of writing a pitch of two lines apart or less are read again too, and keep their lines; at 2.5
 one of the two cells stayed broken, at 4 no more were mended)."""
 
+STACKED = 1.3
+"""Two lines one right on top of the other, together no taller than this many text heights, are
+the halves of one broken digit (lines of writing stand two text heights apart or more)."""
+
 MIN_MARK = 0.08
 """Marks smaller than this many text heights both ways are dust, not ink (a full stop is about 0.15)."""
 
@@ -269,7 +273,7 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float, uprigh
             open_.append(len(groups) - 1)
         else:
             later.append(i)
-    groups = _merged(groups, stats)
+    groups = _merged(groups, stats, height)
     small = np.array(later, int)
     if len(groups) and len(small):
         boxes = _boxes(groups, stats)
@@ -286,7 +290,7 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float, uprigh
         for i, g, d in zip(small, nearest, distances[np.arange(len(small)), nearest]):
             if d <= NEAR * height:
                 groups[g].append(int(i))
-    return _reading_order(_merged(groups, stats, row=True), stats)
+    return _reading_order(_merged(groups, stats, height, row=True), stats)
 
 
 def _holed(mask: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -349,11 +353,13 @@ def _boxes(groups: list[list[int]], stats: np.ndarray) -> np.ndarray:
     return np.array([(stats[g, 0].min(), stats[g, 1].min(), (stats[g, 0] + stats[g, 2]).max(), (stats[g, 1] + stats[g, 3]).max()) for g in groups], np.int64).reshape(-1, 4)
 
 
-def _merged(groups: list[list[int]], stats: np.ndarray, row: bool = False) -> list[list[int]]:
+def _merged(groups: list[list[int]], stats: np.ndarray, height: float, row: bool = False) -> list[list[int]]:
     """Groups whose boxes overlap by a quarter of the smaller one made one: the two strokes of a
-    broken 6 can start two rows when neither overlaps the other enough. With row, once the small
-    marks have joined: only groups that also share a row (a broken digit's pieces can make two
-    numbers of one), not a mark hanging below a number."""
+    broken 6 can start two rows when neither overlaps the other enough. So are the halves of a
+    lone digit broken across its middle, one right on top of the other and together no taller
+    than STACKED text heights. With row, once the small marks have joined: only groups that also
+    share a row (a broken digit's pieces can make two numbers of one), not a mark hanging below a
+    number."""
     if len(groups) < 2:
         return groups
     x0, y0, x1, y1 = _boxes(groups, stats).T
@@ -363,6 +369,10 @@ def _merged(groups: list[list[int]], stats: np.ndarray, row: bool = False) -> li
     overlapping = across * down >= 0.25 * np.minimum(area[:, None], area)
     if row:
         overlapping &= down >= 0.8 * np.minimum((y1 - y0)[:, None], y1 - y0)
+    else:
+        gap = np.maximum(y0[:, None], y0) - np.minimum(y1[:, None], y1)
+        stacked = (across >= 0.5 * np.minimum((x1 - x0)[:, None], x1 - x0)) & (gap <= PIECE_GAP * height)
+        overlapping |= stacked & (np.maximum(y1[:, None], y1) - np.minimum(y0[:, None], y0) <= STACKED * height)
     parent = list(range(len(groups)))  # union-find over the overlapping pairs
 
     def root(a: int) -> int:
