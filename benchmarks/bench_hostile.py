@@ -1,8 +1,8 @@
 """Hostile images: time and peak memory of a whole `digitrec predict`, this tree against a baseline commit.
 
 Each image is made here, 1-3 MB or a few hundred bytes, of the kinds that once cost minutes or
-gigabytes: a thin ring, a grid, a fan of lines and a checkerboard on 2048x2048 canvases, a
-long flat bar, a solid bar 16 px tall, and an 8000x8000 RGBA PNG. Every image is read by a
+gigabytes: a thin ring, a grid, a fan of lines, a checkerboard and 3,844 small rings on 2048x2048
+canvases, a long flat bar, a solid bar 16 px tall, and an 8000x8000 RGBA PNG. Every image is read by a
 fresh process (`python -m digitrec predict --model M IMAGE`), once with this tree's code and
 once with the baseline's (a git worktree of --baseline, run from its own src/), each with a
 time limit; the table gives wall seconds and peak resident memory (GNU time's maximum resident
@@ -52,6 +52,11 @@ def images(folder: Path) -> dict[str, Path]:
     save("fan of lines 2048", fan)
     yy, xx = np.mgrid[0:2048, 0:2048]
     save("checkerboard 2048", (((yy // 8 + xx // 8) % 2) * 255).astype(np.uint8))
+    rings = canvas()
+    for y in range(16, 2040, 33):
+        for x in range(16, 2040, 33):
+            cv2.circle(rings, (x, y), 5, 0, 2)
+    save("lone rings 2048", rings)  # 3,844 marks (the layout takes 4,000), each a line of its own
     bar = np.full((300, 3000), 255, np.uint8)
     bar[130:170, 100:2900] = 0
     save("long bar 3000", bar)

@@ -174,9 +174,9 @@ def region(x: int, y: int, w: int, h: int) -> layout.Region:
 def test_pieces_of_one_faint_number_huddle_but_two_lines_do_not():
     """Faint ink broken into pieces on no one row (a logbook's "12" as "1" and "90") is read again
     whole; two lines of writing spaced apart are not."""
-    assert layout.one_row([region(2, 12, 15, 16), region(18, 7, 19, 9), region(22, 22, 20, 9)])
-    assert not layout.one_row([region(10, 10, 60, 30), region(10, 85, 80, 30)])  # a pitch of 2.5 lines
-    assert layout.one_row([region(10, 10, 30, 30), region(50, 14, 30, 28)])  # side by side
+    assert layout.may_be_one_number([region(2, 12, 15, 16), region(18, 7, 19, 9), region(22, 22, 20, 9)])
+    assert not layout.may_be_one_number([region(10, 10, 60, 30), region(10, 85, 80, 30)])  # a pitch of 2.5 lines
+    assert layout.may_be_one_number([region(10, 10, 30, 30), region(50, 14, 30, 28)])  # side by side
 
 
 def test_a_number_the_sweep_cut_into_overlapping_halves_is_one_line(reader, mnist):

@@ -16,6 +16,7 @@ and docs/line-reader-history.md have the figures before and after.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import cv2
 import numpy as np
@@ -165,9 +166,9 @@ def whole(mask: np.ndarray) -> Region:
     return Region((int(left), int(top), int(right - left), int(bottom - top)), crop, np.zeros_like(crop))
 
 
-def one_row(regions: list[Region]) -> bool:
-    """Whether the regions all sit on one row, side by side, or huddle together no taller than
-    HUDDLE lines: they may be the pieces of one number that faint ink broke up."""
+def may_be_one_number(regions: list[Region]) -> bool:
+    """Whether the regions may be one number the layout cut: they all sit on one row, side by
+    side, or huddle together no taller than HUDDLE lines (faint ink broken into pieces)."""
     top = max(r.box[1] for r in regions)
     bottom = min(r.box[1] + r.box[3] for r in regions)
     if bottom - top >= SAME_ROW * min(r.box[3] for r in regions):
@@ -273,7 +274,7 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float, uprigh
             open_.append(len(groups) - 1)
         else:
             later.append(i)
-    groups = _merged(groups, stats, height)
+    groups = _merged(groups, stats, partial(_pieces_of_one, height=height))
     small = np.array(later, int)
     if len(groups) and len(small):
         boxes = _boxes(groups, stats)
@@ -290,7 +291,7 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float, uprigh
         for i, g, d in zip(small, nearest, distances[np.arange(len(small)), nearest]):
             if d <= NEAR * height:
                 groups[g].append(int(i))
-    return _reading_order(_merged(groups, stats, height, row=True), stats)
+    return _reading_order(_merged(groups, stats, _halves_of_a_row), stats)
 
 
 def _holed(mask: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -353,27 +354,16 @@ def _boxes(groups: list[list[int]], stats: np.ndarray) -> np.ndarray:
     return np.array([(stats[g, 0].min(), stats[g, 1].min(), (stats[g, 0] + stats[g, 2]).max(), (stats[g, 1] + stats[g, 3]).max()) for g in groups], np.int64).reshape(-1, 4)
 
 
-def _merged(groups: list[list[int]], stats: np.ndarray, height: float, row: bool = False) -> list[list[int]]:
-    """Groups whose boxes overlap by a quarter of the smaller one made one: the two strokes of a
-    broken 6 can start two rows when neither overlaps the other enough. So are the halves of a
-    lone digit broken across its middle, one right on top of the other and together no taller
-    than STACKED text heights. With row, once the small marks have joined: only groups that also
-    share a row (a broken digit's pieces can make two numbers of one), not a mark hanging below a
-    number."""
+def _merged(groups: list[list[int]], stats: np.ndarray, together) -> list[list[int]]:
+    """Groups made one where together(box, boxes) says so of their boxes (x0, y0, x1, y1). Only
+    groups that overlap left to right are compared, in one sweep: a page of thousands of lone
+    marks costs no table of every pair."""
     if len(groups) < 2:
         return groups
-    x0, y0, x1, y1 = _boxes(groups, stats).T
-    across = np.clip(np.minimum(x1[:, None], x1) - np.maximum(x0[:, None], x0), 0, None)
-    down = np.clip(np.minimum(y1[:, None], y1) - np.maximum(y0[:, None], y0), 0, None)
-    area = (x1 - x0) * (y1 - y0)
-    overlapping = across * down >= 0.25 * np.minimum(area[:, None], area)
-    if row:
-        overlapping &= down >= 0.8 * np.minimum((y1 - y0)[:, None], y1 - y0)
-    else:
-        gap = np.maximum(y0[:, None], y0) - np.minimum(y1[:, None], y1)
-        stacked = (across >= 0.5 * np.minimum((x1 - x0)[:, None], x1 - x0)) & (gap <= PIECE_GAP * height)
-        overlapping |= stacked & (np.maximum(y1[:, None], y1) - np.minimum(y0[:, None], y0) <= STACKED * height)
-    parent = list(range(len(groups)))  # union-find over the overlapping pairs
+    boxes = _boxes(groups, stats)
+    order = np.argsort(boxes[:, 0], kind="stable")
+    boxes = boxes[order]
+    parent = list(range(len(groups)))  # union-find over the pairs found together
 
     def root(a: int) -> int:
         while parent[a] != a:
@@ -381,12 +371,43 @@ def _merged(groups: list[list[int]], stats: np.ndarray, height: float, row: bool
             a = parent[a]
         return a
 
-    for a, b in zip(*np.nonzero(np.triu(overlapping, 1))):
-        parent[root(int(a))] = root(int(b))
+    for a in range(len(boxes) - 1):
+        end = int(np.searchsorted(boxes[:, 0], boxes[a, 2], side="left"))  # those starting before a ends
+        for b in np.flatnonzero(together(boxes[a], boxes[a + 1 : end])) + a + 1:
+            parent[root(int(order[a]))] = root(int(order[b]))
     merged: dict[int, list[int]] = {}
     for g, group in enumerate(groups):
         merged.setdefault(root(g), []).extend(group)
     return list(merged.values())
+
+
+def _overlap(box: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How far box and each of boxes overlap across and down, and the smaller one's area."""
+    across = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
+    down = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
+    area = np.minimum((box[2] - box[0]) * (box[3] - box[1]), (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))
+    return across, down, area
+
+
+def _pieces_of_one(box: np.ndarray, boxes: np.ndarray, height: float) -> np.ndarray:
+    """Boxes overlapping by a quarter of the smaller one: the two strokes of a broken 6 can start
+    two rows when neither overlaps the other enough. Or one right on top of the other, together
+    no taller than STACKED text heights: the halves of a lone digit broken across its middle."""
+    across, down, area = _overlap(box, boxes)
+    gap = np.maximum(box[1], boxes[:, 1]) - np.minimum(box[3], boxes[:, 3])
+    narrower = np.minimum(box[2] - box[0], boxes[:, 2] - boxes[:, 0])
+    tall = np.maximum(box[3], boxes[:, 3]) - np.minimum(box[1], boxes[:, 1])
+    stacked = (across >= 0.5 * narrower) & (gap <= PIECE_GAP * height) & (tall <= STACKED * height)
+    return (across * down >= 0.25 * area) | stacked
+
+
+def _halves_of_a_row(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Once the small marks have joined, numbers of one row whose boxes overlap by a quarter of
+    the smaller and share 80% of its height are one (a broken digit's pieces can make two numbers
+    of one); a mark hanging below a number is not."""
+    across, down, area = _overlap(box, boxes)
+    lower = np.minimum(box[3] - box[1], boxes[:, 3] - boxes[:, 1])
+    return (across * down >= 0.25 * area) & (down >= 0.8 * lower)
 
 
 def _reading_order(groups: list[list[int]], stats: np.ndarray) -> list[list[int]]:

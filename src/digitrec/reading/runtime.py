@@ -198,7 +198,7 @@ class Recognizer:
             readings = self._read_regions(strength, regions, page_scale, threshold, lines.decode, seen)
             kept, total = sum(int(r.mask.sum()) for r in regions), int(mask.sum())
             kept_all = len(regions) == 1 and kept == total  # the whole ink is that region
-            if not readings or (layout.one_row(regions) and not kept_all) or (len(readings) == 1 and kept < total / 2):
+            if not readings or (layout.may_be_one_number(regions) and not kept_all) or (len(readings) == 1 and kept < total / 2):
                 # Marks side by side may be one number the layout cut (a wide gap, pattern between
                 # the digits) or several; a lone line from less than half the ink may be a scrap of
                 # a number the layout took for a rule: whichever reading is likelier wins, the
