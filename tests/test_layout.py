@@ -101,6 +101,17 @@ def test_a_tick_over_a_number_as_tall_as_its_digits_is_no_line_but_a_1_is(top, b
     assert regions[-1].box[1] >= 78
 
 
+@pytest.mark.parametrize("top, bottom, kept", [(0, 38, False), (8, 38, True), (0, 50, True)])
+def test_a_line_the_top_edge_cuts_is_left_out_beside_a_taller_one_inside(top, bottom, kept):
+    mask = np.zeros((160, 200), np.uint8)
+    for x in (80, 110, 140):
+        cv2.rectangle(mask, (x, 80), (x + 18, 120), 1, 3)  # a number, wholly inside
+    cv2.line(mask, (78, top), (70, bottom), 1, 3)  # above it: the tail of the row above; a 1 inside; a taller line
+    regions = layout.find_lines(mask)
+    assert len(regions) == (2 if kept else 1)
+    assert regions[-1].box[1] >= 78
+
+
 def test_a_piece_of_a_drifting_border_beside_a_number_is_left_out():
     mask = np.zeros((160, 200), np.uint8)
     for x in (80, 110):

@@ -99,6 +99,10 @@ CONVEX = 0.93
 """A solid mark filling this share of its convex hull is a dot or a smudge. Bold MNIST digits on
 generated pages whose loops had closed up fill 0.72 to 0.91 of theirs; a drawn ellipse, 1.0."""
 
+EDGE = 2
+"""A line within this many pixels of the image's top or bottom is cut by it (a scanner's rim or the
+threshold can part a cut stroke from the very edge by a pixel or two)."""
+
 MAX_MARKS = 4000
 """More marks than this is no page of numbers (noise, a photo of texture): refused, not ground through."""
 
@@ -150,6 +154,7 @@ def find_lines(mask: np.ndarray) -> list[Region]:
         holed = _holed(bridged, labels)
         # None like a number (a grid of dots, say): the caller reads the whole ink as one line.
         groups = [g for g in groups if _number_like(g, stats, height, holed, labels) and not _tick(labels, stats, g)]
+        groups = _inside_rows(groups, stats, rows)
     regions = []
     for group, (x0, y0, x1, y1) in zip(groups, _boxes(groups, stats)):
         own = np.isin(labels[y0:y1, x0:x1], group).astype(np.uint8) & mask[y0:y1, x0:x1]
@@ -347,6 +352,20 @@ def _tick(labels: np.ndarray, stats: np.ndarray, group: list[int]) -> bool:
     # The long axis's angle from the x axis, rows counted down: between 0 and 90 it runs down to the right.
     angle = 0.5 * np.degrees(np.arctan2(2 * m["mu11"], m["mu20"] - m["mu02"]))
     return 45 <= angle < 90 - TICK_LEAN
+
+
+def _inside_rows(groups: list[list[int]], stats: np.ndarray, rows: int) -> list[list[int]]:
+    """Without the lines that the image's top or bottom edge cuts, where a taller one stands wholly
+    inside: a crop of one row of a register or a table takes in the tails of the rows above and
+    below (a stroke left at a register crop's top was read as "1" beside its "105")."""
+    if len(groups) < 2:
+        return groups
+    boxes = _boxes(groups, stats)
+    cut = (boxes[:, 1] <= EDGE) | (boxes[:, 3] >= rows - EDGE)
+    if cut.all() or not cut.any():
+        return groups
+    tallest = (boxes[~cut, 3] - boxes[~cut, 1]).max()
+    return [g for g, c, (_, y0, _, y1) in zip(groups, cut, boxes) if not (c and y1 - y0 < tallest)]
 
 
 def _boxes(groups: list[list[int]], stats: np.ndarray) -> np.ndarray:
