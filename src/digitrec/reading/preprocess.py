@@ -134,11 +134,15 @@ def _writing(marks: np.ndarray) -> np.ndarray:
     margin, a shadow, a strip of paper lighter than the margin beside it), which say nothing of
     the ink or the pen. A bold digit is solid too, but stands inside the image."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(marks.astype(np.uint8), connectivity=8)
-    x, y, w, h, area = (stats[:, k] for k in range(5))
-    edge = (x <= 2) | (y <= 2) | (x + w >= marks.shape[1] - 2) | (y + h >= marks.shape[0] - 2)  # a scanner's rim may part it from the edge
-    writing = ~((area > 0.6 * w * h) & (area > 0.02 * marks.size) & (np.minimum(w, h) > 3) & edge)  # areas, not lines
+    writing = ~_margin(*(stats[:, k] for k in range(5)), marks.shape)
     writing[0] = False
     return writing[labels]
+
+
+def _margin(x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, area: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Which marks are solid areas run off the image's edge: a scan's black margin, a shadow."""
+    edge = (x <= 2) | (y <= 2) | (x + w >= shape[1] - 2) | (y + h >= shape[0] - 2)  # a scanner's rim may part it from the edge
+    return (area > 0.6 * w * h) & (area > 0.02 * shape[0] * shape[1]) & (np.minimum(w, h) > 3) & edge  # areas, not lines
 
 
 def _working_scale(marks: np.ndarray, shape: tuple[int, ...], small_shape: tuple[int, ...]) -> float:
@@ -220,7 +224,7 @@ def _without_specks(mask: np.ndarray) -> np.ndarray:
     # The bar is set by the largest blob that could be writing: not a table's grid of borders,
     # one blob that fills 5% of its box (a thin digit fills over 15% of its own), which once dropped
     # every thin digit in a table.
-    solid = areas >= 0.1 * w * h
+    solid = (areas >= 0.1 * w * h) & ~_margin(x, y, w, h, areas, mask.shape)
     smallest = max(3.0, 0.02 * (areas[solid] if solid.any() else areas).max(), mask.size * 2e-5)
     inside = areas[~edge].max() if (~edge).any() else 0
     keep = np.zeros(n, np.uint8)
