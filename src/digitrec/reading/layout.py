@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from ..errors import ImageError, NoDigitError
-from .preprocess import stroke_width
+from .preprocess import RIM, stroke_width
 
 RULE_LENGTH = 2.0
 """A straight horizontal run of ink this many text heights long is a ruled line or a border (an
@@ -98,10 +98,6 @@ would, and two lone digits of generated pages were lost."""
 CONVEX = 0.93
 """A solid mark filling this share of its convex hull is a dot or a smudge. Bold MNIST digits on
 generated pages whose loops had closed up fill 0.72 to 0.91 of theirs; a drawn ellipse, 1.0."""
-
-EDGE = 2
-"""A line within this many pixels of the image's top or bottom is cut by it (a scanner's rim or the
-threshold can part a cut stroke from the very edge by a pixel or two)."""
 
 MAX_MARKS = 4000
 """More marks than this is no page of numbers (noise, a photo of texture): refused, not ground through."""
@@ -361,7 +357,7 @@ def _inside_rows(groups: list[list[int]], stats: np.ndarray, rows: int) -> list[
     if len(groups) < 2:
         return groups
     boxes = _boxes(groups, stats)
-    cut = (boxes[:, 1] <= EDGE) | (boxes[:, 3] >= rows - EDGE)
+    cut = (boxes[:, 1] <= RIM) | (boxes[:, 3] >= rows - RIM)
     if cut.all() or not cut.any():
         return groups
     tallest = (boxes[~cut, 3] - boxes[~cut, 1]).max()

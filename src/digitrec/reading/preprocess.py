@@ -52,6 +52,10 @@ it ends at DIGIT_BOX, and dilating a 2048-pixel ring at full size once took 41 s
 MIN_WORKING_SIDE = 48
 """No image is shrunk below this many pixels on its shorter side."""
 
+RIM = 2
+"""A mark within this many pixels of the image's edge meets it: a scanner's rim, or the threshold,
+can part a stroke cut by the edge from the very edge by a pixel or two."""
+
 
 @dataclass(frozen=True)
 class Page:
@@ -141,7 +145,7 @@ def _writing(marks: np.ndarray) -> np.ndarray:
 
 def _margin(x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, area: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Which marks are solid areas run off the image's edge: a scan's black margin, a shadow."""
-    edge = (x <= 2) | (y <= 2) | (x + w >= shape[1] - 2) | (y + h >= shape[0] - 2)  # a scanner's rim may part it from the edge
+    edge = (x <= RIM) | (y <= RIM) | (x + w >= shape[1] - RIM) | (y + h >= shape[0] - RIM)
     return (area > 0.6 * w * h) & (area > 0.02 * shape[0] * shape[1]) & (np.minimum(w, h) > 3) & edge  # areas, not lines
 
 
@@ -221,7 +225,8 @@ def _without_specks(mask: np.ndarray) -> np.ndarray:
         return mask
     x, y, w, h, areas = (stats[1:, i] for i in range(5))
     edge = (x == 0) | (y == 0) | (x + w == mask.shape[1]) | (y + h == mask.shape[0])
-    # The bar is set by the largest blob that could be writing: not a table's grid of borders,
+    # The bar is set by the largest blob that could be writing: not a scan's margin (which left
+    # every piece of a faint register number a speck), nor a table's grid of borders,
     # one blob that fills 5% of its box (a thin digit fills over 15% of its own), which once dropped
     # every thin digit in a table.
     solid = (areas >= 0.1 * w * h) & ~_margin(x, y, w, h, areas, mask.shape)
