@@ -150,9 +150,11 @@ def find_lines(mask: np.ndarray) -> list[Region]:
         holed = _holed(bridged, labels)
         # None like a number (a grid of dots, say): the caller reads the whole ink as one line.
         groups = [g for g in groups if _number_like(g, stats, height, holed, labels) and not _tick(labels, stats, g)]
-        groups = _inside_rows(groups, stats, rows)
+    boxes = _boxes(groups, stats)
     regions = []
-    for group, (x0, y0, x1, y1) in zip(groups, _boxes(groups, stats)):
+    for group, kept, (x0, y0, x1, y1) in zip(groups, _inside_rows(boxes, rows), boxes):
+        if not kept:
+            continue
         own = np.isin(labels[y0:y1, x0:x1], group).astype(np.uint8) & mask[y0:y1, x0:x1]
         foreign = cv2.dilate(ink[y0:y1, x0:x1] & (1 - own), np.ones((3, 3), np.uint8)) & (1 - own)
         regions.append(Region((int(x0), int(y0), int(x1 - x0), int(y1 - y0)), own, foreign))
@@ -350,18 +352,15 @@ def _tick(labels: np.ndarray, stats: np.ndarray, group: list[int]) -> bool:
     return 45 <= angle < 90 - TICK_LEAN
 
 
-def _inside_rows(groups: list[list[int]], stats: np.ndarray, rows: int) -> list[list[int]]:
-    """Without the lines that the image's top or bottom edge cuts, where a taller one stands wholly
-    inside: a crop of one row of a register or a table takes in the tails of the rows above and
-    below (a stroke left at a register crop's top was read as "1" beside its "105")."""
-    if len(groups) < 2:
-        return groups
-    boxes = _boxes(groups, stats)
+def _inside_rows(boxes: np.ndarray, rows: int) -> np.ndarray:
+    """Which lines to keep: not those that the image's top or bottom edge cuts, where a taller one
+    stands wholly inside. A crop of one row of a register or a table takes in the tails of the
+    rows above and below (a stroke left at a register crop's top was read as "1" beside its "105")."""
     cut = (boxes[:, 1] <= RIM) | (boxes[:, 3] >= rows - RIM)
     if cut.all() or not cut.any():
-        return groups
-    tallest = (boxes[~cut, 3] - boxes[~cut, 1]).max()
-    return [g for g, c, (_, y0, _, y1) in zip(groups, cut, boxes) if not (c and y1 - y0 < tallest)]
+        return np.ones(len(boxes), bool)
+    height = boxes[:, 3] - boxes[:, 1]
+    return ~cut | (height >= height[~cut].max())
 
 
 def _boxes(groups: list[list[int]], stats: np.ndarray) -> np.ndarray:
