@@ -161,6 +161,19 @@ def test_marks_on_a_row_far_apart_are_separate_numbers():
     assert [r.box[0] // 10 for r in regions] == [1, 39]  # cv2 draws the 3-pixel outline a pixel outside
 
 
+def test_a_first_digit_broken_across_its_middle_stays_in_its_number():
+    """Each half of a digit a skipping pen broke is too small to start a number, and too far from
+    the next digit to join it as a separator would: together they are a digit of the number."""
+    mask = np.zeros((100, 260), np.uint8)
+    for x in (100, 130, 160):
+        cv2.rectangle(mask, (x, 30), (x + 20, 70), 1, 3)
+    cv2.rectangle(mask, (50, 30), (70, 45), 1, 3)  # the top half, 20 pixels tall
+    cv2.rectangle(mask, (50, 52), (70, 66), 1, 3)  # and the bottom, 19: each under half the digits' 45
+    regions = layout.find_lines(mask)
+    assert [r.box[0] // 10 for r in regions] == [4]  # one line, from the broken digit on (cv2 draws a pixel or two outside)
+    assert regions[0].mask.sum() == mask.sum()
+
+
 def test_a_lone_digit_broken_across_its_middle_is_one_line(reader, mnist):
     """A pen that skipped leaves a lone digit in two pieces, the taller too short for a line of its own."""
     sevens, fours = mnist.x_test[mnist.y_test == 7], mnist.x_test[mnist.y_test == 4]

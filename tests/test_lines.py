@@ -47,6 +47,41 @@ def test_the_lines_confidence_is_the_ctc_probability_of_what_was_read():
         assert labelling_probability(p, labels) == pytest.approx(brute, rel=1e-9)
 
 
+def frames_of(text: str) -> np.ndarray:
+    """Sure frames writing text, a blank between characters."""
+    classes = [0]
+    for ch in text:
+        classes += [ALPHABET.index(ch) + 1, 0]
+    return one_hot_frames(classes, sure=0.95)
+
+
+@pytest.mark.parametrize("text", ["25/11", "3/4/22", "11/2024", "1/2", "12:30", "7:05"])
+def test_dates_fractions_and_times_keep_their_separators(text):
+    assert "".join(ch.char for ch in decode(frames_of(text))[0]) == text
+
+
+@pytest.mark.parametrize("text, read", [("40/51954", "40151954"), ("/5", "15"), ("5/", "51"), ("123/45", "123145"), ("1:5773", "115773")])
+def test_a_slash_or_colon_where_no_date_or_time_has_one_is_the_digit_likeliest_next(text, read):
+    """A slanted 1 the network took for a slash: ruled out, the 1 it thought likeliest next is read,
+    only as sure as its share of what is left."""
+    p = frames_of(text)
+    at = 2 * next(i for i, ch in enumerate(text) if ch in "/:") + 1
+    p[at] = 0.01
+    p[at, ALPHABET.index(text[at // 2]) + 1] = 0.75
+    p[at, ALPHABET.index("1") + 1] = 0.11
+    characters, confidence = decode(p)
+    assert "".join(ch.char for ch in characters) == read
+    assert characters[at // 2].confidence == pytest.approx(0.11 / 0.25)
+    assert confidence < 0.11 / 0.25
+
+
+def test_a_colon_out_of_place_that_the_network_thought_likelier_paper_is_left_out():
+    p = frames_of("1:5773")
+    p[3] = 0.1 / 14
+    p[3, 0], p[3, ALPHABET.index(":") + 1] = 0.3, 0.6
+    assert "".join(ch.char for ch in decode(p)[0]) == "15773"
+
+
 def test_decode_of_only_blanks_is_empty():
     characters, path = decode(one_hot_frames([0] * 8, sure=0.99))
     assert characters == [] and path > 0.9

@@ -145,7 +145,8 @@ def find_lines(mask: np.ndarray) -> list[Region]:
         raise NoDigitError("no number found: only lines and specks stand out from the background")
     if len(marks) > MAX_MARKS:
         raise ImageError(f"too many separate marks ({len(marks)}) to be numbers: is this a photo of texture or noise?")
-    groups = _rows_and_numbers(stats, marks, height, upright)
+    stats, marks, members = _joined_pieces(stats, marks, height)
+    groups = [[m for k in g for m in members.get(k, (k,))] for g in _rows_and_numbers(stats, marks, height, upright)]
     if len(groups) > 1:
         holed = _holed(bridged, labels)
         # None like a number (a grid of dots, say): the caller reads the whole ink as one line.
@@ -403,16 +404,45 @@ def _overlap(box: np.ndarray, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return across, down, area
 
 
-def _pieces_of_one(box: np.ndarray, boxes: np.ndarray, height: float) -> np.ndarray:
-    """Boxes overlapping by a quarter of the smaller one: the two strokes of a broken 6 can start
-    two rows when neither overlaps the other enough. Or one right on top of the other, together
-    no taller than STACKED text heights: the halves of a lone digit broken across its middle."""
-    across, down, area = _overlap(box, boxes)
+def _joined_pieces(stats: np.ndarray, marks: list[int], height: float) -> tuple[np.ndarray, list[int], dict[int, tuple[int, ...]]]:
+    """A small mark stacked right on top of another, the two together as tall as a character, is
+    one mark with it: the halves of a digit that a skipping pen broke across its middle. Judged
+    apart, a half is too small to start a number, or stands too low to share its neighbours' row,
+    and a number's first digit was lost or cut off as a line of its own.
+
+    Returns the stats with a row added for each joined mark, the marks with the pieces replaced by
+    it, and which pieces each added row stands for."""
+    def broken(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        lower = np.minimum(box[3] - box[1], boxes[:, 3] - boxes[:, 1])
+        return _stacked(box, boxes, height) & (lower < TALL * height)
+
+    joined = [g for g in _merged([[i] for i in marks], stats, broken) if len(g) > 1]
+    boxes = _boxes(joined, stats)
+    joined = [g for g, (_, y0, _, y1) in zip(joined, boxes) if y1 - y0 >= TALL * height]
+    if not joined:
+        return stats, marks, {}
+    boxes = _boxes(joined, stats)
+    rows = np.c_[boxes[:, :2], boxes[:, 2:] - boxes[:, :2], [stats[g, 4].sum() for g in joined]].astype(stats.dtype)
+    members = {len(stats) + j: tuple(g) for j, g in enumerate(joined)}
+    pieces = {i for g in joined for i in g}
+    return np.vstack([stats, rows]), [i for i in marks if i not in pieces] + list(members), members
+
+
+def _stacked(box: np.ndarray, boxes: np.ndarray, height: float) -> np.ndarray:
+    """Boxes one right on top of the other, together no taller than STACKED text heights."""
+    across, _, _ = _overlap(box, boxes)
     gap = np.maximum(box[1], boxes[:, 1]) - np.minimum(box[3], boxes[:, 3])
     narrower = np.minimum(box[2] - box[0], boxes[:, 2] - boxes[:, 0])
     tall = np.maximum(box[3], boxes[:, 3]) - np.minimum(box[1], boxes[:, 1])
-    stacked = (across >= 0.5 * narrower) & (gap <= PIECE_GAP * height) & (tall <= STACKED * height)
-    return (across * down >= 0.25 * area) | stacked
+    return (across >= 0.5 * narrower) & (gap <= PIECE_GAP * height) & (tall <= STACKED * height)
+
+
+def _pieces_of_one(box: np.ndarray, boxes: np.ndarray, height: float) -> np.ndarray:
+    """Boxes overlapping by a quarter of the smaller one: the two strokes of a broken 6 can start
+    two rows when neither overlaps the other enough. Or stacked (_stacked): the halves of a lone
+    digit broken across its middle."""
+    across, down, area = _overlap(box, boxes)
+    return (across * down >= 0.25 * area) | _stacked(box, boxes, height)
 
 
 def _halves_of_a_row(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
