@@ -259,7 +259,7 @@ class Recognizer:
         # one view makes is no surer than the others allow.
         def agreed(view) -> float:
             labels = lines.encode("".join(c.char for c in view[2]))
-            return float(np.mean([lines.labelling_probability(lines.in_form(p), labels) for _, p, _, _ in views]))
+            return float(np.mean([lines.labelling_probability(p, labels) for _, p, _, _ in views]))
         scores = [agreed(view) for view in views]
         line, probabilities, characters, _ = views[int(np.argmax(scores))]
         return line, probabilities, characters, max(scores)
