@@ -418,10 +418,10 @@ def _joined_pieces(stats: np.ndarray, marks: list[int], height: float) -> tuple[
 
     joined = [g for g in _merged([[i] for i in marks], stats, broken) if len(g) > 1]
     boxes = _boxes(joined, stats)
-    joined = [g for g, (_, y0, _, y1) in zip(joined, boxes) if y1 - y0 >= TALL * height]
+    tall = boxes[:, 3] - boxes[:, 1] >= TALL * height
+    joined, boxes = [g for g, t in zip(joined, tall) if t], boxes[tall]
     if not joined:
         return stats, marks, {}
-    boxes = _boxes(joined, stats)
     rows = np.c_[boxes[:, :2], boxes[:, 2:] - boxes[:, :2], [stats[g, 4].sum() for g in joined]].astype(stats.dtype)
     members = {len(stats) + j: tuple(g) for j, g in enumerate(joined)}
     pieces = {i for g in joined for i in g}

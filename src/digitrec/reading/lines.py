@@ -29,7 +29,7 @@ BETWEEN_DIGITS = "/:"
 """Separators that only stand between groups of digits: a date's or a fraction's slash, a
 blood pressure's ("120/80"), a time's or a score's colon ("12:30", "3:1"). Read first or last in a
 line, or beside a group longer than GROUP_AT_MOST, the stroke is not that separator, most often a
-slanted 1: it is ruled out and the network's other classes there kept in proportion (in_form), so
+slanted 1: it is ruled out and the network's other classes there kept in proportion (_in_form), so
 the digit it thought next likeliest, or paper, is read, at a confidence that says how much less
 sure it was."""
 
@@ -150,7 +150,7 @@ def line_of(strength: np.ndarray, region: Region, page_scale: float, stretch: fl
 
 def decode(probabilities: np.ndarray, line: LineInput | None = None) -> tuple[list[Character], float]:
     """Best-path CTC decoding of (frames, classes) probabilities, once the separators out of form
-    are ruled out (in_form): the characters, and the line's confidence, the probability of what
+    are ruled out (_in_form): the characters, and the line's confidence, the probability of what
     was read summed over every alignment (CTC's forward algorithm), so a doubt about where a
     character starts costs nothing, and one about what it is costs all.
 
@@ -158,8 +158,7 @@ def decode(probabilities: np.ndarray, line: LineInput | None = None) -> tuple[li
     box (None without the line) covers the ink between the midpoints to its neighbours' frames:
     CTC marks a character in a frame or two, not across its width.
     """
-    probabilities = in_form(probabilities)
-    runs = _runs(probabilities)
+    probabilities, runs = _in_form(probabilities)
     characters = []
     for i, (k, first, last, surest) in enumerate(runs):
         box = None
@@ -193,25 +192,24 @@ def _out_of_form(runs: list[tuple[int, int, int, int]]) -> list[int]:
     return [i for i, c in enumerate(text) if c in BETWEEN_DIGITS and not _stands_between(text, i)]
 
 
-def in_form(probabilities: np.ndarray) -> np.ndarray:
+def _in_form(probabilities: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
     """The network's output with each slash or colon that its best path puts out of form
     (BETWEEN_DIGITS) ruled out: the other classes of its frames renormalised, as if the network
-    had been told, so that its belief in the rest (a digit, or paper) stays in proportion."""
+    had been told, so that its belief in the rest (a digit, or paper) stays in proportion.
+    Returns those probabilities and their best path's runs."""
     runs = _runs(probabilities)
     out = _out_of_form(runs)
-    if not out:
-        return probabilities
-    probabilities = probabilities.astype(np.float64)
+    if out:
+        probabilities = probabilities.astype(np.float64)  # a copy: the network's output stays as it was
     while out:  # a colon ruled out may leave a slash as likeliest, out of form too
         for i in out:
             k, first, last, _ = runs[i]
             frames = probabilities[first : last + 1]
-            rest = np.maximum(1.0 - frames[:, k], 1e-9)
+            frames /= np.maximum(1.0 - frames[:, k], 1e-9)[:, None]
             frames[:, k] = 0.0
-            frames /= rest[:, None]
         runs = _runs(probabilities)
         out = _out_of_form(runs)
-    return probabilities
+    return probabilities, runs
 
 
 def _stands_between(text: str, i: int) -> bool:
