@@ -256,11 +256,11 @@ class Recognizer:
             return first
         views = [first, *(view(stretch) for stretch in lines.STRETCHES[1:])]
         # Each view's reading scored by its probability in every view, averaged: a reading only
-        # one view makes is no surer than the others allow.
-        def agreed(view) -> float:
-            labels = lines.encode("".join(c.char for c in view[2]))
-            return float(np.mean([lines.labelling_probability(p, labels) for _, p, _, _ in views]))
-        scores = [agreed(view) for view in views]
+        # one view makes is no surer than the others allow. (Views often agree: each distinct
+        # reading is scored once.)
+        texts = ["".join(c.char for c in characters) for _, _, characters, _ in views]
+        agreed = {text: float(np.mean([lines.labelling_probability(p, lines.encode(text)) for _, p, _, _ in views])) for text in set(texts)}
+        scores = [agreed[text] for text in texts]
         line, probabilities, characters, _ = views[int(np.argmax(scores))]
         return line, probabilities, characters, max(scores)
 
