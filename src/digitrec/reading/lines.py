@@ -62,7 +62,7 @@ proportions stray further than the training's: with them realworld-dev read cheq
 81.0%, logbook cells 87.5 -> 89.0%, registers 85.5 -> 85.0%, DIDA 95.0 -> 95.4%, non-digits
 accepted 2.0 -> 1.5%, and the generated pages 94.4 -> 95.1% of lines (seeds 1 and 2: 92.2 ->
 92.9%, 93.0 -> 93.9%), but the held-out synthetic lines, drawn as the training draws them, 88.9
--> 88.3%. Only 1.5 (and 0.8, 1.25): pages better, every real pool worse (docs/line-reader-history.md)."""
+-> 88.3%. Only 1.5 added: pages better, every real pool worse (README, "Real handwriting")."""
 
 
 MIN_WIDTH = 16
