@@ -169,8 +169,9 @@ def test_the_shipped_reader_keeps_separators(mnist, text):
     reader = digitrec.load_model("line")
     maker = LineMaker(mnist.x_test, mnist.y_test)
     readings = [reader.read(maker.image(text, np.random.default_rng([7, i]))) for i in range(40)]
-    # Measured with the shipped reader, through the layout: 80% (12.5), 75% (25/11), 90% (1.000),
-    # 90% (3,75), 95% (12-05), 90% (120/80, a blood pressure), 90% (3:1, a score) read exactly;
+    # Measured with the shipped reader, through the layout, reading an unsure line at five widths
+    # (lines.STRETCHES): 80% (12.5), 75% (25/11), 87.5% (1.000; 90% at three widths), 90% (3,75),
+    # 95% (12-05), 90% (120/80, a blood pressure), 90% (3:1, a score) read exactly;
     # its misreadings mostly drop a leading 1. None of the 280 was sure (>= 0.95) with the
     # separator dropped or read as a 1. (Decoding that held slashes and colons to dates and times
     # read none of 120/80 or 3:1: lines.GROUP_AT_MOST.) These images
