@@ -41,6 +41,23 @@ def test_one_epoch_of_the_posts_mlp_learns(one_epoch, mnist_path):
     assert "Before training: test accuracy" in log and "1688/1688" in log  # 54,000 images / 32, as in the post
 
 
+def test_training_goes_on_from_a_saved_model(one_epoch, mnist_path, tmp_path):
+    """--start-from: the saved weights, not random ones, are where training starts, and the
+    metrics name the command that made them."""
+    out, _ = one_epoch
+    first = json.loads((out / "mlp.json").read_text())
+    args = ["train", "--epochs", "1", "--learning-rate", "0.0001", "--start-from", str(out / "mlp.keras"), "--data", str(mnist_path)]
+    result = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "more")])
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "more" / "mlp.json").read_text())
+    assert metrics["before_training"]["test_accuracy"] == pytest.approx(first["test_accuracy"], abs=1e-4)
+    assert metrics["started_from"] == {"command": first["command"], "training_seconds": first["training_seconds"], "epochs": 1}
+    assert metrics["test_accuracy"] >= first["test_accuracy"] - 0.005
+
+    wrong = CliRunner().invoke(cli, [*args, "--model", "cnn", "--out", str(tmp_path / "cnn")])
+    assert wrong.exit_code != 0 and "was trained with --model mlp, not cnn" in wrong.output and "Traceback" not in wrong.output
+
+
 def test_onnx_export_agrees_with_keras(one_epoch, mnist):
     import keras
 

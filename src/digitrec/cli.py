@@ -347,6 +347,11 @@ def _load_mnist(path: Path | None):
     help="Stop after this many epochs without a better validation accuracy, and keep the best epoch.  [mlp: off, cnn: 6]",
 )
 @click.option("--seed", type=int, help="The same seed gives the same model.  [default: 0]")
+@click.option(
+    "--start-from",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Go on training from a model this command saved (its .keras file, its .json beside it), with the recipe's data and a fresh schedule.",
+)
 @click.option("--validation-split", type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Fraction of the training set held out: its last images, as Keras takes them.  [default: 0.1]")
 @click.option("--no-normalize", is_flag=True, help="Feed raw 0-255 pixels, to reproduce the post's comparison.")
 @click.option("--backend", type=click.Choice(["jax", "tensorflow", "torch"]), help="Keras backend to train on.  [mlp: jax, cnn: tensorflow, the fastest measured]")

@@ -105,6 +105,11 @@ def with_softmax(net: keras.Model) -> keras.Model:
     return keras.Model(net.inputs, layers.Softmax()(net.outputs[0]), name=net.name)
 
 
+def without_softmax(shipped: keras.Model) -> keras.Model:
+    """A shipped network as it trains again, logits out: with_softmax's inverse."""
+    return keras.Model(shipped.inputs, shipped.get_layer("logits").output, name=shipped.name)
+
+
 def ensemble(members: list[keras.Model], name: str) -> keras.Model:
     """One model that averages the probabilities of several trained ones, for a single ONNX file."""
     inputs = keras.Input(shape=(IMAGE_SIZE, IMAGE_SIZE))

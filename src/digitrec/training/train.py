@@ -62,6 +62,9 @@ class TrainConfig:
     than as MNIST shaped them; needed with outliers, which are all shaped that way."""
     steps: int = 0
     """Batches an epoch, for the line reader, whose synthetic lines never run out (0: the data's size)."""
+    start_from: str | None = None
+    """A .keras file this command saved: training goes on from its weights, with a fresh schedule,
+    rather than from random ones."""
 
 
 RECIPES = {
@@ -154,7 +157,7 @@ def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dic
     cut = math.ceil(len(x) * (1 - config.validation_split))
     (x_train, y_train), validation = (x[:cut], y[:cut]), (x[cut:], y[cut:])
 
-    model = models.build(config.model)
+    model, started = network(config)
     model.compile(optimizer=keras.optimizers.Adam(_learning_rate(config, len(x_train))), loss=_loss(config), metrics=["accuracy"])
     before_loss, before_acc = model.evaluate(x_test, y_test, verbose=0)
     print(f"Before training: test accuracy {before_acc:.4f}, loss {before_loss:.4f}", flush=True)
@@ -200,10 +203,29 @@ def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dic
         "kept_epoch": _kept_epoch(history, config),
         "parameters": int(model.count_params()),
         **asdict(config),
+        **started,
         **provenance(data, command),
     }
     save(models.with_softmax(model), metrics, out)
     return metrics
+
+
+def network(config: TrainConfig) -> tuple[keras.Model, dict]:
+    """The recipe's network, fresh or (config.start_from) as a saved model left it, and for the
+    metrics what it started from: the saved model's own command and training time, since the
+    two commands together made what is shipped."""
+    if not config.start_from:
+        return models.build(config.model), {}
+    path = Path(config.start_from)
+    try:
+        saved = keras.saving.load_model(path)
+        made = json.loads(path.with_suffix(".json").read_text())
+    except (OSError, ValueError) as e:
+        raise ModelError(f"cannot start from {path}: {e}; give a .keras file that digitrec train saved, its .json beside it") from None
+    if made.get("model") != config.model:
+        raise ModelError(f"{path} was trained with --model {made.get('model')}, not {config.model}: go on with --model {made.get('model')}")
+    earlier = {k: made[k] for k in ("command", "training_seconds", "epochs") if k in made}
+    return models.without_softmax(saved), {"started_from": earlier}
 
 
 def epochs(fit: keras.callbacks.History) -> list[dict]:

@@ -21,7 +21,7 @@ from . import models
 from ..data import Mnist
 from ..reading.lines import ALPHABET, decode, line_input, padded
 from .synthetic import LineMaker, installed_fonts, text_of
-from .train import TrainConfig, _Clock, _learning_rate, epochs, provenance, save
+from .train import TrainConfig, _Clock, _learning_rate, epochs, network, provenance, save
 
 VALIDATION_LINES = 1000
 
@@ -83,7 +83,7 @@ def train_line(config: TrainConfig, data: Mnist, out, command: str = "") -> dict
     val_texts = [text_of(row) for row in val_labels]
     print(f"Line reader: {len(fonts)} fonts, {config.steps} batches of {config.batch_size} lines an epoch", flush=True)
 
-    model = models.build("line")
+    model, started = network(config)
     n_lines = config.steps * config.batch_size
     model.compile(optimizer=keras.optimizers.Adam(_learning_rate(config, n_lines), clipnorm=5.0), loss=ctc_loss)
     start = time.perf_counter()
@@ -110,6 +110,7 @@ def train_line(config: TrainConfig, data: Mnist, out, command: str = "") -> dict
         "kept_epoch": len(history),
         "parameters": int(model.count_params()),
         **asdict(config),
+        **started,
         "alphabet": ALPHABET,
         "fonts": [{"file": path, "package": package, "licence": licence} for path, (package, licence) in sorted(fonts.items())],
         **provenance(data, command),
