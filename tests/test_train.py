@@ -56,6 +56,9 @@ def test_training_goes_on_from_a_saved_model(one_epoch, mnist_path, tmp_path):
 
     wrong = CliRunner().invoke(cli, [*args, "--model", "cnn", "--out", str(tmp_path / "cnn")])
     assert wrong.exit_code != 0 and "was trained with --model mlp, not cnn" in wrong.output and "Traceback" not in wrong.output
+    args[args.index("--start-from") + 1] = str(out / "mlp.onnx")
+    onnx = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "onnx")])
+    assert onnx.exit_code != 0 and "takes the .keras file" in onnx.output and "Traceback" not in onnx.output
 
 
 def test_onnx_export_agrees_with_keras(one_epoch, mnist):

@@ -217,11 +217,16 @@ def network(config: TrainConfig) -> tuple[keras.Model, dict]:
     if not config.start_from:
         return models.build(config.model), {}
     path = Path(config.start_from)
+    if path.suffix != ".keras":
+        raise ModelError(f"--start-from takes the .keras file digitrec train saved ({path.stem}.keras, beside {path.stem}.onnx), not {path.name}")
+    try:
+        made = json.loads(path.with_suffix(".json").read_text())
+    except (OSError, ValueError):
+        raise ModelError(f"{path.with_suffix('.json')} is missing or unreadable: --start-from needs the metrics digitrec train saved beside {path.name}") from None
     try:
         saved = keras.saving.load_model(path)
-        made = json.loads(path.with_suffix(".json").read_text())
-    except (OSError, ValueError) as e:
-        raise ModelError(f"cannot start from {path}: {e}; give a .keras file that digitrec train saved, its .json beside it") from None
+    except Exception:  # Keras raises several types for a file that is no model; the user needs which file
+        raise ModelError(f"{path} could not be loaded as a Keras model: give a .keras file digitrec train saved") from None
     if made.get("model") != config.model:
         raise ModelError(f"{path} was trained with --model {made.get('model')}, not {config.model}: go on with --model {made.get('model')}")
     earlier = {k: made[k] for k in ("command", "training_seconds", "epochs") if k in made}
