@@ -229,7 +229,7 @@ def network(config: TrainConfig) -> tuple[keras.Model, dict]:
         raise ModelError(f"{path} could not be loaded as a Keras model: give a .keras file digitrec train saved") from None
     if made.get("model") != config.model:
         raise ModelError(f"{path} was trained with --model {made.get('model')}, not {config.model}: go on with --model {made.get('model')}")
-    earlier = {k: made[k] for k in ("command", "training_seconds", "epochs") if k in made}
+    earlier = {k: made[k] for k in ("command", "training_seconds", "epochs", "started_from") if k in made}  # the whole chain
     return models.without_softmax(saved), {"started_from": earlier}
 
 
