@@ -342,9 +342,11 @@ REALWORLD_KINDS = ("number", "single", "nondigit")
 def realworld(recognizer, folder: Path, threshold: float | None = None) -> dict:
     """Score a folder laid out as realworld-dev (labels.csv with file, kind, label, pool).
 
-    Numbers and single digits: the share read exactly, per pool. Labels without separators are
-    compared with the digits read (a cheque's "10.000" against its label 10000); labels with
-    separators are compared whole. Non-digits: the share accepted as a confident number.
+    Numbers and single digits: the share read exactly, per pool, and how far the confidence can
+    be trusted: the share read at or over the threshold ("sure") and, of those, the share right.
+    Labels without separators are compared with the digits read (a cheque's "10.000" against its
+    label 10000); labels with separators are compared whole. Non-digits: the share accepted as a
+    confident number.
     """
     import csv
 
@@ -357,21 +359,19 @@ def realworld(recognizer, folder: Path, threshold: float | None = None) -> dict:
         raise DataError(f"{folder}: no labels.csv here; give a folder laid out like realworld-dev (labels.csv with file, kind, label, pool)")
     with open(labels, newline="", encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r.get("kind") in REALWORLD_KINDS]
-    scores: dict[str, dict[str, list[bool]]] = {}
+    scores: dict[str, dict[str, list[tuple[bool, bool]]]] = {}  # kind -> pool -> (right, sure) per image
     for row in rows:
         reading = _read(recognizer, folder / row["file"])
-        if row["kind"] == "nondigit":
-            ok = sureness(reading) >= threshold
-        else:
-            ok = as_labelled(reading.number if reading else "", row["label"]) == row["label"]
-        scores.setdefault(row["kind"], {}).setdefault(row["pool"], []).append(ok)
+        right = as_labelled(reading.number if reading else "", row["label"]) == row["label"]
+        scores.setdefault(row["kind"], {}).setdefault(row["pool"], []).append((right, sureness(reading) >= threshold))
     table = {}
     for kind, pools in scores.items():
-        what = "accepted" if kind == "nondigit" else "exact"
-        for pool, oks in sorted(pools.items()):
-            table[f"{kind}: {pool}"] = {what: float(np.mean(oks)), "n": len(oks)}
-        every = [x for oks in pools.values() for x in oks]
-        table[f"{kind}: all"] = {what: float(np.mean(every)), "n": len(every)}
+        for pool, results in [*sorted(pools.items()), ("all", [r for results in pools.values() for r in results])]:
+            right, sure = np.array(results).T
+            if kind == "nondigit":
+                table[f"{kind}: {pool}"] = {"accepted": float(sure.mean()), "n": len(sure)}
+            else:
+                table[f"{kind}: {pool}"] = {"exact": float(right.mean()), "n": len(right), "sure": float(sure.mean()), "right_when_sure": float(right[sure].mean()) if sure.any() else None}
     return {"scores": table, "threshold": threshold}
 
 
@@ -382,10 +382,13 @@ def as_labelled(read: str, label: str) -> str:
 
 
 def format_realworld(result: dict) -> str:
-    lines = [f"{'kind: pool':<22}{'n':>6}  score"]
+    lines = [f"{'kind: pool':<22}{'n':>6}  score            sure  right when sure"]
     for name, r in result["scores"].items():
-        what = "accepted" if "accepted" in r else "exact"
-        lines.append(f"{name:<22}{r['n']:>6}  {r[what]:6.1%} {what}")
+        if "accepted" in r:
+            lines.append(f"{name:<22}{r['n']:>6}  {r['accepted']:6.1%} accepted")
+        else:
+            trusted = "" if r["right_when_sure"] is None else f"{r['right_when_sure']:15.1%}"
+            lines.append(f"{name:<22}{r['n']:>6}  {r['exact']:6.1%} exact   {r['sure']:6.1%}  {trusted}")
     return "\n".join(lines)
 
 
