@@ -223,12 +223,12 @@ def network(config: TrainConfig) -> tuple[keras.Model, dict]:
         made = json.loads(path.with_suffix(".json").read_text())
     except (OSError, ValueError):
         raise ModelError(f"{path.with_suffix('.json')} is missing or unreadable: --start-from needs the metrics digitrec train saved beside {path.name}") from None
+    if made.get("model") != config.model:  # before loading: the metrics alone say so
+        raise ModelError(f"{path} was trained with --model {made.get('model')}, not {config.model}: go on with --model {made.get('model')}")
     try:
         saved = keras.saving.load_model(path)
     except Exception:  # Keras raises several types for a file that is no model; the user needs which file
         raise ModelError(f"{path} could not be loaded as a Keras model: give a .keras file digitrec train saved") from None
-    if made.get("model") != config.model:
-        raise ModelError(f"{path} was trained with --model {made.get('model')}, not {config.model}: go on with --model {made.get('model')}")
     earlier = {k: made[k] for k in ("command", "training_seconds", "epochs", "started_from") if k in made}  # the whole chain
     return models.without_softmax(saved), {"started_from": earlier}
 
