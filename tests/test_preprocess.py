@@ -157,6 +157,20 @@ def test_a_digits_own_bar_is_not_taken_for_a_ruled_line():
     assert bar[:, :30].any() and bar[:, 90:].any()  # both ends of the bar survive
 
 
+def test_a_tall_1_standing_on_an_underline_is_kept():
+    """A cheque's amount: the underline runs across the crop and the 1 stands on it, taller than
+    the 0s. The 1 is a straight upright run and the underline a straight flat one; once they were
+    judged as one run across the image, and the 1 went with the line."""
+    page = np.full((50, 180), 235, np.uint8)
+    cv2.line(page, (0, 46), (179, 46), 150, 2)  # the underline, fainter than the ink
+    cv2.line(page, (15, 10), (15, 46), 30, 4)  # the 1, down to the line
+    for x in (45, 80, 115, 150):  # and four 0s
+        cv2.ellipse(page, (x, 28), (11, 14), 0, 0, 360, 30, 4)
+    mask = preprocess.clean(page).mask
+    assert mask[10:42, 13:18].mean() > 0.9  # the 1 whole
+    assert not mask[45:48, 60:70].any()  # the underline gone
+
+
 def test_specks_are_removed():
     page = seven(240)
     rng = np.random.default_rng(0)

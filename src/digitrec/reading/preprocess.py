@@ -265,37 +265,37 @@ def _without_lines(strength: np.ndarray) -> np.ndarray:
     # A ruled line across the image fills most of some row (or column) with faint ink: images
     # with no such row, most of them, skip the openings. (A digit's bar rarely fills 70%.)
     faint = strength >= MIN_CONTRAST / 2
-    kernels = [k for k, full in (((1, w // 2), faint.sum(axis=1).max() >= 0.7 * w), ((h // 2, 1), faint.sum(axis=0).max() >= 0.7 * h)) if full]
-    found = np.zeros_like(strength)
-    for kernel in kernels:
-        found = np.maximum(found, cv2.morphologyEx(strength, cv2.MORPH_OPEN, np.ones(kernel, np.uint8)))
-    candidates = (found >= MIN_CONTRAST / 2).astype(np.uint8)
-    if not candidates.any():
+    kernels = [(k, across) for k, across, full in (((1, w // 2), True, faint.sum(axis=1).max() >= 0.7 * w), ((h // 2, 1), False, faint.sum(axis=0).max() >= 0.7 * h)) if full]
+    found = {across: cv2.morphologyEx(strength, cv2.MORPH_OPEN, np.ones(kernel, np.uint8)) for kernel, across in kernels}
+    if not any((f >= MIN_CONTRAST / 2).any() for f in found.values()):
         return strength
-    rest = _without_specks((cv2.subtract(strength, found) >= MIN_CONTRAST).astype(np.uint8))  # the writing
+    rest = _without_specks((cv2.subtract(strength, np.maximum.reduce(list(found.values()))) >= MIN_CONTRAST).astype(np.uint8))  # the writing
     if not rest.any():
         return strength
     _, marks, marks_stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(candidates, connectivity=8)
-    near = cv2.dilate(labels.astype(np.float32), np.ones((5, 5), np.uint8)).astype(np.int32)  # each line, 2 px wider
-    ruled = np.zeros(n, np.uint8)
-    for i in range(1, n):
-        x, y, bw, bh = stats[i, :4]
-        horizontal = bw > bh
-        if (bw if horizontal else bh) < 0.9 * (w if horizontal else h):
-            continue
-        touched = np.unique(marks[near == i])
-        touched = touched[touched > 0]
-        if len(touched) != 1:  # crosses no mark, or several: a digit's bar is part of one
-            ruled[i] = 1
-            continue
-        mx, my, mw, mh = marks_stats[touched[0], :4]
-        if horizontal:
-            ruled[i] = x < mx - 0.05 * w and x + bw > mx + mw + 0.05 * w
-        else:
-            ruled[i] = y < my - 0.05 * h and y + bh > my + mh + 0.05 * h
-    lines = cv2.dilate(ruled[labels], np.ones((3, 3), np.uint8))  # and their anti-aliased edges
-    return np.where(lines > 0, cv2.subtract(strength, cv2.dilate(found, np.ones((3, 3), np.uint8))), strength)
+    # Each direction's runs are judged apart: a 1 standing on an underline would otherwise be one
+    # run with it, across the image, and go with it.
+    for across, runs in found.items():
+        n, labels, stats, _ = cv2.connectedComponentsWithStats((runs >= MIN_CONTRAST / 2).astype(np.uint8), connectivity=8)
+        near = cv2.dilate(labels.astype(np.float32), np.ones((5, 5), np.uint8)).astype(np.int32)  # each line, 2 px wider
+        ruled = np.zeros(n, np.uint8)
+        for i in range(1, n):
+            x, y, bw, bh = stats[i, :4]
+            if (bw if across else bh) < 0.9 * (w if across else h):
+                continue
+            touched = np.unique(marks[near == i])
+            touched = touched[touched > 0]
+            if len(touched) != 1:  # crosses no mark, or several: a digit's bar is part of one
+                ruled[i] = 1
+                continue
+            mx, my, mw, mh = marks_stats[touched[0], :4]
+            if across:
+                ruled[i] = x < mx - 0.05 * w and x + bw > mx + mw + 0.05 * w
+            else:
+                ruled[i] = y < my - 0.05 * h and y + bh > my + mh + 0.05 * h
+        lines = cv2.dilate(ruled[labels], np.ones((3, 3), np.uint8))  # and their anti-aliased edges
+        strength = np.where(lines > 0, cv2.subtract(strength, cv2.dilate(runs, np.ones((3, 3), np.uint8))), strength)
+    return strength
 
 
 def stroke_width(mask: np.ndarray) -> float:
