@@ -230,6 +230,17 @@ def test_a_scans_black_margin_does_not_turn_the_paper_into_ink():
     assert len(xs) and xs.min() >= 55 and ys.min() >= 60 and ys.max() <= 110  # the number, not the paper
 
 
+def test_a_scan_margin_half_the_crop_wide_does_not_make_the_ink_light():
+    # A register crop: a dark scan margin over nearly half of it, a thin-penned number on the
+    # paper. The paper beside the margin stands out lighter than the local median there, more of
+    # it than the number stands out dark, but it is paper, not light ink on a dark page.
+    page = np.full((160, 140), 225, np.uint8)
+    page[:, :64] = 40
+    cv2.polylines(page, [np.int32([(92, 60), (100, 52), (96, 100)]), np.int32([(106, 62), (118, 56), (108, 98), (122, 96)])], False, 60, 1, cv2.LINE_AA)
+    ys, xs = np.nonzero(preprocess.clean(page).mask)
+    assert len(xs) and xs.min() >= 85 and xs.max() <= 128 and ys.min() >= 45 and ys.max() <= 105  # the "12", dark
+
+
 def test_a_scans_margin_does_not_make_a_faint_numbers_pieces_specks():
     # A register crop's ink strength with its dark margin taken for ink: the speck bar is set by
     # the largest mark that could be writing, and a margin is none, else it drops every piece of
