@@ -171,6 +171,18 @@ def test_a_tall_1_standing_on_an_underline_is_kept():
     assert not mask[45:48, 60:70].any()  # the underline gone
 
 
+def test_a_1_nearly_as_tall_as_a_tight_crop_is_kept():
+    """A "10" cropped tight: the 1 is a straight upright run over 90% of the crop's height that
+    touches no other mark, as a ruled line crossing blank paper would; but it stops short of the
+    edges, where a line across the image would be cut by them."""
+    page = np.full((100, 130), 235, np.uint8)
+    cv2.line(page, (30, 8), (30, 91), 30, 6)  # ink from row 5 to 94
+    cv2.ellipse(page, (90, 50), (24, 32), 0, 0, 360, 30, 6)
+    assert preprocess.clean(page).mask[10:90, 28:33].all()
+    page[:, 30:33] = 30  # a line from edge to edge there is a line
+    assert not preprocess.clean(page).mask[10:90, 28:33].any()
+
+
 def test_specks_are_removed():
     page = seven(240)
     rng = np.random.default_rng(0)

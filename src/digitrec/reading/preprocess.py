@@ -262,9 +262,10 @@ def _without_lines(strength: np.ndarray) -> np.ndarray:
 
     A grey-level opening with a long thin kernel keeps only such runs, at the line's own
     strength; subtracting it leaves strokes that crossed a line intact, since ink is darker
-    than the line. A run that crosses no mark of writing, or several, is a line. One that
-    touches a single mark must reach well beyond it on both sides: a digit's own bar (the top
-    of a 7, the foot of a 1) does not.
+    than the line. A run that crosses several marks of writing is a line, and so is one that
+    crosses none, unless it is upright and stops short of the image's edges (a 1 nearly as tall
+    as a tight crop). One that touches a single mark must reach well beyond it on both sides: a
+    digit's own bar (the top of a 7, the foot of a 1) does not.
     """
     h, w = strength.shape
     if min(h, w) < 32:  # MNIST's own 28x28: no room for lines, and no call to look
@@ -292,7 +293,10 @@ def _without_lines(strength: np.ndarray) -> np.ndarray:
                 continue
             touched = np.unique(marks[near == i])
             touched = touched[touched > 0]
-            if len(touched) != 1:  # crosses no mark, or several: a digit's bar is part of one
+            if not len(touched):
+                ruled[i] = across or (y <= RIM and y + bh >= h - RIM)
+                continue
+            if len(touched) > 1:  # a digit's bar is part of one mark
                 ruled[i] = 1
                 continue
             mx, my, mw, mh = marks_stats[touched[0], :4]
