@@ -46,6 +46,19 @@ def test_a_bordered_cell_reads_without_its_borders(reader, mnist):
         assert x > 3 and y > 3 and x + w < 93 and y + h < 45, reading.box  # the writing's box, not the cell's
 
 
+def test_the_digit_models_read_a_cell_without_its_borders(mnist):
+    """The CNN segments the whole cleaned page into blobs: a cell's border between the row's rules,
+    left by the clean-up (which judges flat and upright runs apart), would be read as a 1."""
+    cnn = load_model("cnn")
+    fours, sevens = (mnist.x_test[mnist.y_test == d] for d in (4, 7))
+    for i in range(5):
+        cell = np.full((48, 110), 255, np.uint8)
+        cell[10:38, 20:76] = np.hstack([255 - fours[i], 255 - sevens[i]])
+        cell[2:4, :] = cell[44:46, :] = 40  # the row's rules, across the crop
+        cell[2:46, 96:98] = 40  # the cell's border, between them
+        assert cnn.read(cell).number == "47", i
+
+
 def test_a_page_of_30_numbers_in_6_rows_reads_every_one_with_its_box(reader, digits):
     rng = np.random.default_rng(5)
     rows = [[str(n) for n in rng.integers(1, 1000, 5)] for _ in range(6)]

@@ -15,14 +15,14 @@ and docs/line-reader-history.md have the figures before and after.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import cv2
 import numpy as np
 
 from ..errors import ImageError, NoDigitError
-from .preprocess import RIM, stroke_width
+from .preprocess import RIM, Page, stroke_width, within_marks
 
 RULE_LENGTH = 2.0
 """A straight horizontal run of ink this many text heights long is a ruled line or a border (an
@@ -207,6 +207,15 @@ def text_height(mask: np.ndarray) -> float:
     order = np.argsort(heights)
     at = np.searchsorted(np.cumsum(weights[order]), weights.sum() / 2)
     return float(max(heights[order][min(at, len(order) - 1)], 4.0))
+
+
+def unruled(page: Page) -> Page:
+    """The page without its ruled lines and borders, for the digit models, which segment the
+    whole page into blobs: a cell border's stub left by the clean-up would be read as a 1."""
+    mask, _ = without_rules(page.mask, text_height(page.mask))
+    if not mask.any() or mask is page.mask:
+        return page
+    return replace(page, mask=mask, ink=within_marks(page.ink, mask))
 
 
 def without_rules(mask: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray]:

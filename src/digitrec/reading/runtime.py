@@ -179,7 +179,7 @@ class Recognizer:
             return self._read_lines(image, threshold, single)
         if single or preprocess_mode == "seed":
             return Reading.of_digits((self.predict(image, preprocess_mode, threshold),))
-        digits = segment.segment(preprocess.clean(image), classify=self.probabilities)
+        digits = segment.segment(layout.unruled(preprocess.clean(image)), classify=self.probabilities)
         return Reading.of_digits(tuple(self._predictions([d.input for d in digits], [d.box for d in digits], threshold)))
 
     def line_probabilities(self, lines_batch: np.ndarray) -> np.ndarray:
