@@ -151,6 +151,8 @@ def _writing(marks: np.ndarray) -> np.ndarray:
 
 def _spanning(marks: np.ndarray) -> np.ndarray:
     """The marks that reach from one edge of the image to the opposite one."""
+    if not ((marks[: RIM + 1].any() and marks[-RIM - 1 :].any()) or (marks[:, : RIM + 1].any() and marks[:, -RIM - 1 :].any())):
+        return np.zeros_like(marks, bool)  # nothing meets two opposite edges: most images
     n, labels, stats, _ = cv2.connectedComponentsWithStats(marks.astype(np.uint8), connectivity=8)
     x, y, w, h = (stats[:, k] for k in range(4))
     rows, cols = marks.shape
