@@ -296,12 +296,13 @@ def _without_lines(strength: np.ndarray) -> np.ndarray:
     # run with it, across the image, and go with it.
     for across, runs in found.items():
         n, labels, stats, _ = cv2.connectedComponentsWithStats((runs >= MIN_CONTRAST / 2).astype(np.uint8), connectivity=8)
+        long = [i for i in range(1, n) if stats[i, 2 if across else 3] >= 0.9 * (w if across else h)]
+        if not long:
+            continue
         near = cv2.dilate(labels.astype(np.float32), np.ones((5, 5), np.uint8)).astype(np.int32)  # each line, 2 px wider
         ruled = np.zeros(n, np.uint8)
-        for i in range(1, n):
+        for i in long:
             x, y, bw, bh = stats[i, :4]
-            if (bw if across else bh) < 0.9 * (w if across else h):
-                continue
             touched = np.unique(marks[near == i])
             touched = touched[touched > 0]
             if not len(touched):
