@@ -156,9 +156,14 @@ def _spanning(marks: np.ndarray) -> np.ndarray:
     n, labels, stats, _ = cv2.connectedComponentsWithStats(marks.astype(np.uint8), connectivity=8)
     x, y, w, h = (stats[:, k] for k in range(4))
     rows, cols = marks.shape
-    spanning = ((y <= RIM) & (y + h >= rows - RIM)) | ((x <= RIM) & (x + w >= cols - RIM))
+    spanning = _edge_to_edge(y, h, rows) | _edge_to_edge(x, w, cols)
     spanning[0] = False
     return spanning[labels]
+
+
+def _edge_to_edge(start, length, side):
+    """Whether a run (or runs: arrays) from start, length long, meets both ends of a side that long."""
+    return (start <= RIM) & (start + length >= side - RIM)
 
 
 def _margin(x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray, area: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -305,16 +310,13 @@ def _without_lines(strength: np.ndarray) -> np.ndarray:
             x, y, bw, bh = stats[i, :4]
             touched = np.unique(marks[near == i])
             touched = touched[touched > 0]
-            if not len(touched):
-                ruled[i] = across or (y <= RIM and y + bh >= h - RIM)
-                continue
-            if len(touched) > 1:  # a digit's bar is part of one mark
-                ruled[i] = 1
-                continue
-            mx, my, mw, mh = marks_stats[touched[0], :4]
-            if across:
+            if len(touched) != 1:  # several marks (a digit's bar is part of one), or none
+                ruled[i] = len(touched) > 1 or across or _edge_to_edge(y, bh, h)
+            elif across:
+                mx, _, mw, _ = marks_stats[touched[0], :4]
                 ruled[i] = x < mx - 0.05 * w and x + bw > mx + mw + 0.05 * w
             else:
+                _, my, _, mh = marks_stats[touched[0], :4]
                 ruled[i] = y < my - 0.05 * h and y + bh > my + mh + 0.05 * h
         lines = cv2.dilate(ruled[labels], np.ones((3, 3), np.uint8))  # and their anti-aliased edges
         strength = np.where(lines > 0, cv2.subtract(strength, cv2.dilate(runs, np.ones((3, 3), np.uint8))), strength)
