@@ -151,17 +151,18 @@ def _writing(marks: np.ndarray) -> np.ndarray:
 
 def _spanning(marks: np.ndarray) -> np.ndarray:
     """The marks that reach from one edge of the image to the opposite one."""
-    if not ((marks[: RIM + 1].any() and marks[-RIM - 1 :].any()) or (marks[:, : RIM + 1].any() and marks[:, -RIM - 1 :].any())):
-        return np.zeros_like(marks, bool)  # nothing meets two opposite edges: most images
+    rows, cols = marks.shape
+    ys, xs = np.flatnonzero(marks.any(axis=1)), np.flatnonzero(marks.any(axis=0))
+    if not len(ys) or not (_edge_to_edge(ys[0], ys[-1] + 1 - ys[0], rows) or _edge_to_edge(xs[0], xs[-1] + 1 - xs[0], cols)):
+        return np.zeros_like(marks, bool)  # not even all the ink together runs edge to edge: most images
     n, labels, stats, _ = cv2.connectedComponentsWithStats(marks.astype(np.uint8), connectivity=8)
     x, y, w, h = (stats[:, k] for k in range(4))
-    rows, cols = marks.shape
     spanning = _edge_to_edge(y, h, rows) | _edge_to_edge(x, w, cols)
     spanning[0] = False
     return spanning[labels]
 
 
-def _edge_to_edge(start, length, side):
+def _edge_to_edge(start: int | np.ndarray, length: int | np.ndarray, side: int) -> bool | np.ndarray:
     """Whether a run (or runs: arrays) from start, length long, meets both ends of a side that long."""
     return (start <= RIM) & (start + length >= side - RIM)
 
