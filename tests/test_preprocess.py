@@ -275,3 +275,21 @@ def test_a_digit_the_crop_cut_at_its_edge_is_kept_but_a_shadow_along_the_edge_is
     mask = preprocess.clean(page).mask
     assert mask[:, 128:].sum() > 20  # the cut 1
     assert not mask[:, :5].any()  # the shadow
+
+
+def test_faint_writing_keeps_its_whole_strokes_but_not_faint_specks():
+    # A pale pen in a phone photo: strokes whose cores stand out by little more than the mask's
+    # floor and whose edges by less. Each stroke keeps its faint edges, joined to its core; a
+    # faint smudge with no core stays out.
+    strength = np.zeros((60, 120), np.float32)
+    for x0 in (20, 50, 80):
+        cv2.line(strength, (x0, 12), (x0 + 12, 48), 1.0, 4, cv2.LINE_AA)
+    strength = cv2.GaussianBlur(strength, (0, 0), 1.5)
+    strength = (strength / strength.max() * 30).astype(np.uint8)  # cores at 30 grey levels
+    strength[5:9, 100:112] = 20  # a smudge as faint as the strokes' edges
+    mask = preprocess.ink_mask(strength)
+    floor = preprocess.MIN_CONTRAST * 0.75
+    edges = (strength > floor * preprocess.GROWN_TO) & (strength <= floor)
+    edges[:, 95:] = False
+    assert edges.sum() > 0 and mask[edges].all()  # the strokes' faint edges are ink
+    assert not mask[:, 95:].any()  # the smudge is not
