@@ -37,7 +37,7 @@ join one of its cores, as a hysteresis threshold does; faint specks that join no
 Chosen across 19 line readers (the shipped one, two more 40-epoch trainings, sixteen 5-epoch
 ones): logbook cells +40 readings in all (up for 18 readers, down for none), registers +11, DIDA
 +11, cheques and non-digits the same. Where more images are taken as faint, registers lose,
-their scan margins and rules joining the writing: at 0.75 x MIN_CONTRAST +9 (one reader down),
+their scan margins and rules joining the writing: at 0.75 x MIN_CONTRAST +9 (two readers down),
 at 0.9 x -34, wherever the floor binds (1.5 x) -116."""
 
 STROKE = (0.085, 0.123, 0.19)
