@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-REPO = Path(__file__).resolve().parents[1]
+from baseline import REPO, checkout
 
 
 def images(folder: Path) -> dict[str, Path]:
@@ -100,23 +100,17 @@ def main() -> None:
     parser.add_argument("--model", default="cnn", help="a model both trees ship")
     parser.add_argument("--limit", type=float, default=60, help="seconds before a run is stopped")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        (tmp / "images").mkdir()
-        made = images(tmp / "images")
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(tmp / "baseline"), args.baseline], check=True, capture_output=True)
-        try:
-            print(f"model {args.model}; baseline {args.baseline}; each a whole `digitrec predict`, stopped after {args.limit:g} s\n")
-            print("| image | file size | baseline s | baseline peak MB | now s | now peak MB |")
-            print("|---|---:|---:|---:|---:|---:|")
-            for name, path in made.items():
-                cells = []
-                for src in (tmp / "baseline" / "src", REPO / "src"):
-                    seconds, peak, finished = measure(src, args.model, path, args.limit)
-                    cells += [f"{seconds:.2f}" if finished else f"> {args.limit:g} (stopped)", f"{peak:,.0f}"]
-                print(f"| {name} | {path.stat().st_size / 1024:,.1f} KB | " + " | ".join(cells) + " |", flush=True)
-        finally:
-            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tmp / "baseline")], capture_output=True)
+    with tempfile.TemporaryDirectory() as tmp, checkout(args.baseline) as baseline:
+        made = images(Path(tmp))
+        print(f"model {args.model}; baseline {args.baseline}; each a whole `digitrec predict`, stopped after {args.limit:g} s\n")
+        print("| image | file size | baseline s | baseline peak MB | now s | now peak MB |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, path in made.items():
+            cells = []
+            for src in (baseline / "src", REPO / "src"):
+                seconds, peak, finished = measure(src, args.model, path, args.limit)
+                cells += [f"{seconds:.2f}" if finished else f"> {args.limit:g} (stopped)", f"{peak:,.0f}"]
+            print(f"| {name} | {path.stat().st_size / 1024:,.1f} KB | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":
