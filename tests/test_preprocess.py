@@ -288,7 +288,7 @@ def test_faint_writing_keeps_its_whole_strokes_but_not_faint_specks():
     strength = (strength / strength.max() * 30).astype(np.uint8)  # cores at 30 grey levels
     strength[5:9, 100:112] = 20  # a smudge as faint as the strokes' edges
     mask = preprocess.ink_mask(strength)
-    floor = preprocess.MIN_CONTRAST * 0.75
+    floor = preprocess.INK_FLOOR
     edges = (strength > floor * preprocess.GROWN_TO) & (strength <= floor)
     edges[:, 95:] = False
     assert edges.sum() > 0 and mask[edges].all()  # the strokes' faint edges are ink

@@ -27,18 +27,21 @@ MODES = ("mnist", "seed")
 MIN_CONTRAST = 32
 """Ink must differ from the paper by this many grey levels (of 255), else the image is blank."""
 
+INK_FLOOR = 0.75 * MIN_CONTRAST
+"""ink_mask never takes less than this for ink, however faint the page: paper grain stays below it."""
+
 FAINT_LEVEL = 0.6 * MIN_CONTRAST
 GROWN_TO = 0.7
 """Writing so faint that Otsu's level between ink and paper is under FAINT_LEVEL (a pale pen in
 a phone photo: 49 of realworld-dev's 200 logbook cells, 8 registers, 9 DIDA digits) stands out
-from the paper by less than ink_mask's floor, which keeps only the cores of its strokes: "120"
-came out as a scrap of its 2. There a stroke keeps the pixels over GROWN_TO of the floor that
-join one of its cores, as a hysteresis threshold does; faint specks that join none stay out.
-Chosen across 19 line readers (the shipped one, two more 40-epoch trainings, sixteen 5-epoch
-ones): logbook cells +40 readings in all (up for 18 readers, down for none), registers +11, DIDA
-+11, cheques and non-digits the same. Where more images are taken as faint, registers lose,
-their scan margins and rules joining the writing: at 0.75 x MIN_CONTRAST +9 (two readers down),
-at 0.9 x -34, wherever the floor binds (1.5 x) -116."""
+from the paper by less than INK_FLOOR, which keeps only the cores of its strokes: "120" came out
+as a scrap of its 2. There a stroke keeps the pixels over GROWN_TO x INK_FLOOR that join one of
+its cores, as a hysteresis threshold does; faint specks that join none stay out. Chosen across
+19 line readers (the shipped one, two more 40-epoch trainings, sixteen 5-epoch ones): logbook
+cells +40 readings in all (up for 18 readers, down for none), registers +11, DIDA +11, cheques and
+non-digits the same. Where more images are taken as faint, registers lose, their scan margins and
+rules joining the writing: at 0.75 x MIN_CONTRAST +9 (two readers down), at 0.9 x -34, wherever
+INK_FLOOR binds (1.5 x) -116."""
 
 STROKE = (0.085, 0.123, 0.19)
 """MNIST's stroke width as a fraction of digit height: 5th percentile, median, 95th percentile.
@@ -107,16 +110,16 @@ def ink_strength(image: ImageInput) -> tuple[np.ndarray, float]:
 
 def ink_mask(strength: np.ndarray) -> np.ndarray:
     """The pixels that are ink: over half Otsu's level (so a faint or hair-thin digit beside bold
-    ones is kept), and never under a floor that paper grain stays below; specks dropped. Where
-    the writing itself is fainter than that floor (FAINT_LEVEL), the strokes' cores grow into
-    their faint edges (GROWN_TO). Raises NoDigitError when only specks remain."""
+    ones is kept), and never under INK_FLOOR; specks dropped. Where the writing itself is fainter
+    than that floor (FAINT_LEVEL), the strokes' cores grow into their faint edges (GROWN_TO).
+    Raises NoDigitError when only specks remain."""
     level = cv2.threshold(strength, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0]
-    threshold = max(level / 2, MIN_CONTRAST * 0.75)
+    threshold = max(level / 2, INK_FLOOR)
     ink = (strength > threshold).astype(np.uint8)
     if level < FAINT_LEVEL:
         _, grown = cv2.connectedComponents((strength > threshold * GROWN_TO).astype(np.uint8), connectivity=8)
         cores = np.zeros(grown.max() + 1, np.uint8)
-        cores[np.unique(grown[ink > 0])] = 1  # every pixel over the threshold lies in a grown blob, none in its background
+        cores[grown[ink > 0]] = 1  # every pixel over the threshold lies in a grown blob, none in its background
         ink = cores[grown]
     mask = _without_specks(ink)
     if not mask.any():
