@@ -121,6 +121,22 @@ def test_synthetic_lines_are_the_same_for_the_same_seed(mnist):
     assert a[0].shape == (16, LINE_HEIGHT, 192, 1)
 
 
+def test_worker_processes_make_the_same_lines_as_the_trainer_would(mnist):
+    """`digitrec train --workers N`: the lines are the seed's, whichever process makes them."""
+    from digitrec.training.synthetic import LineMaker, LinePool, installed_fonts
+
+    maker = LineMaker(mnist.x_train[:2000], mnist.y_train[:2000], tuple(installed_fonts()))
+    pool = LinePool(maker, 2)
+    try:
+        made = [pool.batch([0, 1, i], 8) for i in range(3)]
+    finally:
+        pool.close()
+    for i, (pixels, labels) in enumerate(made):
+        here = maker.batch(np.random.default_rng([0, 1, i]), 8)
+        assert np.array_equal(pixels, here[0]) and np.array_equal(labels, here[1])
+    assert not np.array_equal(made[0][0], made[1][0])
+
+
 def test_synthetic_texts_hold_separators_and_non_digit_lines(mnist):
     from digitrec.training.synthetic import LineMaker, text_of
 

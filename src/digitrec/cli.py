@@ -352,6 +352,12 @@ def _load_mnist(path: Path | None):
     type=click.Path(exists=True, dir_okay=False),
     help="Go on training from a model this command saved (its .keras file, its .json beside it), with the recipe's data and a fresh schedule.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Processes making the line reader's synthetic lines, for a machine with cores to spare (a GPU's host); the same lines either way.  [default: 0, two threads]",
+)
 @click.option("--validation-split", type=click.FloatRange(0, 1, min_open=True, max_open=True), help="Fraction of the training set held out: its last images, as Keras takes them.  [default: 0.1]")
 @click.option("--no-normalize", is_flag=True, help="Feed raw 0-255 pixels, to reproduce the post's comparison.")
 @click.option("--backend", type=click.Choice(["jax", "tensorflow", "torch"]), help="Keras backend to train on.  [mlp: jax, cnn: tensorflow, the fastest measured]")
@@ -362,7 +368,7 @@ def _load_mnist(path: Path | None):
 )
 @click.option("-o", "--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder.  [default: runs/MODEL]")
 @click.option("--data", "data_path", type=click.Path(path_type=Path), help=DATA_HELP)
-def train(model: str, no_normalize: bool, backend: str | None, ensemble: int | None, out: Path | None, data_path: Path | None, **overrides) -> None:
+def train(model: str, no_normalize: bool, backend: str | None, ensemble: int | None, workers: int, out: Path | None, data_path: Path | None, **overrides) -> None:
     """Train a model on MNIST.
 
     Each model has a recipe; the options change parts of it. The mlp's is the blog post's,
@@ -392,9 +398,9 @@ def train(model: str, no_normalize: bool, backend: str | None, ensemble: int | N
     out = out or Path("runs") / model
     command = shlex.join(["digitrec", *click.get_current_context().meta["argv"]])
     if ensemble:
-        metrics = train_ensemble(config, ensemble, _load_mnist(data_path), out, command=command)
+        metrics = train_ensemble(config, ensemble, _load_mnist(data_path), out, command=command, workers=workers)
     else:
-        metrics = fit(config, _load_mnist(data_path), out, command=command)
+        metrics = fit(config, _load_mnist(data_path), out, command=command, workers=workers)
     stem = out / metrics["model"]
     click.echo(f"Test accuracy {metrics['test_accuracy']:.2%}. Saved {stem}.onnx, its metrics ({stem}.json), curves ({stem}-curves.png) and its .keras model.")
 

@@ -12,6 +12,8 @@ a user's image does. The same seed gives the same lines.
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -150,6 +152,36 @@ class LineMaker:
             ink = cropped(np.fliplr(ink) if d in MIRRORED and rng.random() < 0.5 or d not in QUARTER_TURNED else np.rot90(ink, int(rng.choice([1, 3]))))
         scale = height * rng.uniform(0.6, 1.0) / ink.shape[0]
         return cv2.resize(np.ascontiguousarray(ink), (max(2, round(ink.shape[1] * scale)), max(2, round(ink.shape[0] * scale))))
+
+
+class LinePool:
+    """LineMaker.batch in worker processes, for a machine with cores to spare (a GPU's host, where
+    two threads making lines keep the GPU idle most of the time). Batch for batch, the same lines
+    as LineMaker.batch with the same seed."""
+
+    def __init__(self, maker: LineMaker, workers: int):
+        # Spawned, not forked: the trainer's process holds Keras' and its backend's threads.
+        context = multiprocessing.get_context("spawn")
+        self.executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_serve, initargs=(maker,))
+
+    def batch(self, seed: list[int], size: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.executor.submit(_batch, seed, size).result()
+
+    def close(self) -> None:
+        self.executor.shutdown(cancel_futures=True)
+
+
+_served: LineMaker | None = None
+"""A LinePool worker's LineMaker, set once as the worker starts."""
+
+
+def _serve(maker: LineMaker) -> None:
+    global _served
+    _served = maker
+
+
+def _batch(seed: list[int], size: int) -> tuple[np.ndarray, np.ndarray]:
+    return _served.batch(np.random.default_rng(seed), size)
 
 
 def text_of(label: np.ndarray) -> str:

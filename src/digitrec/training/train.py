@@ -141,12 +141,15 @@ def _without_tensorflow() -> None:
         module_utils.tensorflow._available = False
 
 
-def train(config: TrainConfig, data: Mnist, out: Path, command: str = "") -> dict:
-    """Train, evaluate on the test set once, and write <model>.keras/.onnx/.json/-curves.png to out."""
+def train(config: TrainConfig, data: Mnist, out: Path, command: str = "", workers: int = 0) -> dict:
+    """Train, evaluate on the test set once, and write <model>.keras/.onnx/.json/-curves.png to out.
+
+    workers: processes making the line reader's synthetic lines (0: two threads of this one). Not
+    part of the recipe: the lines are the same either way, only the time differs."""
     if config.model == "line":
         from .train_line import train_line
 
-        return train_line(config, data, out, command)
+        return train_line(config, data, out, command, workers)
     _without_tensorflow()
     keras.utils.set_random_seed(config.seed)
     x, x_test = _scaled(data.x_train, config), _scaled(data.x_test, config)
@@ -244,7 +247,7 @@ def provenance(data: Mnist, command: str) -> dict:
     return {"backend": keras.backend.backend(), "data": {"source": data.source, "sha256": data.sha256}, "versions": _versions(), "command": command}
 
 
-def train_ensemble(config: TrainConfig, members: int, data: Mnist, out: Path, command: str = "") -> dict:
+def train_ensemble(config: TrainConfig, members: int, data: Mnist, out: Path, command: str = "", workers: int = 0) -> dict:
     """Train members with seeds seed, seed + 1, ... in out/seed-K, and ship their averaged probabilities.
 
     A member already trained in its folder by the same recipe is reused, so an interrupted run
@@ -256,7 +259,7 @@ def train_ensemble(config: TrainConfig, members: int, data: Mnist, out: Path, co
         done = _finished(member, folder)
         if done:
             print(f"Member seed {seed}: reusing {folder} (test accuracy {done['test_accuracy']:.4f})", flush=True)
-        results.append(done or train(member, data, folder, command))
+        results.append(done or train(member, data, folder, command, workers))
     nets = [keras.saving.load_model(out / f"seed-{r['seed']}" / f"{config.model}.keras") for r in results]
     name = f"{config.model}-ensemble"
     combined = models.ensemble(nets, name)

@@ -20,7 +20,7 @@ from keras import ops
 from . import models
 from ..data import Mnist
 from ..reading.lines import ALPHABET, decode, line_input, padded
-from .synthetic import LineMaker, installed_fonts, text_of
+from .synthetic import LineMaker, LinePool, installed_fonts, text_of
 from .train import TrainConfig, _Clock, _learning_rate, epochs, network, provenance, save
 
 VALIDATION_LINES = 1000
@@ -40,17 +40,23 @@ def texts(probabilities: np.ndarray) -> list[str]:
 
 
 class _Lines(keras.utils.PyDataset):
-    """Batches of fresh synthetic lines; batch i of epoch e is the same for the same seed."""
+    """Batches of fresh synthetic lines; batch i of epoch e is the same for the same seed, made
+    by two threads here or by that many worker processes."""
 
-    def __init__(self, maker: LineMaker, config: TrainConfig):
-        super().__init__(workers=2, use_multiprocessing=False)
+    def __init__(self, maker: LineMaker, config: TrainConfig, workers: int):
+        threads = max(2, workers)  # with workers, each thread waits on one batch being made
+        super().__init__(workers=threads, use_multiprocessing=False, max_queue_size=max(10, 2 * threads))
         self.maker, self.config, self.epoch = maker, config, 0
+        self.pool = LinePool(maker, workers) if workers else None
 
     def __len__(self) -> int:
         return self.config.steps
 
     def __getitem__(self, i: int):
-        return self.maker.batch(np.random.default_rng([self.config.seed, 1 + self.epoch, i]), self.config.batch_size)
+        seed = [self.config.seed, 1 + self.epoch, i]
+        if self.pool:
+            return self.pool.batch(seed, self.config.batch_size)
+        return self.maker.batch(np.random.default_rng(seed), self.config.batch_size)
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
@@ -73,7 +79,7 @@ def mnist_as_lines(images: np.ndarray, width: int = 64) -> np.ndarray:
     return padded([line_input(image).pixels for image in images], width)[..., None]
 
 
-def train_line(config: TrainConfig, data: Mnist, out, command: str = "") -> dict:
+def train_line(config: TrainConfig, data: Mnist, out, command: str = "", workers: int = 0) -> dict:
     keras.utils.set_random_seed(config.seed)
     cut = int(len(data.x_train) * (1 - config.validation_split))  # MNIST's tail stays unseen, as for the digit models
     fonts = installed_fonts()
@@ -87,13 +93,18 @@ def train_line(config: TrainConfig, data: Mnist, out, command: str = "") -> dict
     n_lines = config.steps * config.batch_size
     model.compile(optimizer=keras.optimizers.Adam(_learning_rate(config, n_lines), clipnorm=5.0), loss=ctc_loss)
     start = time.perf_counter()
-    fit = model.fit(
-        _Lines(maker, config),
-        epochs=config.epochs,
-        validation_data=(val_pixels, val_labels),
-        verbose=1 if sys.stdout.isatty() else 2,
-        callbacks=[_Clock(), _ExactLines(val_pixels, val_texts)],
-    )
+    lines = _Lines(maker, config, workers)
+    try:
+        fit = model.fit(
+            lines,
+            epochs=config.epochs,
+            validation_data=(val_pixels, val_labels),
+            verbose=1 if sys.stdout.isatty() else 2,
+            callbacks=[_Clock(), _ExactLines(val_pixels, val_texts)],
+        )
+    finally:
+        if lines.pool:
+            lines.pool.close()
     seconds = time.perf_counter() - start
 
     shipped = models.with_softmax(model)
