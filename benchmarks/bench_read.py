@@ -3,28 +3,32 @@
 For each model (the line reader, and the digit CNN and MLP as baselines) it reads a 7 drawn on
 the web page's 280x280 canvas (strokes 22 px wide) and the photo-like sample number, in this
 process after a warm-up (median of --repeat reads), then times whole `digitrec predict --model M
-IMAGE` processes (median of 5), start-up, imports and model loading included.
+IMAGE` processes of each (median of --runs), start-up, imports and model loading included. With
+--baseline COMMIT it also times that commit's whole `digitrec predict` (from a git worktree),
+each run alternating with one of this tree's, so a busy machine slows both alike.
 
     python benchmarks/bench_read.py
+    python benchmarks/bench_read.py --models line --baseline 6b1678b
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from baseline import REPO, checkout
 from digitrec.reading.runtime import load_model
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def drawing() -> np.ndarray:
@@ -44,32 +48,42 @@ def in_process(read: Callable[[], object], repeat: int) -> float:
     return 1000 * statistics.median(times)
 
 
-def whole_process(model: str, path: Path) -> float:
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "digitrec", "predict", "--model", model, str(path)], check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def whole_process(model: str, path: Path, trees: list[Path], runs: int) -> list[float]:
+    """Seconds a whole `digitrec predict` of path takes with each tree's code: the median of runs,
+    the trees taking turns."""
+    times: list[list[float]] = [[] for _ in trees]
+    for _ in range(runs):
+        for tree, taken in zip(trees, times):
+            env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "digitrec", "predict", "--model", model, str(path)], check=True, capture_output=True, env=env)
+            taken.append(time.perf_counter() - start)
+    return [statistics.median(taken) for taken in times]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["line", "cnn", "mlp"])
-    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=200, help="reads in process, per image")
+    parser.add_argument("--runs", type=int, default=5, help="whole processes, per image and tree")
+    parser.add_argument("--baseline", help="a commit whose whole `digitrec predict` to time beside this tree's")
     args = parser.parse_args()
-    photo = ROOT / "samples" / "number-8405-photo.jpg"
-    with tempfile.TemporaryDirectory() as tmp:
+    photo = REPO / "samples" / "number-8405-photo.jpg"
+    with tempfile.TemporaryDirectory() as tmp, checkout(args.baseline) if args.baseline else nullcontext() as baseline:
+        trees = [REPO, baseline] if baseline else [REPO]
         drawn = Path(tmp) / "drawing.png"
         cv2.imwrite(str(drawn), drawing())
-        print("| model | 280x280 drawing, in process | photo of a number, in process | whole `digitrec predict` of the drawing |")
-        print("|---|---:|---:|---:|")
+        print("| model | 280x280 drawing, in process | photo of a number, in process | whole `digitrec predict`: drawing | photo |")
+        print("|---|---:|---:|---:|---:|")
         for name in args.models:
             model = load_model(name)
             drawn_image, photo_image = drawing(), cv2.cvtColor(cv2.imread(str(photo)), cv2.COLOR_BGR2RGB)
             a = in_process(lambda: model.read(drawn_image), args.repeat)
             b = in_process(lambda: model.read(photo_image), args.repeat)
-            print(f"| {name} | {a:.2f} ms | {b:.2f} ms | {whole_process(name, drawn):.3f} s |", flush=True)
+            whole = [whole_process(name, image, trees, args.runs) for image in (drawn, photo)]
+            print(f"| {name} | {a:.2f} ms | {b:.2f} ms | {whole[0][0]:.3f} s | {whole[1][0]:.3f} s |", flush=True)
+            if args.baseline:
+                print(f"| {name} at {args.baseline} | | | {whole[0][1]:.3f} s | {whole[1][1]:.3f} s |", flush=True)
 
 
 if __name__ == "__main__":
