@@ -173,6 +173,12 @@ def test_train_with_broken_data_is_a_clean_error(tmp_path):
     (tmp_path / "mnist.npz").write_text("garbage")
     result = run("train", "--data", str(tmp_path), "--out", str(tmp_path / "out"))
     assert result.exit_code == 1 and "cannot read as .npz" in result.output
+
+
+def test_train_workers_are_for_the_line_reader_only(tmp_path):
+    result = run("train", "--model", "cnn", "--workers", "4", "--out", str(tmp_path))
+    assert result.exit_code == 2 and "--workers is for --model line" in result.output
+    assert not any(tmp_path.iterdir())  # refused before anything was loaded or written
     assert "Traceback" not in result.output
 
 

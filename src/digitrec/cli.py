@@ -379,6 +379,8 @@ def train(model: str, no_normalize: bool, backend: str | None, ensemble: int | N
 
     from .constants import TRAINING_BACKENDS
 
+    if workers and model != "line":
+        raise click.UsageError(f"--workers is for --model line, whose lines are made as it trains; the {model}'s data is MNIST itself.")
     backend = backend or TRAINING_BACKENDS[model]
     if "keras" not in sys.modules:  # Keras fixes its backend at import
         os.environ["KERAS_BACKEND"] = backend
