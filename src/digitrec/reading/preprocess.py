@@ -244,8 +244,8 @@ def _colour(image: np.ndarray) -> np.ndarray:
     process converts to it, in 0.09 s, a third of a whole `digitrec predict` of a colour photo
     (0.353 -> 0.266 s). A grey pixel keeps Lab's lightness (within one level of 255); across 19
     line readers realworld-dev read as with Lab, on average cheques +0.40 points, logbook cells
-    +0.13, registers -0.24, DIDA -0.05, non-digits the same. YCrCb's own luma instead lost the
-    shipped reader 2 cheques and 7 registers in 200: Lab's lightness spreads the dark greys."""
+    +0.13, registers -0.24, DIDA -0.05, non-digits the same. YCrCb's own luma instead cost the
+    shipped reader 4 cheques and 7 registers of 200: Lab's lightness spreads the dark greys."""
     out = cv2.cvtColor(image, cv2.COLOR_RGB2YCrCb)
     out[:, :, 0] = cv2.LUT(out[:, :, 0], _LIGHTNESS)
     return out
