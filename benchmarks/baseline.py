@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -21,3 +22,8 @@ def checkout(commit: str) -> Iterator[Path]:
             yield tree
         finally:
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)], capture_output=True)
+
+
+def running(src: Path) -> dict[str, str]:
+    """The environment in which `python -m digitrec` runs the code under src (a tree's src/)."""
+    return {**os.environ, "PYTHONPATH": str(src)}

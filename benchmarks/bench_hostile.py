@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from baseline import REPO, checkout
+from baseline import REPO, checkout, running
 
 
 def images(folder: Path) -> dict[str, Path]:
@@ -76,7 +76,7 @@ def measure(src: Path, model: str, image: Path, limit: float) -> tuple[float, fl
     The peak comes from GNU time, which starts the process itself: a child forked from this
     process would start its count at this process's own peak (the 8000x8000 image made here).
     """
-    env = {**os.environ, "PYTHONPATH": str(src)}
+    env = running(src)
     with tempfile.NamedTemporaryFile("r") as report:
         command = ["/usr/bin/time", "-f", "%M", "-o", report.name, sys.executable, "-m", "digitrec", "predict", "--model", model, str(image)]
         start = time.perf_counter()

@@ -14,7 +14,6 @@ each run alternating with one of this tree's, so a busy machine slows both alike
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from baseline import REPO, checkout
+from baseline import REPO, checkout, running
 from digitrec.reading.runtime import load_model
 
 
@@ -54,9 +53,8 @@ def whole_process(model: str, path: Path, trees: list[Path], runs: int) -> list[
     times: list[list[float]] = [[] for _ in trees]
     for _ in range(runs):
         for tree, taken in zip(trees, times):
-            env = {**os.environ, "PYTHONPATH": str(tree / "src")}
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "digitrec", "predict", "--model", model, str(path)], check=True, capture_output=True, env=env)
+            subprocess.run([sys.executable, "-m", "digitrec", "predict", "--model", model, str(path)], check=True, capture_output=True, env=running(tree / "src"))
             taken.append(time.perf_counter() - start)
     return [statistics.median(taken) for taken in times]
 

@@ -21,13 +21,13 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from baseline import REPO, checkout
+from baseline import REPO, checkout, running
 
 
 def scores(src: Path, model: str, folder: str) -> dict[str, float]:
     """Each pool's share read exactly (non-digits: accepted), as `digitrec evaluate --realworld` gives it."""
     command = [sys.executable, "-m", "digitrec", "evaluate", model, "--realworld", folder, "--json"]
-    done = subprocess.run(command, env={**os.environ, "PYTHONPATH": str(src)}, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, env=running(src), capture_output=True, text=True, check=True)
     result = json.loads(done.stdout.splitlines()[-1])["scores"]
     return {pool: r.get("exact", r.get("accepted")) for pool, r in result.items() if not pool.endswith(": all") or pool == "nondigit: all"}
 
@@ -49,8 +49,8 @@ def main() -> None:
     for m in args.models:
         before, after = results[(m, "before")], results[(m, "after")]
         print(f"| {m} | " + " | ".join(f"{100 * before[p]:.1f} -> {100 * after[p]:.1f}" for p in pools) + " |")
-    mean = lambda when, p: 100 * sum(results[(m, when)][p] for m in args.models) / len(args.models)  # noqa: E731
-    print("| mean | " + " | ".join(f"{mean('before', p):.2f} -> {mean('after', p):.2f}" for p in pools) + " |")
+    means = {when: {p: 100 * sum(results[(m, when)][p] for m in args.models) / len(args.models) for p in pools} for when in ("before", "after")}
+    print("| mean | " + " | ".join(f"{means['before'][p]:.2f} -> {means['after'][p]:.2f}" for p in pools) + " |")
     moved = [[results[(m, "after")][p] - results[(m, "before")][p] for m in args.models] for p in pools]
     print("| readers up / down | " + " | ".join(f"{sum(d > 1e-9 for d in ds)} / {sum(d < -1e-9 for d in ds)}" for ds in moved) + " |")
 

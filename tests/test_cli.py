@@ -173,6 +173,7 @@ def test_train_with_broken_data_is_a_clean_error(tmp_path):
     (tmp_path / "mnist.npz").write_text("garbage")
     result = run("train", "--data", str(tmp_path), "--out", str(tmp_path / "out"))
     assert result.exit_code == 1 and "cannot read as .npz" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_train_workers_are_for_the_line_reader_only(tmp_path):
