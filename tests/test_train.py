@@ -13,6 +13,7 @@ from click.testing import CliRunner
 import digitrec
 from digitrec.training import negatives
 from digitrec.cli import cli
+from digitrec.data import sha256_of
 
 pytestmark = pytest.mark.slow
 
@@ -36,8 +37,9 @@ def test_one_epoch_of_the_posts_mlp_learns(one_epoch, mnist_path):
     assert metrics["batch_size"] == 32 and metrics["validation_split"] == 0.1 and metrics["seed"] == 0
     assert len(next(iter(metrics["data"]["sha256"].values()))) == 64
     assert {"keras", "jax", "numpy"} <= set(metrics["versions"])
-    for name in ("mlp.keras", "mlp.onnx", "mlp-curves.png"):
-        assert (out / name).stat().st_size > 0
+    assert set(metrics["files"]) == {"mlp.keras", "mlp.onnx", "mlp-curves.png"}
+    for name, digest in metrics["files"].items():
+        assert sha256_of(out / name) == digest
     assert "Before training: test accuracy" in log and "1688/1688" in log  # 54,000 images / 32, as in the post
 
 
@@ -89,6 +91,18 @@ def test_shipped_onnx_models_agree_with_their_keras_models(name, mnist):
     expected = keras.saving.load_model(ARTIFACTS / f"{name}.keras").predict(inputs, verbose=0)
     np.testing.assert_array_equal(got.argmax(-1), expected.argmax(-1))
     np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["mlp", "cnn", "line"])
+def test_each_shipped_models_files_are_the_ones_its_metrics_name(name):
+    """A model ships as four files copied from a training's folder: one left behind (as line.keras
+    was for fifteen releases) no longer matches the hash its training recorded."""
+    from digitrec.reading.runtime import ARTIFACTS
+
+    files = json.loads((ARTIFACTS / f"{name}.json").read_text())["files"]
+    assert set(files) == {f"{name}.keras", f"{name}.onnx", f"{name}-curves.png"}
+    for file, digest in files.items():
+        assert sha256_of(ARTIFACTS / file) == digest, f"{file} is not the file {name}.json was written with"
 
 
 def small(mnist, n_train: int = 3000):

@@ -25,7 +25,7 @@ from pathlib import Path
 from . import models, negatives  # models picks the Keras backend before keras is imported below
 from .augment import affine, as_read, enlarged
 from ..constants import NUM_CLASSES
-from ..data import Mnist
+from ..data import Mnist, sha256_of
 from ..errors import ModelError
 from ..evaluation.evaluate import plot_history
 
@@ -319,14 +319,19 @@ def _loss(config: TrainConfig) -> keras.losses.Loss:
 
 
 def save(model: keras.Model, metrics: dict, out: Path) -> None:
+    """The .keras, the .onnx, the curves, then the metrics JSON with each file's SHA-256: a model
+    is shipped by copying all four, and the hashes show when one was left behind."""
     out.mkdir(parents=True, exist_ok=True)
     stem = out / metrics["model"]
     model.save(stem.with_suffix(".keras"))  # first, so a failed export loses no training
     export_onnx(model if keras.backend.backend() == "jax" else stem.with_suffix(".keras"), stem.with_suffix(".onnx"))
-    stem.with_suffix(".json").write_text(json.dumps(metrics, indent=2) + "\n")
+    written = [stem.with_suffix(".keras"), stem.with_suffix(".onnx")]
     if "history" in metrics:  # an ensemble has no curves of its own
         title = f"{metrics['model']}: test accuracy {metrics['test_accuracy']:.2%}"
-        plot_history(metrics["history"], stem.with_name(f"{stem.name}-curves.png"), title)
+        written.append(stem.with_name(f"{stem.name}-curves.png"))
+        plot_history(metrics["history"], written[-1], title)
+    files = {path.name: sha256_of(path) for path in written}
+    stem.with_suffix(".json").write_text(json.dumps({**metrics, "files": files}, indent=2) + "\n")
 
 
 def export_onnx(model: keras.Model | Path, path: Path) -> None:
