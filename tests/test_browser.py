@@ -109,6 +109,27 @@ def test_uploading_a_photo_of_a_number(server, browser, mnist, tmp_path):
     page.close()
 
 
+def test_uploading_a_heic_photo(server, browser, tmp_path):
+    """An iPhone's format: read by the server whether or not the browser can show it."""
+    import pillow_heif
+    from PIL import Image, ImageDraw, ImageFont
+
+    pillow_heif.register_heif_opener()
+    image = Image.new("RGB", (360, 140), "white")
+    ImageDraw.Draw(image).text((20, 15), "315", fill="black", font=ImageFont.load_default(size=90))
+    photo = tmp_path / "IMG_0001.HEIC"
+    image.save(photo, "HEIF", quality=90)
+    page = browser.new_page(viewport={"width": 1100, "height": 1100})
+    page.goto(server)
+    page.locator("#file").set_input_files(str(photo))
+    page.wait_for_function("document.getElementById('upload-answer').textContent.startsWith('Read: ')", timeout=10_000)
+    answer = page.locator("#upload-answer").inner_text()
+    assert answer.startswith("Read: 315")
+    shown = page.evaluate("document.getElementById('photo').width") > 0
+    assert shown != ("cannot show the image" in answer)  # the photo with its boxes, or a word why not
+    page.close()
+
+
 SCRIBBLES = {
     "hourglass": [(60, 40), (220, 40), (60, 240), (220, 240), (60, 40)],
     "zigzag": [(30, 140), (70, 60), (110, 220), (150, 60), (190, 220), (230, 60), (260, 140)],

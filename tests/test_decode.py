@@ -24,16 +24,20 @@ def one(size: tuple[int, int] = (80, 60)) -> np.ndarray:
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:
+    if fmt == "HEIF":  # pillow-heif writes it (decode registers its reader only when it needs it)
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
     buffer = io.BytesIO()
     image.save(buffer, fmt, **options)
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF"])
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF", "AVIF", "HEIF"])
 @pytest.mark.parametrize("mode", ["L", "RGB"])
 def test_every_format_reads_the_same_digit(fmt, mode):
     gray = one()
-    data = encode(Image.fromarray(gray).convert(mode), fmt, **({"quality": 95} if fmt in ("JPEG", "WEBP") else {}))
+    data = encode(Image.fromarray(gray).convert(mode), fmt, **({"quality": 95} if fmt in ("JPEG", "WEBP", "AVIF", "HEIF") else {}))
     expected = preprocess.prepare(gray)
     got = preprocess.prepare(data)
     assert np.abs(got - expected).mean() < 0.02, fmt
@@ -74,6 +78,31 @@ def test_exif_orientation_is_applied():
     got = decode.read(data)
     assert got.shape[:2] == upright.shape
     assert np.abs(np.atleast_3d(got).astype(int)[..., 0] - upright).mean() < 8
+
+
+def test_a_heic_photo_is_read_upright_from_its_primary_image():
+    """An iPhone's HEIC: stored on its side with the turn in its metadata, and the picture beside a
+    second, blank one, the way a phone's file can hold a depth map or a burst."""
+    upright = one((120, 60))
+    upright[5:25, 5:20] = 20
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored = Image.fromarray(np.ascontiguousarray(np.rot90(upright, 1)))
+    stored.info["exif"] = exif.tobytes()
+    blank = Image.new("L", stored.size, 235)
+    data = encode(blank, "HEIF", save_all=True, append_images=[stored], primary_index=1, quality=95)
+    got = np.atleast_3d(decode.read(data)).astype(int)[..., 0]
+    assert got.shape == upright.shape
+    assert np.abs(got - upright).mean() < 8
+
+
+@pytest.mark.parametrize("cut", [40, 0.5])
+def test_a_truncated_heic_is_one_clear_line(cut):
+    data = encode(Image.fromarray(one()), "HEIF", quality=95)
+    data = data[: cut if isinstance(cut, int) else int(len(data) * cut)]
+    with pytest.raises(ImageError, match="image bytes: (not an image|the image is corrupt)") as e:
+        decode.read(data)
+    assert "\n" not in str(e.value)
 
 
 def test_16_bit_images_keep_their_contrast():

@@ -1,7 +1,7 @@
 """Reading a user's image, in whatever form it comes, into a plain 8-bit array, safely.
 
 Pillow does the decoding: it reads every format people have (PNG, JPEG, WebP, BMP, TIFF,
-GIF), applies EXIF orientation, and reads an image's size before its pixels, so absurd
+GIF, AVIF, and through pillow-heif the HEIC photos phones take), applies EXIF orientation, and reads an image's size before its pixels, so absurd
 dimensions are refused before a byte of them is decompressed. Large photos are shrunk while
 decoding (JPEG's own reduced-size decoding), since a digit needs far fewer pixels than a phone
 takes.
@@ -22,9 +22,17 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ..constants import MAX_PIXELS, MAX_SIDE
 from ..errors import ImageError, ImageTooLargeError, IsAFolderError
 
-FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF")
-"""The formats digitrec decodes. Pillow opens more (DDS, TGA, ICO, EPS through Ghostscript...),
-and some of those raise what no reader expects or run another program: they are refused."""
+FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF", "AVIF")
+"""The formats Pillow decodes for digitrec. Pillow opens more (DDS, TGA, ICO, EPS through
+Ghostscript...), and some of those raise what no reader expects or run another program: they
+are refused."""
+
+HEIF = "HEIF"
+"""HEIC and HEIF, an iPhone's photos: pillow-heif's plugin, registered only when an image that is
+none of FORMATS is an ISO media file (a 'ftyp' box at byte 4), so that other images never load
+libheif (its import takes 50 ms)."""
+
+NAMES = "PNG, JPEG, WebP, BMP, TIFF, GIF, AVIF, HEIC/HEIF"
 
 ImageInput = Union[str, os.PathLike, bytes, np.ndarray, Any]  # Any: a PIL image, duck-typed
 
@@ -62,16 +70,28 @@ def _decode(data: bytes, name: str, max_pixels: int) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data), formats=FORMATS)
+            im = _open(data)
             _check_size(im.size, name, max_pixels)
             im.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG decodes at 1/2, 1/4 or 1/8 scale; others ignore it
             return _from_pil(im, name, max_pixels)
     except UnidentifiedImageError:
-        raise ImageError(f"{name}: not an image, or a format digitrec cannot read (PNG, JPEG, WebP, BMP, TIFF, GIF)") from None
+        raise ImageError(f"{name}: not an image, or a format digitrec cannot read ({NAMES})") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise ImageTooLargeError(f"{name}: refused, too many pixels to decode safely ({e})") from None
     except (OSError, ValueError, SyntaxError, EOFError, NotImplementedError, struct.error, IndexError) as e:  # Pillow's ways of saying "corrupt"
-        raise ImageError(f"{name}: the image is corrupt or truncated ({type(e).__name__}: {e})") from None
+        raise ImageError(f"{name}: the image is corrupt or truncated ({type(e).__name__}: {str(e).strip()})") from None
+
+
+def _open(data: bytes) -> Image.Image:
+    try:
+        return Image.open(io.BytesIO(data), formats=FORMATS)
+    except UnidentifiedImageError:
+        if data[4:8] != b"ftyp":
+            raise
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener(thumbnails=False)  # the image itself; a thumbnail would stand in for it below MAX_SIDE
+    return Image.open(io.BytesIO(data), formats=(HEIF,))
 
 
 def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:
@@ -84,7 +104,8 @@ def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:
 
 def _from_pil(im: Image.Image, name: str, max_pixels: int) -> np.ndarray:
     _check_size(im.size, name, max_pixels)
-    im.seek(0)  # the first frame of an animation
+    if im.format != HEIF:  # a HEIF opens at its primary image, which need not be its first
+        im.seek(0)  # the first frame of an animation
     if im.width > MAX_SIDE or im.height > MAX_SIDE:
         # Shrunk first, then turned upright: turning first copies the full-size image.
         im = _shrunk(im)

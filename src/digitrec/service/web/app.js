@@ -182,7 +182,10 @@ async function upload(file) {
     : lines.length ? `Read ${lines.length} lines, top to bottom:\n` + lines.map((l, i) => `${i + 1}. ${l.number}${l.uncertain ? " (uncertain)" : ""}`).join("\n")
     : `Read: ${result.number}${result.uncertain ? " (uncertain)" : ""}`;
   const image = await createImageBitmap(file, { imageOrientation: "from-image" }).catch(() => null);
-  if (!image) return;
+  if (!image) { // read on the server, but not a format this browser shows (a HEIC photo in Chrome)
+    answer.textContent += "\n(This browser cannot show the image itself, so its boxes are not drawn.)";
+    return;
+  }
   const scale = Math.min(3, 900 / image.width); // small scans are shown larger, big photos smaller
   canvas.width = image.width * scale;
   canvas.height = image.height * scale;
