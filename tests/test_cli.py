@@ -129,13 +129,13 @@ def test_unknown_model_is_a_clean_error():
 
 
 def test_predict_never_imports_keras_jax_or_tensorflow():
-    """Nor libheif's binding, which only a HEIC photo needs (decode.HEIF)."""
+    """Nor libheif's binding or PDFium's, which only a HEIC photo or a PDF needs (decode)."""
     code = (
         "import sys\n"
         "from digitrec.cli import cli\n"
         f"try: cli(['predict', {SAMPLE_FILES[0]!r}])\n"
         "except SystemExit as e: assert e.code == 0, e.code\n"
-        "print(sorted(m for m in ('keras', 'jax', 'tensorflow', 'torch', 'pillow_heif') if m in sys.modules))\n"
+        "print(sorted(m for m in ('keras', 'jax', 'tensorflow', 'torch', 'pillow_heif', 'pypdfium2') if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "This digit is probably a" in out

@@ -105,6 +105,27 @@ def test_a_truncated_heic_is_one_clear_line(cut):
     assert "\n" not in str(e.value)
 
 
+def test_a_pdf_page_is_drawn_at_a_scanners_resolution_within_max_side():
+    small = np.atleast_3d(decode.read(encode(Image.fromarray(one()), "PDF", resolution=100, quality=95)))[..., 0]
+    assert abs(small.shape[0] - 240) <= 1 and abs(small.shape[1] - 180) <= 1  # 80x60 pixels at 100 dpi, drawn at 300
+    assert np.abs(small.astype(int) - cv2.resize(one(), small.shape[::-1])).mean() < 4
+    a4 = decode.read(encode(Image.fromarray(one((3508, 2480))), "PDF", resolution=300))  # A4 at 300 dpi
+    assert max(a4.shape[:2]) == MAX_SIDE
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (encode(Image.fromarray(one()), "PDF", save_all=True, append_images=[Image.fromarray(one())] * 2), "the PDF has 3 pages; digitrec reads one page a file"),
+        (b"%PDF-1.4\nnot a PDF past its first line", "the PDF cannot be opened"),
+    ],
+)
+def test_a_pdf_that_is_not_one_page_is_one_clear_line(data, message):
+    with pytest.raises(ImageError, match=message) as e:
+        decode.read(data)
+    assert "\n" not in str(e.value)
+
+
 def test_16_bit_images_keep_their_contrast():
     gray16 = one().astype(np.uint16) * 257
     ok, png = cv2.imencode(".png", gray16)

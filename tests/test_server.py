@@ -54,7 +54,7 @@ def test_the_page_and_its_assets_are_served_locally(client):
     assert "http://" not in page.text.replace("http://www.w3.org", "") and "https://" not in page.text  # no CDN
 
 
-def test_a_heic_photo_is_read_raw_or_in_a_form(client):
+def test_a_heic_photo_and_a_pdf_are_read(client):
     import pillow_heif
 
     pillow_heif.register_heif_opener()
@@ -63,6 +63,9 @@ def test_a_heic_photo_is_read_raw_or_in_a_form(client):
     raw = client.post("/v1/predict", content=buffer.getvalue(), headers={"content-type": "image/heic"})
     form = client.post("/v1/predict", files={"file": ("IMG_0001.HEIC", buffer.getvalue(), "image/heic")})
     assert raw.status_code == form.status_code == 200 and raw.json()["number"] == form.json()["number"] == "7"
+    buffer = io.BytesIO()
+    Image.open(SAMPLES / "7-centred.png").convert("RGB").save(buffer, "PDF", quality=95)
+    assert client.post("/v1/predict", content=buffer.getvalue(), headers={"content-type": "application/pdf"}).json()["number"] == "7"
 
 
 def test_predict_a_number_raw_and_multipart(client, number):

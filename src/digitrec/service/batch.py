@@ -31,7 +31,7 @@ from ..limits import time_budget
 if TYPE_CHECKING:  # the runtime loads ONNX Runtime; only the engines' workers need it
     from ..reading.runtime import Recognizer
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".avif", ".heic", ".heif")
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".avif", ".heic", ".heif", ".pdf")
 """What a folder is searched for. Files named one by one, or in a manifest, are read whatever their name."""
 MANIFEST_EXTENSIONS = (".txt", ".csv", ".lst")
 OUTPUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}

@@ -54,7 +54,7 @@ client holding a connection open). Headers are uvicorn's to time out."""
 DEADLINE = 30.0
 """Seconds one image may take before its request is answered 503. Every image's cost is bounded
 (README, "Limits and failure behaviour"); this is the backstop."""
-IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp", "image/tiff", "image/gif", "image/avif", "image/heic", "image/heif", "application/octet-stream")
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp", "image/tiff", "image/gif", "image/avif", "image/heic", "image/heif", "application/pdf", "application/octet-stream")
 
 Mode = Literal["mnist", "seed"]
 

@@ -182,7 +182,7 @@ async function upload(file) {
     : lines.length ? `Read ${lines.length} lines, top to bottom:\n` + lines.map((l, i) => `${i + 1}. ${l.number}${l.uncertain ? " (uncertain)" : ""}`).join("\n")
     : `Read: ${result.number}${result.uncertain ? " (uncertain)" : ""}`;
   const image = await createImageBitmap(file, { imageOrientation: "from-image" }).catch(() => null);
-  if (!image) { // read on the server, but not a format this browser shows (a HEIC photo in Chrome)
+  if (!image) { // read on the server, but not a format this browser draws (a PDF, a HEIC photo in Chrome)
     answer.textContent += "\n(This browser cannot show the image itself, so its boxes are not drawn.)";
     return;
   }
