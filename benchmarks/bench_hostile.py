@@ -2,7 +2,9 @@
 
 Each image is made here, 1-3 MB or a few hundred bytes, of the kinds that once cost minutes or
 gigabytes: a thin ring, a grid, a fan of lines, a checkerboard and 3,844 small rings on 2048x2048
-canvases, a long flat bar, a solid bar 16 px tall, and an 8000x8000 RGBA PNG. Every image is read by a
+canvases, a long flat bar, a solid bar 16 px tall, and an 8000x8000 RGBA PNG; and three one-page
+PDFs whose cost is not their size: a million stroked lines (4,875 KB), one path of a million
+segments (76 KB), and a 30000x30000 image (854 KB). Every image is read by a
 fresh process (`python -m digitrec predict --model M IMAGE`), once with this tree's code and
 once with the baseline's (a git worktree of --baseline, run from its own src/), each with a
 time limit; the table gives wall seconds and peak resident memory (GNU time's maximum resident
@@ -20,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
 import cv2
@@ -67,7 +70,39 @@ def images(folder: Path) -> dict[str, Path]:
     ImageDraw.Draw(big).line([(2000, 2000), (6000, 2000), (3500, 6500)], fill=(0, 0, 0, 255), width=300)
     made["RGBA 8000x8000"] = folder / "rgba-8000.png"
     big.save(made["RGBA 8000x8000"], optimize=True)
+    lines = b"".join(b"%d %d m %d %d l S\n" % (i % 600, i * 7 % 800, i * 13 % 600, i * 3 % 800) for i in range(1_000_000))
+    path = b"0 0 m\n" + b"".join(b"%d %d l\n" % (i * 13 % 600, i * 3 % 800) for i in range(1_000_000)) + b"S\n"
+    side = 30_000
+    white = zlib.compressobj(9)
+    pixels = b"".join(white.compress(b"\xff" * side) for _ in range(side)) + white.flush()
+    image = b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream" % (side, side, len(pixels), pixels)
+    for name, content, extra in [
+        ("PDF: 1M stroked lines", lines, []),
+        ("PDF: one path of 1M segments", path, []),
+        (f"PDF: a {side}x{side} image", b"q 600 0 0 800 0 0 cm /Im0 Do Q", [image]),
+    ]:
+        made[name] = folder / f"{name.split(': ')[1].replace(' ', '-')}.pdf"
+        made[name].write_bytes(pdf(content, extra))
     return made
+
+
+def pdf(content: bytes, extra: list[bytes]) -> bytes:
+    """A one-page PDF, 600x800 points, drawn by content (Flate-compressed), extra objects from 5 0 R
+    on (the first named /Im0 in the page's resources)."""
+    stream = zlib.compress(content, 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 800]%s /Contents 4 0 R >>" % (b" /Resources << /XObject << /Im0 5 0 R >> >>" if extra else b""),
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream),
+        *extra,
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (i, body)
+    table = b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"xref\n0 %d\n0000000000 65535 f \n%strailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, table, len(objects) + 1, len(out))
 
 
 def measure(src: Path, model: str, image: Path, limit: float) -> tuple[float, float, bool]:

@@ -82,6 +82,24 @@ def test_formats_digitrec_does_not_document_are_refused(fmt, tmp_path):
     assert done.exit_code == 1 and "Traceback" not in done.output and "format" in done.output
 
 
+@pytest.mark.parametrize(
+    "limit, value, message",
+    [("PDF_SECONDS", 0.01, "the PDF's page took over 0.01 s to draw; refused"), ("PDF_MEMORY", 20 << 20, "PDFium failed on the PDF's page")],
+)
+def test_a_pdf_is_drawn_under_a_time_and_a_memory_limit(limit, value, message, monkeypatch, tmp_path):
+    """PDFium cannot be stopped inside a call, and a PDF's cost is not its size (491 KB of lines
+    took 14 s to draw): a child process draws it, killed past either limit, here set too low for
+    any PDF."""
+    from digitrec.reading import pdf
+
+    buffer = io.BytesIO()
+    Image.open(SAMPLES / "7-centred.png").convert("RGB").save(buffer, "PDF")
+    assert read(buffer.getvalue()).shape[2] == 3  # the limits as shipped let it through
+    monkeypatch.setattr(pdf, limit, value)
+    with pytest.raises(ImageError, match=message):
+        read(buffer.getvalue())
+
+
 def test_two_batches_on_one_out_cannot_both_run(tmp_path):
     out = tmp_path / "rows.csv"
     holder = Journal(out, [str(SAMPLES / "7-centred.png")], Settings())

@@ -1,7 +1,7 @@
 """Reading a user's image, in whatever form it comes, into a plain 8-bit array, safely.
 
 Pillow does the decoding: it reads every format people have (PNG, JPEG, WebP, BMP, TIFF,
-GIF, AVIF, and through pillow-heif the HEIC photos phones take; PDFium draws a scanner's one-page
+GIF, AVIF, and through pillow-heif the HEIC photos phones take; pdf.py draws a scanner's one-page
 PDF), applies EXIF orientation, and reads an image's size before its pixels, so absurd
 dimensions are refused before a byte of them is decompressed. Large photos are shrunk while
 decoding (JPEG's own reduced-size decoding), since a digit needs far fewer pixels than a phone
@@ -22,6 +22,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..constants import MAX_PIXELS, MAX_SIDE
 from ..errors import ImageError, ImageTooLargeError, IsAFolderError
+from . import pdf
 
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF", "AVIF")
 """The formats Pillow decodes for digitrec. Pillow opens more (DDS, TGA, ICO, EPS through
@@ -32,10 +33,6 @@ HEIF = "HEIF"
 """HEIC and HEIF, an iPhone's photos: pillow-heif's plugin, registered only when an image that is
 none of FORMATS is an ISO media file (a 'ftyp' box at byte 4), so that other images never load
 libheif (its import takes 50 ms)."""
-
-PDF_DPI = 300
-"""A one-page PDF (a scanner's) is drawn at this resolution, or lower where the page would
-pass MAX_SIDE: 300 dpi is a scanner's own for handwriting, and an A4 page fits MAX_SIDE at 175."""
 
 NAMES = "PNG, JPEG, WebP, BMP, TIFF, GIF, AVIF, HEIC/HEIF, a one-page PDF"
 
@@ -73,7 +70,7 @@ def _decode(data: bytes, name: str, max_pixels: int) -> np.ndarray:
     if not data:
         raise ImageError(f"{name}: the file is empty")
     if data[:1024].lstrip().startswith(b"%PDF-"):
-        return _from_pil(_pdf_page(data, name), name, max_pixels)
+        return _from_pil(pdf.page(data, name), name, max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -99,29 +96,6 @@ def _open(data: bytes) -> Image.Image:
 
     register_heif_opener(thumbnails=False)  # the image itself; a thumbnail would stand in for it below MAX_SIDE
     return Image.open(io.BytesIO(data), formats=(HEIF,))
-
-
-def _pdf_page(data: bytes, name: str) -> Image.Image:
-    """A scanner's one-page PDF drawn as an image, by PDFium (pypdfium2, imported only for a PDF)."""
-    import pypdfium2 as pdfium
-
-    try:
-        pdf = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError as e:
-        raise ImageError(f"{name}: the PDF cannot be opened ({str(e).strip()})") from None
-    try:
-        if len(pdf) != 1:
-            raise ImageError(f"{name}: the PDF has {len(pdf)} pages; digitrec reads one page a file: split it first (qpdf --split-pages {Path(name).name} page.pdf)")
-        page = pdf[0]
-        width, height = page.get_size()  # points, 72 an inch, as the page is shown (its rotation applied)
-        if min(width, height) <= 0:
-            raise ImageError(f"{name}: the PDF's page has no area ({width:g}x{height:g} points)")
-        scale = min(PDF_DPI / 72, MAX_SIDE / max(width, height))
-        return page.render(scale=scale).to_pil()
-    except pdfium.PdfiumError as e:
-        raise ImageError(f"{name}: the PDF's page cannot be drawn ({str(e).strip()})") from None
-    finally:
-        pdf.close()
 
 
 def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:
