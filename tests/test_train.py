@@ -105,6 +105,26 @@ def test_each_shipped_models_files_are_the_ones_its_metrics_name(name):
         assert sha256_of(ARTIFACTS / file) == digest, f"{file} is not the file {name}.json was written with"
 
 
+def test_a_line_reader_trained_in_bfloat16_ships_in_float32(mnist, mnist_path, tmp_path):
+    """Mixed precision is how it trains, not what it ships: the ONNX file holds float32 weights
+    and reads as its .keras does, and the JSON says how it was trained."""
+    import keras
+    import onnx
+
+    args = ["train", "--model", "line", "--epochs", "1", "--steps", "3", "--precision", "bfloat16", "--data", str(mnist_path), "--out", str(tmp_path)]
+    done = CliRunner().invoke(cli, args)
+    assert done.exit_code == 0, done.output
+    assert json.loads((tmp_path / "line.json").read_text())["precision"] == "bfloat16"
+    weights = onnx.load(str(tmp_path / "line.onnx")).graph.initializer
+    assert {w.data_type for w in weights if len(w.dims) > 1} == {onnx.TensorProto.FLOAT}
+    saved = keras.saving.load_model(tmp_path / "line.keras")
+    assert {layer.dtype_policy.name for layer in saved.layers} == {"float32"}
+    lines = np.pad((mnist.x_test[:64] / 255.0).astype(np.float32).reshape(16, 4, 28, 28).transpose(0, 2, 1, 3).reshape(16, 28, 112), ((0, 0), (2, 2), (0, 0)))
+    np.testing.assert_allclose(digitrec.load_model(tmp_path / "line.onnx").line_probabilities(lines), saved.predict(lines[..., None], verbose=0), atol=1e-4)
+    wrong = CliRunner().invoke(cli, ["train", "--model", "cnn", "--precision", "bfloat16", "--out", str(tmp_path / "cnn")])
+    assert wrong.exit_code != 0 and "is for a fresh --model line" in wrong.output
+
+
 def small(mnist, n_train: int = 3000):
     return replace(mnist, x_train=mnist.x_train[:n_train], y_train=mnist.y_train[:n_train])
 

@@ -94,7 +94,7 @@ def line(width: float = 1.0) -> keras.Model:
         x = layers.Conv1D(c(192), 3, padding="same", use_bias=False)(x)
         x = layers.ReLU()(layers.BatchNormalization()(x))
     x = layers.Dropout(0.2)(x)
-    return keras.Model(inputs, layers.Dense(len(ALPHABET) + 1, name="logits")(x), name="line")
+    return keras.Model(inputs, layers.Dense(len(ALPHABET) + 1, name="logits", dtype="float32")(x), name="line")  # float32 logits for CTC under mixed precision
 
 
 ARCHITECTURES = {"mlp": mlp, "cnn": cnn, "line": line}

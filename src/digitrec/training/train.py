@@ -65,6 +65,11 @@ class TrainConfig:
     start_from: str | None = None
     """A .keras file this command saved: training goes on from its weights, with a fresh schedule,
     rather than from random ones."""
+    precision: str = "float32"
+    """"float32", or "bfloat16" for the line reader: Keras' mixed_bfloat16 policy, the weights and
+    the logits kept in float32 and the network saved in float32. On this machine's CPU (AVX512-BF16)
+    an epoch took 105 s against 128 (benchmarks/bench_precision.py); a CPU without bfloat16
+    arithmetic emulates it."""
 
 
 RECIPES = {

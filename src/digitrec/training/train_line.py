@@ -89,12 +89,13 @@ def train_line(config: TrainConfig, data: Mnist, out, command: str = "", workers
     val_texts = [text_of(row) for row in val_labels]
     print(f"Line reader: {len(fonts)} fonts, {config.steps} batches of {config.batch_size} lines an epoch", flush=True)
 
-    model, started = network(config)
-    n_lines = config.steps * config.batch_size
-    model.compile(optimizer=keras.optimizers.Adam(_learning_rate(config, n_lines), clipnorm=5.0), loss=ctc_loss)
-    start = time.perf_counter()
+    keras.mixed_precision.set_global_policy("mixed_bfloat16" if config.precision == "bfloat16" else "float32")
     lines = _Lines(maker, config, workers)
     try:
+        model, started = network(config)
+        n_lines = config.steps * config.batch_size
+        model.compile(optimizer=keras.optimizers.Adam(_learning_rate(config, n_lines), clipnorm=5.0), loss=ctc_loss)
+        start = time.perf_counter()
         fit = model.fit(
             lines,
             epochs=config.epochs,
@@ -102,10 +103,14 @@ def train_line(config: TrainConfig, data: Mnist, out, command: str = "", workers
             verbose=1 if sys.stdout.isatty() else 2,
             callbacks=[_Clock(), _ExactLines(val_pixels, val_texts)],
         )
+        seconds = time.perf_counter() - start
     finally:
+        keras.mixed_precision.set_global_policy("float32")
         if lines.pool:
             lines.pool.close()
-    seconds = time.perf_counter() - start
+    if config.precision != "float32":  # the trained weights in a float32 network, as it ships
+        trained, model = model, models.build(config.model)
+        model.set_weights(trained.get_weights())
 
     shipped = models.with_softmax(model)
     test_read = texts(shipped.predict(mnist_as_lines(data.x_test), verbose=0, batch_size=256))
