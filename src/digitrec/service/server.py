@@ -15,6 +15,7 @@ import os
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.synchronize import Barrier
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -55,6 +56,9 @@ DEADLINE = 30.0
 """Seconds one image may take before its request is answered 503. Every image's cost is bounded
 (README, "Limits and failure behaviour"); this is the backstop."""
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "image/bmp", "image/tiff", "image/gif", "image/avif", "image/heic", "image/heif", "application/pdf", "application/octet-stream")
+
+READERS_START = 120.0
+"""Seconds a reader waits for the others to load their models before the server gives up starting."""
 
 Mode = Literal["mnist", "seed"]
 
@@ -318,9 +322,14 @@ class _Readers:
         self._starting: asyncio.Future | None = None
 
     def _start(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("spawn"), initializer=_start_reader, initargs=(self.sources,))
+        context = multiprocessing.get_context("spawn")
+        # Each reader waits at the barrier for the others, so every one has loaded its models (and
+        # ignores Ctrl-C) before the first request: the first to load could otherwise answer all
+        # these pings while another was still importing, where Ctrl-C gave it a traceback.
+        everyone = context.Barrier(self.count)
+        pool = ProcessPoolExecutor(self.count, mp_context=context, initializer=_start_reader, initargs=(self.sources, everyone))
         for done in [pool.submit(os.getpid) for _ in range(self.count)]:
-            done.result()  # each reader has loaded its models before the first request
+            done.result()
         return pool
 
     async def run(self, task, *args):
@@ -466,9 +475,10 @@ def _load_models(sources: dict[str, str]) -> None:
             _MODELS[name] = load_worker_model(source)
 
 
-def _start_reader(sources: dict[str, str]) -> None:
+def _start_reader(sources: dict[str, str], everyone: Barrier) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the server shuts readers down
     _load_models(sources)
+    everyone.wait(READERS_START)
 
 
 def _read(name: str, data: bytes, mode: str, single: bool, threshold: float, inputs: bool, max_pixels: int) -> PredictResponse:

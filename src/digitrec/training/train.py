@@ -18,7 +18,7 @@ import platform
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -299,7 +299,9 @@ def _finished(config: TrainConfig, folder: Path) -> dict | None:
     if not (path.is_file() and path.with_suffix(".keras").is_file() and path.with_suffix(".onnx").is_file()):
         return None
     metrics = json.loads(path.read_text())
-    return metrics if all(metrics.get(k) == v for k, v in asdict(config).items()) else None
+    # A setting the metrics lack did not exist when the model was trained: it was at its default.
+    defaults = {f.name: f.default for f in fields(TrainConfig)}
+    return metrics if all(metrics.get(k, defaults[k]) == v for k, v in asdict(config).items()) else None
 
 
 def _scaled(images: np.ndarray, config: TrainConfig) -> np.ndarray:
