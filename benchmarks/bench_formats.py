@@ -1,9 +1,10 @@
 """What a phone photo's format costs: the same 12-megapixel photo of a number as JPEG (the
-baseline), HEIC, AVIF, WebP and PNG, decoded in this process and read by whole `digitrec predict`
-processes, side by side.
+baseline), HEIC, AVIF, WebP, PNG and a one-page PDF, decoded in this process and read by whole
+`digitrec predict` processes, side by side.
 
 The photo is the sample number (samples/number-8405-photo.jpg) enlarged to 4032x3024, an
-iPhone's size, and saved at quality 90 where the format has one. Decoding is the median of
+iPhone's size, and saved at quality 90 where the format has one (the PDF holds it as a JPEG at
+300 dpi, as a scanner writes one; reading it draws the page in a child process). Decoding is the median of
 --repeat reads after a warm-up; a whole predict is the median of --runs, the formats taking turns,
 so a busy machine slows them alike.
 
@@ -27,7 +28,7 @@ from PIL import Image
 from baseline import REPO
 from digitrec.reading import decode
 
-FORMATS = {"JPEG": ".jpg", "HEIF": ".heic", "AVIF": ".avif", "WEBP": ".webp", "PNG": ".png"}
+FORMATS = {"JPEG": ".jpg", "HEIF": ".heic", "AVIF": ".avif", "WEBP": ".webp", "PNG": ".png", "PDF": ".pdf"}
 PHONE = (4032, 3024)
 
 
@@ -45,7 +46,7 @@ def main() -> None:
         paths = {}
         for fmt, suffix in FORMATS.items():
             paths[fmt] = Path(tmp) / f"photo{suffix}"
-            photo.save(paths[fmt], fmt, **({} if fmt == "PNG" else {"quality": 90}))
+            photo.save(paths[fmt], fmt, **({} if fmt == "PNG" else {"quality": 90}), **({"resolution": 300} if fmt == "PDF" else {}))
         decoding = {}
         for fmt, path in paths.items():
             decode.read(path)
