@@ -99,7 +99,8 @@ def _expand(patterns: tuple[str, ...]) -> list[str]:
 def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, single: bool, threshold: float, boxes: Path | None, show: bool, preview: Path | None) -> None:
     """Read the number, or the digit, in each image.
 
-    IMAGES are files or globs; - reads one image from standard input. The number is read left
+    IMAGES are files or globs (PNG, JPEG, WebP, BMP, TIFF, GIF, AVIF, HEIC, or a one-page PDF);
+    - reads one image from standard input. The number is read left
     to right, separators included ("12.5"), with the reading's confidence and each
     character's; below --threshold they are marked uncertain, or "?". The exit status is 1 if
     any image could not be read or held no number; the others are still read.
