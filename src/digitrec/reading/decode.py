@@ -22,7 +22,6 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ..constants import MAX_PIXELS, MAX_SIDE
 from ..errors import ImageError, ImageTooLargeError, IsAFolderError
-from . import pdf
 
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF", "AVIF")
 """The formats Pillow decodes for digitrec. Pillow opens more (DDS, TGA, ICO, EPS through
@@ -51,6 +50,7 @@ def read(image: ImageInput, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     if isinstance(image, np.ndarray):
         return _from_array(image, max_pixels)
     if isinstance(image, Image.Image):
+        image.seek(0)  # the first frame of an animation (a file opens at it, a HEIF at its primary picture)
         return _from_pil(image, "the image", max_pixels)
     raise ImageError(f"cannot read a {type(image).__name__}: pass a path, bytes, a NumPy array or a PIL image")
 
@@ -69,12 +69,10 @@ def _read_bytes(path: Path) -> bytes:
 def _decode(data: bytes, name: str, max_pixels: int) -> np.ndarray:
     if not data:
         raise ImageError(f"{name}: the file is empty")
-    if data[:1024].lstrip().startswith(b"%PDF-"):
-        return _from_pil(pdf.page(data, name), name, max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = _open(data)
+            im = _open(data, name)
             _check_size(im.size, name, max_pixels)
             im.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG decodes at 1/2, 1/4 or 1/8 scale; others ignore it
             return _from_pil(im, name, max_pixels)
@@ -86,7 +84,13 @@ def _decode(data: bytes, name: str, max_pixels: int) -> np.ndarray:
         raise ImageError(f"{name}: the image is corrupt or truncated ({type(e).__name__}: {str(e).strip()})") from None
 
 
-def _open(data: bytes) -> Image.Image:
+def _open(data: bytes, name: str) -> Image.Image:
+    """The image, not yet decoded: a PDF's page drawn (pdf.py), any other format opened by Pillow.
+    PDFium and libheif are imported only for the files that need them."""
+    if data[:1024].lstrip().startswith(b"%PDF-"):
+        from . import pdf
+
+        return pdf.page(data, name)
     try:
         return Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError:
@@ -108,8 +112,6 @@ def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:
 
 def _from_pil(im: Image.Image, name: str, max_pixels: int) -> np.ndarray:
     _check_size(im.size, name, max_pixels)
-    if im.format != HEIF:  # a HEIF opens at its primary image, which need not be its first
-        im.seek(0)  # the first frame of an animation
     if im.width > MAX_SIDE or im.height > MAX_SIDE:
         # Shrunk first, then turned upright: turning first copies the full-size image.
         im = _shrunk(im)

@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from PIL import Image
 
@@ -53,7 +54,7 @@ def page(data: bytes, name: str) -> Image.Image:
     return Image.frombytes("RGB", (width, height), pixels)
 
 
-def _refuse(message: str) -> None:
+def _refuse(message: str) -> NoReturn:
     sys.stderr.write(message)
     sys.exit(_REFUSED)
 
@@ -73,13 +74,13 @@ def main() -> None:
         _refuse(f"the PDF cannot be opened ({str(e).strip()})")
     if len(pdf) != 1:
         _refuse(f"the PDF has {len(pdf)} pages; digitrec reads one page a file: split it first (for example qpdf --split-pages)")
-    page = pdf[0]
-    width, height = page.get_size()  # points, 72 an inch, as the page is shown (its rotation applied)
+    sheet = pdf[0]
+    width, height = sheet.get_size()  # points, 72 an inch, as the page is shown (its rotation applied)
     if min(width, height) <= 0:
         _refuse(f"the PDF's page has no area ({width:g}x{height:g} points)")
     scale = min(PDF_DPI / 72, MAX_SIDE / max(width, height))
     try:
-        image = page.render(scale=scale).to_pil().convert("RGB")
+        image = sheet.render(scale=scale).to_pil().convert("RGB")
     except pdfium.PdfiumError as e:
         _refuse(f"the PDF's page cannot be drawn ({str(e).strip()})")
     sys.stdout.buffer.write(f"{image.width} {image.height}\n".encode() + image.tobytes())
