@@ -109,7 +109,8 @@ def test_blank_image_is_a_no_digit_row(tmp_path: Path):
     assert row["no_digit"] is True and row["number"] == "" and row["error"] is None and row["characters"] is None
 
 
-def test_a_phones_heic_and_avif_photos_and_a_scanners_pdf_are_found_and_read(tmp_path: Path):
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_a_phones_heic_and_avif_photos_and_a_scanners_pdfs_are_found_and_read(tmp_path: Path, suffix: str):
     import pillow_heif
     from PIL import Image
 
@@ -119,11 +120,13 @@ def test_a_phones_heic_and_avif_photos_and_a_scanners_pdf_are_found_and_read(tmp
     seven.save(tmp_path / "IMG_0002.avif", "AVIF", quality=95)
     seven.save(tmp_path / "scan.pdf", "PDF", quality=95)
     seven.save(tmp_path / "two pages.pdf", "PDF", save_all=True, append_images=[seven])
-    assert batch(tmp_path, "--out", tmp_path / "o.jsonl", "-j", "1").exit_code == 0
-    rows = by_name(read_output(tmp_path / "o.jsonl"))
+    out = tmp_path / "rows" / f"o{suffix}"
+    assert batch(tmp_path, "--out", out, "-j", "1").exit_code == 0
+    rows = by_name(read_output(out))
     assert set(rows) == {"IMG_0001.HEIC", "IMG_0002.avif", "scan.pdf", "two pages.pdf"}
     assert all(rows[f]["error"] is None and rows[f]["number"] == "7" for f in ("IMG_0001.HEIC", "IMG_0002.avif", "scan.pdf"))
-    assert rows["two pages.pdf"]["error"].startswith("the PDF has 2 pages")
+    pages = rows["two pages.pdf"]  # one row, every page's lines in it
+    assert pages["error"] is None and pages["number"] == "7\n7" and [line["page"] for line in pages["lines"]] == [1, 2]
 
 
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads every file, so none is unreadable")

@@ -13,6 +13,8 @@ import cv2
 import numpy as np
 import pytest
 
+from conftest import SAMPLES
+
 playwright = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: pip install 'digitrec[test]'")
 uvicorn = pytest.importorskip("uvicorn", reason="the server extra is not installed: pip install 'digitrec[serve]'")
 
@@ -127,6 +129,23 @@ def test_uploading_a_heic_photo(server, browser, tmp_path):
     assert answer.startswith("Read: 315")
     shown = page.evaluate("document.getElementById('photo').width") > 0
     assert shown != ("cannot show the image" in answer)  # the photo with its boxes, or a word why not
+    page.close()
+
+
+def test_uploading_a_document_of_two_pages(server, browser, tmp_path):
+    """A scanned TIFF of two pages: each line with its page, and a word on where its boxes are."""
+    from PIL import Image
+
+    seven = Image.open(SAMPLES / "7-centred.png").convert("RGB")
+    scan = tmp_path / "scan.tiff"
+    seven.save(scan, save_all=True, append_images=[seven])
+    page = browser.new_page(viewport={"width": 1100, "height": 1100})
+    page.goto(server)
+    page.locator("#file").set_input_files(str(scan))
+    page.wait_for_function("document.getElementById('upload-answer').textContent.startsWith('Read ')", timeout=10_000)
+    answer = page.locator("#upload-answer").inner_text()
+    assert answer.startswith("Read 2 lines on 2 pages, page by page") and "1. page 1: 7" in answer and "2. page 2: 7" in answer
+    assert "digitrec predict --boxes" in answer and page.evaluate("document.getElementById('photo').width") == 0
     page.close()
 
 

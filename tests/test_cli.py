@@ -213,6 +213,25 @@ def test_predict_reads_a_whole_number(number_png, tmp_path):
     assert drawn.shape[:2] == sample.image.shape[:2] and (drawn != cv2.cvtColor(sample.image, cv2.COLOR_RGB2BGR)).any()
 
 
+def test_predict_reads_every_page_of_a_document(number_png, tmp_path):
+    """A TIFF of two pages, the number on the first and a 7 on the second: each line names its page,
+    and --boxes draws each page in a file of its own."""
+    from PIL import Image
+
+    path, sample = number_png
+    seven = Image.open(SAMPLES / "7-centred.png").convert("RGB")
+    scan = tmp_path / "scan.tiff"
+    Image.fromarray(sample.image).save(scan, save_all=True, append_images=[seven])
+    result = run("predict", str(scan), "--boxes", str(tmp_path / "boxes.png"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("2 lines on 2 pages, page by page, top to bottom:")
+    assert f"1. page 1: {sample.number}" in result.stdout and "2. page 2: 7" in result.stdout
+    assert cv2.imread(str(tmp_path / "boxes-page1.png")).shape[:2] == sample.image.shape[:2]
+    assert cv2.imread(str(tmp_path / "boxes-page2.png")).shape[:2] == (280, 280)
+    record = json.loads(run("predict", "--json", str(scan)).stdout)
+    assert record["pages"] == 2 and [(line["number"], line["page"]) for line in record["lines"]] == [(sample.number, 1), ("7", 2)]
+
+
 def test_single_and_threshold_options(number_png):
     path, _ = number_png
     single = json.loads(run("predict", "--json", "--single", str(path)).stdout)

@@ -113,16 +113,43 @@ def test_a_pdf_page_is_drawn_at_a_scanners_resolution_within_max_side():
     assert max(a4.shape[:2]) == MAX_SIDE
 
 
+def document(fmt: str, count: int) -> tuple[bytes, list[np.ndarray]]:
+    """A document of count pages, page k a "1" at its own size, and those pages."""
+    pages = [one((80 + 20 * k, 60 + 10 * k)) for k in range(count)]
+    first, *rest = (Image.fromarray(page) for page in pages)
+    return encode(first, fmt, save_all=True, append_images=rest, **({"resolution": 72} if fmt == "PDF" else {})), pages
+
+
+@pytest.mark.parametrize("fmt", ["PDF", "TIFF"])
+def test_a_document_gives_each_of_its_pages_in_order(fmt):
+    data, pages = document(fmt, 3)
+    read = decode.pages(data)
+    assert len(read) == 3
+    for got, page in zip(read, pages):
+        got = np.atleast_3d(got)[..., 0]
+        scaled = cv2.resize(page, got.shape[::-1])  # a PDF's page is drawn at 300 dpi
+        assert np.abs(got.astype(int) - scaled).mean() < 6
+    with pytest.raises(ImageError, match="a document of 3 pages, where one image was wanted"):
+        decode.read(data)  # one image only: which page would it be?
+
+
+def test_an_animation_is_one_page_its_first_frame():
+    frames = [Image.fromarray(one()), Image.fromarray(255 - one())]
+    (page,) = decode.pages(encode(frames[0], "GIF", save_all=True, append_images=frames[1:]))
+    np.testing.assert_array_equal(np.atleast_3d(page)[..., 0], one())
+
+
 @pytest.mark.parametrize(
     "data, message",
     [
-        (encode(Image.fromarray(one()), "PDF", save_all=True, append_images=[Image.fromarray(one())] * 2), "the PDF has 3 pages; digitrec reads one page a file"),
+        (document("PDF", decode.MAX_PAGES + 1)[0], f"the document has {decode.MAX_PAGES + 1} pages, over the {decode.MAX_PAGES} digitrec reads from one file: split it"),
+        (document("TIFF", decode.MAX_PAGES + 1)[0], f"the document has {decode.MAX_PAGES + 1} pages"),
         (b"%PDF-1.4\nnot a PDF past its first line", "the PDF cannot be opened"),
     ],
 )
-def test_a_pdf_that_is_not_one_page_is_one_clear_line(data, message):
+def test_a_document_too_long_or_broken_is_one_clear_line(data, message):
     with pytest.raises(ImageError, match=message) as e:
-        decode.read(data)
+        decode.pages(data)
     assert "\n" not in str(e.value)
 
 

@@ -162,7 +162,7 @@ def test_an_image_over_its_time_budget_is_a_clear_error(monkeypatch):
             time.sleep(1)
     import digitrec.reading.runtime as runtime
 
-    monkeypatch.setattr(runtime.Recognizer, "read", lambda self, *a, **k: time.sleep(2))
+    monkeypatch.setattr(runtime.Recognizer, "read_pages", lambda self, *a, **k: time.sleep(2))
     monkeypatch.setattr("digitrec.limits.IMAGE_BUDGET", 0.1)
     done = CliRunner().invoke(cli, ["predict", str(SAMPLES / "7-centred.png")])
     assert done.exit_code == 1 and "the limit for one image" in done.output and "Traceback" not in done.output

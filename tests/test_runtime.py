@@ -160,3 +160,37 @@ def test_an_unsure_line_is_read_again_narrowed_and_widened(monkeypatch):
     assert widths[0] == natural and len(widths) == len(STRETCHES) and min(widths) < natural < max(widths)
     doubters = 1 / len(STRETCHES)  # the natural view's share of the average, in which "42" is all but impossible
     assert reading.number == "42" and reading.uncertain and 0.5 < reading.confidence < 1 - doubters + 0.01
+
+
+@pytest.mark.parametrize("fmt", ["PDF", "TIFF"])
+def test_a_documents_pages_are_read_page_by_page(fmt, mnist):
+    """A scanned form: two numbers on page 1, a blank page, one number on page 3. Every line comes
+    back with its page, its box in that page's pixels; the blank page is left out, not an error."""
+    from PIL import Image
+
+    from digitrec.evaluation import pages
+
+    digits = pages.Digits(mnist.x_test, mnist.y_test)  # test digits: the reader never saw them
+    first = pages.page(digits, [["315"], ["2870"]], "plain", np.random.default_rng(0))
+    last = pages.page(digits, [["46"]], "plain", np.random.default_rng(1))
+    sheets = [Image.fromarray(first.image), Image.fromarray(np.full_like(first.image, 235)), Image.fromarray(last.image)]
+    buffer = io.BytesIO()
+    sheets[0].save(buffer, fmt, save_all=True, append_images=sheets[1:], **({"resolution": 300} if fmt == "PDF" else {}))
+    reading = digitrec.load_model("line").read(buffer.getvalue())
+    assert [(line.number, line.page) for line in reading.lines] == [("315", 1), ("2870", 1), ("46", 3)]
+    assert reading.number == "315\n2870\n46" and reading.pages == 3 and reading.box is None
+    truths = [first.boxes[0], first.boxes[1], last.boxes[0]]  # at 300 dpi a PDF's page is drawn pixel for pixel
+    assert all(pages.centred_in(line.box, truth) for line, truth in zip(reading.lines, truths))
+    out = reading.to_dict()
+    assert out["pages"] == 3 and [line["page"] for line in out["lines"]] == [1, 1, 3]
+    assert "pages" not in digitrec.load_model("line").read(first.image).to_dict()  # an image keeps its shape
+
+
+def test_a_document_with_no_number_on_any_page_says_so():
+    from PIL import Image
+
+    blank = Image.fromarray(np.full((200, 300), 235, np.uint8))
+    buffer = io.BytesIO()
+    blank.save(buffer, "TIFF", save_all=True, append_images=[blank])
+    with pytest.raises(digitrec.NoDigitError, match="no number found on any of the 2 pages"):
+        digitrec.load_model("line").read(buffer.getvalue())

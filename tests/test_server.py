@@ -68,6 +68,17 @@ def test_a_heic_photo_and_a_pdf_are_read(client):
     assert client.post("/v1/predict", content=buffer.getvalue(), headers={"content-type": "application/pdf"}).json()["number"] == "7"
 
 
+def test_a_document_of_several_pages_gives_each_lines_page(client):
+    seven = Image.open(SAMPLES / "7-centred.png").convert("RGB")
+    buffer = io.BytesIO()
+    seven.save(buffer, "TIFF", save_all=True, append_images=[seven.resize((56, 56))])  # a page of its own size
+    read = client.post("/v1/predict", files={"file": ("scan.tiff", buffer.getvalue(), "image/tiff")}).json()
+    assert read["number"] == "7\n7" and read["pages"] == 2 and read["page_sizes"] == [[280, 280], [56, 56]]
+    assert [line["page"] for line in read["lines"]] == [1, 2] and read["box"] is None
+    one = client.post("/v1/predict", files={"file": ("7.png", (SAMPLES / "7-centred.png").read_bytes(), "image/png")}).json()
+    assert one["pages"] is None and one["page_sizes"] is None
+
+
 def test_predict_a_number_raw_and_multipart(client, number):
     data, sample = number
     raw = client.post("/v1/predict", content=data, headers={"content-type": "image/png"})

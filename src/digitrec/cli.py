@@ -99,10 +99,11 @@ def _expand(patterns: tuple[str, ...]) -> list[str]:
 def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, single: bool, threshold: float, boxes: Path | None, show: bool, preview: Path | None) -> None:
     """Read the number, or the digit, in each image.
 
-    IMAGES are files or globs (PNG, JPEG, WebP, BMP, TIFF, GIF, AVIF, HEIC, or a one-page PDF);
+    IMAGES are files or globs (PNG, JPEG, WebP, BMP, TIFF, GIF, AVIF, HEIC, or PDF);
     - reads one image from standard input. The number is read left
     to right, separators included ("12.5"), with the reading's confidence and each
-    character's; below --threshold they are marked uncertain, or "?". The exit status is 1 if
+    character's; below --threshold they are marked uncertain, or "?". A PDF or TIFF of several
+    pages (up to 10) is read page by page, each line with its page. The exit status is 1 if
     any image could not be read or held no number; the others are still read.
     """
     from .limits import time_budget
@@ -119,12 +120,15 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
     for file in files:
         try:
             with time_budget():
-                image = decode.read(sys.stdin.buffer.read() if file == "-" else file)  # once, for reading and --boxes
-                reading = recognizer.read(image, mode, threshold, single)
+                pages = decode.pages(sys.stdin.buffer.read() if file == "-" else file)  # once, for reading and --boxes
+                reading = recognizer.read_pages(pages, mode, threshold, single)
             if boxes:
                 drawn = boxes if len(files) == 1 else boxes / f"{Path(file).stem}.png"
-                _write_boxes(image, reading, drawn)
-                click.echo(f"{file}: wrote its boxes to {drawn}", err=True)
+                for k, image in enumerate(pages, 1):
+                    page = drawn.with_stem(f"{drawn.stem}-page{k}") if len(pages) > 1 else drawn
+                    _write_boxes(image, [c for line in reading.lines or (reading,) if line.page in (None, k) for c in line.characters], page)
+                    whose = "its" if len(pages) == 1 else f"page {k}'s"
+                    click.echo(f"{file}: wrote {whose} boxes to {page}", err=True)
         except DigitrecError as e:
             failed += 1
             if isinstance(e, IsAFolderError):
@@ -143,9 +147,11 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
             flag = "; uncertain" if reading.uncertain else ""
             click.echo(f"{prefix}This digit is probably a {c.char}  ({reading.confidence:.1%} sure{flag}; top 3: {top})")
         elif reading.lines:
-            click.echo(f"{prefix}{len(reading.lines)} lines, top to bottom:")
+            where = f" on {reading.pages} pages, page by page" if reading.pages > 1 else ""
+            click.echo(f"{prefix}{len(reading.lines)} line{'s' * (len(reading.lines) > 1)}{where}, top to bottom:")
             for n, line in enumerate(reading.lines, 1):
-                click.echo(f"{' ' * len(prefix)}  {n}. {'   '.join(_line_text(line))}")
+                page = f"page {line.page}: " if line.page else ""
+                click.echo(f"{' ' * len(prefix)}  {n}. {page}{'   '.join(_line_text(line))}")
         else:
             number, each = _line_text(reading)
             click.echo(f"{prefix}This number is probably {number}\n{' ' * len(prefix)}  {each}")
@@ -177,12 +183,12 @@ def _write_preview(inputs: list, path: Path) -> None:
     _write_image(np.kron(strip, np.ones((10, 10), "uint8")), path)
 
 
-def _write_boxes(image, reading, path: Path) -> None:
+def _write_boxes(image, characters, path: Path) -> None:
     import cv2
 
     image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
     scale = max(1.0, max(image.shape[:2]) / 800)
-    for d in reading.characters:
+    for d in characters:
         if d.box is None:
             continue
         x, y, w, h = d.box

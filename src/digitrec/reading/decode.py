@@ -1,8 +1,8 @@
 """Reading a user's image, in whatever form it comes, into a plain 8-bit array, safely.
 
 Pillow does the decoding: it reads every format people have (PNG, JPEG, WebP, BMP, TIFF,
-GIF, AVIF, and through pillow-heif the HEIC photos phones take; pdf.py draws a scanner's one-page
-PDF), applies EXIF orientation, and reads an image's size before its pixels, so absurd
+GIF, AVIF, and through pillow-heif the HEIC photos phones take; pdf.py draws a scanned PDF's
+pages), applies EXIF orientation, and reads an image's size before its pixels, so absurd
 dimensions are refused before a byte of them is decompressed. Large photos are shrunk while
 decoding (JPEG's own reduced-size decoding), since a digit needs far fewer pixels than a phone
 takes.
@@ -33,7 +33,13 @@ HEIF = "HEIF"
 none of FORMATS is an ISO media file (a 'ftyp' box at byte 4), so that other images never load
 libheif (its import takes 50 ms)."""
 
-NAMES = "PNG, JPEG, WebP, BMP, TIFF, GIF, AVIF, HEIC/HEIF, a one-page PDF"
+NAMES = "PNG, JPEG, WebP, BMP, TIFF, GIF, AVIF, HEIC/HEIF, PDF"
+
+MAX_PAGES = 10
+"""The most pages of a document (a PDF, a multi-page TIFF) read from one file: a form, or a few
+pages of a logbook, at about a third of a second a page (the drawing, the clean-up and the
+layout of a 2048-pixel page). A longer document is refused with how to split it, so that a file
+never holds more than MAX_PAGES pages' pixels or time."""
 
 ImageInput = Union[str, os.PathLike, bytes, np.ndarray, Any]  # Any: a PIL image, duck-typed
 
@@ -41,18 +47,41 @@ ImageInput = Union[str, os.PathLike, bytes, np.ndarray, Any]  # Any: a PIL image
 def read(image: ImageInput, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """Any supported input as uint8, (H, W) grayscale or (H, W, 3) RGB, at most MAX_SIDE a side.
 
-    Images of more than max_pixels are refused with an ImageError, before decoding.
+    Images of more than max_pixels are refused with an ImageError, before decoding; so is a
+    document of several pages (pages() reads those).
     """
-    if isinstance(image, (str, os.PathLike)):
-        return _decode(_read_bytes(Path(image)), str(image), max_pixels)
-    if isinstance(image, (bytes, bytearray, memoryview)):
-        return _decode(bytes(image), "image bytes", max_pixels)
+    if isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
+        data, name = _bytes_of(image)
+        pixels, count = _decode(data, name, max_pixels)
+        if count > 1:
+            raise ImageError(f"{name}: a document of {count} pages, where one image was wanted; read every page with Recognizer.read or `digitrec predict`")
+        return pixels
     if isinstance(image, np.ndarray):
         return _from_array(image, max_pixels)
     if isinstance(image, Image.Image):
         image.seek(0)  # the first frame of an animation (a file opens at it, a HEIF at its primary picture)
         return _from_pil(image, "the image", max_pixels)
     raise ImageError(f"cannot read a {type(image).__name__}: pass a path, bytes, a NumPy array or a PIL image")
+
+
+def pages(image: ImageInput, max_pixels: int = MAX_PIXELS) -> list[np.ndarray]:
+    """Each page of a document (a PDF, a multi-page TIFF) as read() gives an image, first to last;
+    any other input, an animation included (its first frame), as a page of one. A document of
+    more than MAX_PAGES pages is refused with an ImageError."""
+    if not isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
+        return [read(image, max_pixels)]
+    data, name = _bytes_of(image)
+    first, count = _decode(data, name, max_pixels)
+    if count > MAX_PAGES:
+        raise ImageError(f"{name}: the document has {count} pages, over the {MAX_PAGES} digitrec reads from one file: split it first (for example qpdf --split-pages, or tiffsplit)")
+    return [first, *(_decode(data, name, max_pixels, k)[0] for k in range(1, count))]
+
+
+def _bytes_of(image: str | os.PathLike | bytes | bytearray | memoryview) -> tuple[bytes, str]:
+    """A file's or a buffer's bytes, and the name its errors give it."""
+    if isinstance(image, (str, os.PathLike)):
+        return _read_bytes(Path(image)), str(image)
+    return bytes(image), "image bytes"
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -66,16 +95,17 @@ def _read_bytes(path: Path) -> bytes:
         raise ImageError(f"{path}: cannot read ({e.strerror or e})") from None
 
 
-def _decode(data: bytes, name: str, max_pixels: int) -> np.ndarray:
+def _decode(data: bytes, name: str, max_pixels: int, page: int = 0) -> tuple[np.ndarray, int]:
+    """A page (from 0) of the file as read() gives it, and how many pages the file has."""
     if not data:
         raise ImageError(f"{name}: the file is empty")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = _open(data, name)
+            im, count = _open(data, name, page)
             _check_size(im.size, name, max_pixels)
             im.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG decodes at 1/2, 1/4 or 1/8 scale; others ignore it
-            return _from_pil(im, name, max_pixels)
+            return _from_pil(im, name, max_pixels), count
     except UnidentifiedImageError:
         raise ImageError(f"{name}: not an image, or a format digitrec cannot read ({NAMES})") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
@@ -84,22 +114,27 @@ def _decode(data: bytes, name: str, max_pixels: int) -> np.ndarray:
         raise ImageError(f"{name}: the image is corrupt or truncated ({type(e).__name__}: {str(e).strip()})") from None
 
 
-def _open(data: bytes, name: str) -> Image.Image:
-    """The image, not yet decoded: a PDF's page drawn (pdf.py), any other format opened by Pillow.
+def _open(data: bytes, name: str, page: int = 0) -> tuple[Image.Image, int]:
+    """A page (from 0) of the file, not yet decoded, and how many pages the file has: a PDF's
+    page drawn (pdf.py), a TIFF's page, or the one image of any other format, opened by Pillow.
     PDFium and libheif are imported only for the files that need them."""
     if data[:1024].lstrip().startswith(b"%PDF-"):
         from . import pdf
 
-        return pdf.page(data, name)
+        return pdf.page(data, name, page)
     try:
-        return Image.open(io.BytesIO(data), formats=FORMATS)
+        im = Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError:
         if data[4:8] != b"ftyp":
             raise
-    from pillow_heif import register_heif_opener
+        from pillow_heif import register_heif_opener
 
-    register_heif_opener(thumbnails=False)  # the image itself; a thumbnail would stand in for it below MAX_SIDE
-    return Image.open(io.BytesIO(data), formats=(HEIF,))
+        register_heif_opener(thumbnails=False)  # the image itself; a thumbnail would stand in for it below MAX_SIDE
+        return Image.open(io.BytesIO(data), formats=(HEIF,)), 1
+    if im.format != "TIFF":  # a GIF's or a WebP's frames are an animation's, not pages
+        return im, 1
+    im.seek(page)
+    return im, im.n_frames
 
 
 def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:

@@ -16,10 +16,10 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from . import layout, lines, preprocess, segment
+from . import decode, layout, lines, preprocess, segment
 from ..constants import DEFAULT_MODEL, GUESS_AT_LEAST, GUESS_MARKS, IMAGE_SIZE, SECOND_LOOK, UNCERTAIN_BELOW
 from .decode import ImageInput
-from ..errors import ModelError, NoDigitError
+from ..errors import ImageError, ModelError, NoDigitError
 from .lines import Character
 
 ARTIFACTS = Path(__file__).parent.parent / "artifacts"
@@ -51,6 +51,7 @@ class Reading:
     read; the digit models give a character per digit, and the lowest digit's confidence. An image
     with several lines of writing gives a Reading per line in `lines`, top to bottom; the whole
     then holds all their characters, the least confidence, and each line's text on a line of its own.
+    A document of several pages gives every page's lines, page by page, each with its `page`.
     """
 
     characters: tuple[Character, ...]
@@ -62,6 +63,10 @@ class Reading:
     """(x, y, width, height) of the line's ink in the image, as characters' boxes are given."""
     lines: tuple[Reading, ...] = ()
     """Each line read, top to bottom, where the image holds more than one; else empty."""
+    page: int | None = None
+    """For a line of a document of several pages: the page it is on, from 1 (its box is in that page's pixels)."""
+    pages: int = 1
+    """How many pages were read: more than 1 for a document (a PDF, a multi-page TIFF)."""
 
     @property
     def number(self) -> str:
@@ -90,9 +95,17 @@ class Reading:
             tuple(lines),
         )
 
+    @classmethod
+    def of_pages(cls, pages: list[tuple[int, Reading]], count: int) -> Reading:
+        """A document's reading from its pages' (page number, reading) pairs, pages with no number
+        left out: every line, page by page, each with its page. No box: the pages' pixels differ."""
+        lines = [replace(line, page=k) for k, reading in pages for line in (reading.lines or (reading,))]
+        return replace(cls.of_lines(lines), box=None, pages=count)
+
     def to_dict(self) -> dict:
         """JSON-ready. One line keeps one shape (digit and probabilities describe a lone digit);
-        several add "lines", each line's own number, confidence, box and characters."""
+        several add "lines", each line's own number, confidence, box and characters; a document
+        of several pages adds "pages", and each line its "page"."""
         lone = self.characters[0] if len(self.characters) == 1 and self.characters[0].probabilities else None
         out = {
             "number": self.number,
@@ -106,8 +119,11 @@ class Reading:
         if self.lines:
             out["lines"] = [
                 {"number": line.number, "confidence": line.confidence, "uncertain": line.uncertain, "box": _listed(line.box), "characters": [_character(c) for c in line.characters]}
+                | ({"page": line.page} if line.page else {})
                 for line in self.lines
             ]
+        if self.pages > 1:
+            out["pages"] = self.pages
         return out
 
 
@@ -171,8 +187,30 @@ class Recognizer:
     def read(self, image: ImageInput, preprocess_mode: str = "mnist", threshold: float = UNCERTAIN_BELOW, single: bool = False) -> Reading:
         """Read a whole number, digit by digit. Raises NoDigitError if the image holds no ink.
 
-        With single=True, or preprocess_mode="seed" (as the blog post took it), the image is one digit.
+        With single=True, or preprocess_mode="seed" (as the blog post took it), the image is one
+        digit. A document of several pages (a PDF, a multi-page TIFF) is read page by page.
         """
+        return self.read_pages(decode.pages(image), preprocess_mode, threshold, single)
+
+    def read_pages(self, pages: list[ImageInput], preprocess_mode: str = "mnist", threshold: float = UNCERTAIN_BELOW, single: bool = False) -> Reading:
+        """A document's pages (decode.pages) read one by one: a page of one reads as read() reads an
+        image; of several, every page's lines in one Reading (Reading.of_pages), blank pages left
+        out. Raises NoDigitError only if no page holds a number."""
+        if len(pages) == 1:
+            return self._read_page(pages[0], preprocess_mode, threshold, single)
+        read = []
+        for k, page in enumerate(pages, 1):
+            try:
+                read.append((k, self._read_page(page, preprocess_mode, threshold, single)))
+            except NoDigitError:
+                continue
+            except ImageError as e:  # a page read, but not as numbers (a page of marks): say which
+                raise type(e)(f"page {k}: {e}") from None
+        if not read:
+            raise NoDigitError(f"no number found on any of the {len(pages)} pages")
+        return Reading.of_pages(read, len(pages))
+
+    def _read_page(self, image: ImageInput, preprocess_mode: str, threshold: float, single: bool) -> Reading:
         if self.reads_lines:
             if preprocess_mode == "seed":
                 raise ModelError("the line reader has its own clean-up; --preprocess seed is for the digit models (--model cnn or mlp)")

@@ -37,7 +37,9 @@ MANIFEST_EXTENSIONS = (".txt", ".csv", ".lst")
 OUTPUT_FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 COLUMNS = ("path", "number", "confidence", "uncertain", "no_digit", "characters", "lines", "model", "error")
 """One row per image. An image with several lines of writing has each line's number, confidence,
-box and characters in `lines` (else null), and `number` holds them one to a line, top to bottom."""
+box and characters in `lines` (else null), and `number` holds them one to a line, top to bottom. A
+document of several pages (a PDF, a multi-page TIFF) is one row too: its lines, page by page, each
+with its `page`."""
 CHUNK_SIZE = 500
 """Files per committed chunk: a kill loses at most one chunk per worker."""
 
@@ -294,7 +296,7 @@ def _write_parquet(path: Path, rows: Iterable[dict], group: int = 50_000) -> Non
     import pyarrow.parquet as pq
 
     character = pa.struct([("char", pa.string()), ("confidence", pa.float64()), ("box", pa.list_(pa.int32())), ("uncertain", pa.bool_())])
-    line = pa.struct([("number", pa.string()), ("confidence", pa.float64()), ("uncertain", pa.bool_()), ("box", pa.list_(pa.int32())), ("characters", pa.list_(character))])
+    line = pa.struct([("number", pa.string()), ("confidence", pa.float64()), ("uncertain", pa.bool_()), ("box", pa.list_(pa.int32())), ("characters", pa.list_(character)), ("page", pa.int32())])
     schema = pa.schema(
         [("path", pa.string()), ("number", pa.string()), ("confidence", pa.float64()), ("uncertain", pa.bool_()), ("no_digit", pa.bool_()),
          ("characters", pa.list_(character)), ("lines", pa.list_(line)), ("model", pa.string()), ("error", pa.string())]

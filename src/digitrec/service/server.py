@@ -77,8 +77,9 @@ class LineOut(BaseModel):
     number: str = Field(description="this line's number, separators included")
     confidence: float = Field(ge=0, le=1, description="the probability of what was read on this line")
     uncertain: bool
-    box: list[int] | None = Field(None, min_length=4, max_length=4, description="x, y, width, height of the line's ink in the image")
+    box: list[int] | None = Field(None, min_length=4, max_length=4, description="x, y, width, height of the line's ink in the image (in its page, for a document)")
     characters: list[CharacterOut]
+    page: int | None = Field(None, ge=1, description="for a document of several pages: the page this line is on, from 1; null otherwise")
 
 
 class PredictResponse(BaseModel):
@@ -88,12 +89,16 @@ class PredictResponse(BaseModel):
     confidence: float | None = Field(None, ge=0, le=1, description="the reading's confidence: for the line reader the probability of what it read (of several lines, the least), for a digit model its lowest digit's")
     box: list[int] | None = Field(None, min_length=4, max_length=4, description="x, y, width, height of all the ink read, in the image")
     characters: list[CharacterOut] = Field(description="every character read, line by line")
-    lines: list[LineOut] | None = Field(None, description="where the image holds several lines (or numbers side by side, far apart): each, top to bottom; null for one")
+    lines: list[LineOut] | None = Field(
+        None, description="where the image holds several lines (or numbers side by side, far apart), or is a document of several pages: each line, page by page, top to bottom; null for one"
+    )
+    pages: int | None = Field(None, ge=2, description="for a document of several pages (a PDF, a multi-page TIFF, up to 10): how many were read; null for an image")
     no_digit: bool
     uncertain: bool
     model: str
     preprocess: Mode
-    image_size: list[int] = Field(min_length=2, max_length=2, description="width, height of the image as read (after EXIF rotation and shrinking), which boxes refer to")
+    image_size: list[int] = Field(min_length=2, max_length=2, description="width, height of the image as read (after EXIF rotation and shrinking), which boxes refer to; for a document, its first page's")
+    page_sizes: list[list[int]] | None = Field(None, description="for a document of several pages: each page's width, height, which its lines' boxes refer to; null for an image")
     inputs: list[list[list[float]]] | None = Field(None, description="what the network saw, if asked for with inputs=true: the line, or each digit's 28x28 image")
 
 
@@ -484,18 +489,19 @@ def _start_reader(sources: dict[str, str], everyone: Barrier) -> None:
 def _read(name: str, data: bytes, mode: str, single: bool, threshold: float, inputs: bool, max_pixels: int) -> PredictResponse:
     recognizer = _MODELS[name]
     try:
-        image = decode.read(data, max_pixels=max_pixels)
+        pages = decode.pages(data, max_pixels=max_pixels)
     except ImageError as e:
         raise HTTPException(413 if isinstance(e, ImageTooLargeError) else 400, str(e).removeprefix("image bytes: ")) from None
-    size = [image.shape[1], image.shape[0]]
+    sizes = [[page.shape[1], page.shape[0]] for page in pages]
+    document = {"pages": len(pages), "page_sizes": sizes} if len(pages) > 1 else {}
     try:
-        reading = recognizer.read(image, mode, threshold, single)
+        reading = recognizer.read_pages(pages, mode, threshold, single)
     except NoDigitError:
-        return PredictResponse(number="", characters=[], no_digit=True, uncertain=False, model=name, preprocess=mode, image_size=size)
+        return PredictResponse(number="", characters=[], no_digit=True, uncertain=False, model=name, preprocess=mode, image_size=sizes[0], **document)
     except (ImageError, ModelError) as e:  # read, but not as a number (a page of marks); or a setting this model cannot take
         raise HTTPException(400, str(e)) from None
     lines = [
-        LineOut(number=line.number, confidence=line.confidence, uncertain=line.uncertain, box=_box(line.box), characters=_characters(line))
+        LineOut(number=line.number, confidence=line.confidence, uncertain=line.uncertain, box=_box(line.box), characters=_characters(line), page=line.page)
         for line in reading.lines
     ]
     return PredictResponse(
@@ -508,7 +514,8 @@ def _read(name: str, data: bytes, mode: str, single: bool, threshold: float, inp
         uncertain=reading.uncertain,
         model=name,
         preprocess=mode,
-        image_size=size,
+        image_size=sizes[0],
+        **document,
         inputs=[np.round(x, 3).tolist() for x in reading.seen] if inputs else None,
     )
 

@@ -179,8 +179,13 @@ async function upload(file) {
   if (result.error) { answer.textContent = `Could not read it: ${result.error}`; return; }
   const lines = result.lines || [];
   answer.textContent = result.no_digit ? "No number found"
-    : lines.length ? `Read ${lines.length} lines, top to bottom:\n` + lines.map((l, i) => `${i + 1}. ${l.number}${l.uncertain ? " (uncertain)" : ""}`).join("\n")
+    : lines.length ? `Read ${lines.length} line${lines.length > 1 ? "s" : ""}${result.pages ? ` on ${result.pages} pages, page by page` : ""}, top to bottom:\n`
+      + lines.map((l, i) => `${i + 1}. ${l.page ? `page ${l.page}: ` : ""}${l.number}${l.uncertain ? " (uncertain)" : ""}`).join("\n")
     : `Read: ${result.number}${result.uncertain ? " (uncertain)" : ""}`;
+  if (result.pages) { // a document: one image cannot hold its pages' boxes
+    answer.textContent += "\n(A document's boxes are not drawn here: `digitrec predict --boxes` draws each page's.)";
+    return;
+  }
   const image = await createImageBitmap(file, { imageOrientation: "from-image" }).catch(() => null);
   if (!image) { // read on the server, but not a format this browser draws (a PDF, a HEIC photo in Chrome)
     answer.textContent += "\n(This browser cannot show the image itself, so its boxes are not drawn.)";
