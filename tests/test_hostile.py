@@ -84,7 +84,7 @@ def test_formats_digitrec_does_not_document_are_refused(fmt, tmp_path):
 
 @pytest.mark.parametrize(
     "limit, value, message",
-    [("PDF_SECONDS", 0.01, "the PDF's page took over 0.01 s to draw; refused"), ("PDF_MEMORY", 20 << 20, "PDFium failed on the PDF's page")],
+    [("PDF_SECONDS", 0.01, "the PDF took over 0.01 s to draw; refused"), ("PDF_MEMORY", 20 << 20, "PDFium failed on the PDF")],
 )
 def test_a_pdf_is_drawn_under_a_time_and_a_memory_limit(limit, value, message, monkeypatch, tmp_path):
     """PDFium cannot be stopped inside a call, and a PDF's cost is not its size (491 KB of lines

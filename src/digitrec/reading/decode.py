@@ -15,6 +15,7 @@ import os
 import struct
 import warnings
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, Union
 
 import numpy as np
@@ -51,11 +52,10 @@ def read(image: ImageInput, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     document of several pages (pages() reads those).
     """
     if isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
-        data, name = _bytes_of(image)
-        pixels, count = _decode(data, name, max_pixels)
-        if count > 1:
-            raise ImageError(f"{name}: a document of {count} pages, where one image was wanted; read every page with Recognizer.read or `digitrec predict`")
-        return pixels
+        name, (first, *rest) = _pages(image, max_pixels)
+        if rest:
+            raise ImageError(f"{name}: a document of {1 + len(rest)} pages, where one image was wanted; read every page with Recognizer.read or `digitrec predict`")
+        return first
     if isinstance(image, np.ndarray):
         return _from_array(image, max_pixels)
     if isinstance(image, Image.Image):
@@ -68,20 +68,29 @@ def pages(image: ImageInput, max_pixels: int = MAX_PIXELS) -> list[np.ndarray]:
     """Each page of a document (a PDF, a multi-page TIFF) as read() gives an image, first to last;
     any other input, an animation included (its first frame), as a page of one. A document of
     more than MAX_PAGES pages is refused with an ImageError."""
-    if not isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
-        return [read(image, max_pixels)]
-    data, name = _bytes_of(image)
-    first, count = _decode(data, name, max_pixels)
-    if count > MAX_PAGES:
-        raise ImageError(f"{name}: the document has {count} pages, over the {MAX_PAGES} digitrec reads from one file: split it first (for example qpdf --split-pages, or tiffsplit)")
-    return [first, *(_decode(data, name, max_pixels, k)[0] for k in range(1, count))]
+    if isinstance(image, (str, os.PathLike, bytes, bytearray, memoryview)):
+        return _pages(image, max_pixels)[1]
+    return [read(image, max_pixels)]
 
 
-def _bytes_of(image: str | os.PathLike | bytes | bytearray | memoryview) -> tuple[bytes, str]:
-    """A file's or a buffer's bytes, and the name its errors give it."""
+def _pages(image: str | os.PathLike | bytes | bytearray | memoryview, max_pixels: int) -> tuple[str, list[np.ndarray]]:
+    """A file's or a buffer's name (as its errors give it) and its pages."""
     if isinstance(image, (str, os.PathLike)):
-        return _read_bytes(Path(image)), str(image)
-    return bytes(image), "image bytes"
+        data, name = _read_bytes(Path(image)), str(image)
+    else:
+        data, name = bytes(image), "image bytes"
+    if not data:
+        raise ImageError(f"{name}: the file is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return name, [_from_pil(im, name, max_pixels) for im in _opened(data, name, max_pixels)]
+    except UnidentifiedImageError:
+        raise ImageError(f"{name}: not an image, or a format digitrec cannot read ({NAMES})") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ImageTooLargeError(f"{name}: refused, too many pixels to decode safely ({e})") from None
+    except (OSError, ValueError, SyntaxError, EOFError, NotImplementedError, struct.error, IndexError) as e:  # Pillow's ways of saying "corrupt"
+        raise ImageError(f"{name}: the image is corrupt or truncated ({type(e).__name__}: {str(e).strip()})") from None
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -95,46 +104,44 @@ def _read_bytes(path: Path) -> bytes:
         raise ImageError(f"{path}: cannot read ({e.strerror or e})") from None
 
 
-def _decode(data: bytes, name: str, max_pixels: int, page: int = 0) -> tuple[np.ndarray, int]:
-    """A page (from 0) of the file as read() gives it, and how many pages the file has."""
-    if not data:
-        raise ImageError(f"{name}: the file is empty")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im, count = _open(data, name, page)
-            _check_size(im.size, name, max_pixels)
-            im.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG decodes at 1/2, 1/4 or 1/8 scale; others ignore it
-            return _from_pil(im, name, max_pixels), count
-    except UnidentifiedImageError:
-        raise ImageError(f"{name}: not an image, or a format digitrec cannot read ({NAMES})") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ImageTooLargeError(f"{name}: refused, too many pixels to decode safely ({e})") from None
-    except (OSError, ValueError, SyntaxError, EOFError, NotImplementedError, struct.error, IndexError) as e:  # Pillow's ways of saying "corrupt"
-        raise ImageError(f"{name}: the image is corrupt or truncated ({type(e).__name__}: {str(e).strip()})") from None
-
-
-def _open(data: bytes, name: str, page: int = 0) -> tuple[Image.Image, int]:
-    """A page (from 0) of the file, not yet decoded, and how many pages the file has: a PDF's
-    page drawn (pdf.py), a TIFF's page, or the one image of any other format, opened by Pillow.
-    PDFium and libheif are imported only for the files that need them."""
+def _opened(data: bytes, name: str, max_pixels: int) -> Iterator[Image.Image]:
+    """Each page of the file, its size checked, not yet decoded: a PDF's pages drawn (pdf.py), a
+    TIFF's pages, or the one image of any other format, opened by Pillow. PDFium and libheif are
+    imported only for the files that need them."""
     if data[:1024].lstrip().startswith(b"%PDF-"):
         from . import pdf
 
-        return pdf.page(data, name, page)
+        drawn, count = pdf.pages(data, name, MAX_PAGES)
+        sheets: Iterator[Image.Image] = iter(drawn)
+    else:
+        im = _open(data)
+        count = im.n_frames if im.format == "TIFF" else 1  # a GIF's or a WebP's frames are an animation's, not pages
+        sheets = _frames(im, count) if count > 1 else iter([im])  # as opened: a HEIF at its primary picture
+    if count > MAX_PAGES:
+        raise ImageError(f"{name}: the document has {count} pages, over the {MAX_PAGES} digitrec reads from one file: split it first (for example qpdf --split-pages, or tiffsplit)")
+    for im in sheets:
+        _check_size(im.size, name, max_pixels)
+        im.draft("RGB", (MAX_SIDE, MAX_SIDE))  # JPEG decodes at 1/2, 1/4 or 1/8 scale; others ignore it
+        yield im
+
+
+def _frames(im: Image.Image, count: int) -> Iterator[Image.Image]:
+    for k in range(count):
+        im.seek(k)
+        yield im
+
+
+def _open(data: bytes) -> Image.Image:
+    """The image Pillow opens, in one of FORMATS or, for an ISO media file, as a HEIF."""
     try:
-        im = Image.open(io.BytesIO(data), formats=FORMATS)
+        return Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError:
         if data[4:8] != b"ftyp":
             raise
-        from pillow_heif import register_heif_opener
+    from pillow_heif import register_heif_opener
 
-        register_heif_opener(thumbnails=False)  # the image itself; a thumbnail would stand in for it below MAX_SIDE
-        return Image.open(io.BytesIO(data), formats=(HEIF,)), 1
-    if im.format != "TIFF":  # a GIF's or a WebP's frames are an animation's, not pages
-        return im, 1
-    im.seek(page)
-    return im, im.n_frames
+    register_heif_opener(thumbnails=False)  # the image itself; a thumbnail would stand in for it below MAX_SIDE
+    return Image.open(io.BytesIO(data), formats=(HEIF,))
 
 
 def _check_size(size: tuple[int, int], name: str, max_pixels: int) -> None:
