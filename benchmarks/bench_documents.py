@@ -37,7 +37,7 @@ def sheet(digits: pages.Digits, rng: np.random.Generator) -> tuple[Image.Image, 
     """A white A4 page with six handwritten numbers in its top left, and those numbers."""
     numbers = ["".join(str(d) for d in rng.integers(0, 10, int(rng.integers(1, 9)))) for _ in range(6)]
     written = pages.page(digits, [[n] for n in numbers], "plain", rng)
-    page = np.full(A4[::-1], 240, np.uint8)
+    page = np.full(A4[::-1], np.median(written.image), np.uint8)  # the written part's own paper
     page[200 : 200 + written.image.shape[0], 250 : 250 + written.image.shape[1]] = written.image
     return Image.fromarray(page), numbers
 
@@ -65,7 +65,7 @@ def main() -> None:
         for fmt, suffix, options in (("PNG", ".png", {}), ("PDF", ".pdf", {"resolution": 300, "quality": 90}), ("TIFF", ".tiff", {"compression": "tiff_lzw"})):
             for count in (1, 10) if fmt != "PNG" else (1,):
                 path = Path(tmp) / f"{count}-page{suffix}"
-                first, *rest = (image for image, _ in sheets[:count])
+                first, *rest = (image.copy() for image, _ in sheets[:count])  # fresh: Pillow keeps a save's options on the image
                 first.save(path, fmt, **options, **({"save_all": True, "append_images": rest} if rest else {}))
                 files[(fmt, count)] = path
         runs: dict = {key: [] for key in files}
