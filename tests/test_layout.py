@@ -32,6 +32,19 @@ def test_a_number_above_another_reads_as_two_lines(reader, digits):
     assert reading.to_dict()["lines"][1]["number"] == "2870"
 
 
+def test_numbers_written_small_on_a_large_page_read_as_they_do_cropped(reader, digits):
+    """Five numbers in the corner of an A4 scan as decoded (1240x1754): a speck is judged against
+    the writing, not against the page's size, so a thin 1 is no more dust on a big page than in a
+    tight crop of it (the page's size once dropped them: "185477" read "85477")."""
+    rows = [["185477"], ["158"], ["711040"], ["31146"], ["402311"]]
+    for seed in range(8):
+        sample = pages.page(digits, rows, "plain", np.random.default_rng(seed))
+        crop = cv2.resize(sample.image, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        page = np.full((1754, 1240), int(np.median(crop)), np.uint8)
+        page[100 : 100 + crop.shape[0], 120 : 120 + crop.shape[1]] = crop
+        assert reader.read(page).number == reader.read(crop).number
+
+
 def test_a_bordered_cell_reads_without_its_borders(reader, mnist):
     """A table cell as a phone sees it: the digits fill 60% of its height, borders on all four sides."""
     fours, sevens = (mnist.x_test[mnist.y_test == d] for d in (4, 7))
