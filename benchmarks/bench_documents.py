@@ -5,8 +5,8 @@ processes beside the same page as a PNG (the baseline: an image of one page).
 Each page is A4 at 300 dpi (2480x3508) holding six numbers of 1 to 8 MNIST test digits, one to a
 line (evaluation.pages, the same seed gives the same pages); the ten-page documents hold ten
 different pages. A whole predict is the median of --runs, the files taking turns, so a busy
-machine slows them alike; its peak is the process's largest resident size (PDF pages are drawn in
-a child process, whose peak is its own and is not in it).
+machine slows them alike, and its peak the largest resident size of the process or of the child
+that draws a PDF's pages (GNU time's).
 
     python benchmarks/bench_documents.py --data ../shared/data/mnist
 """
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -42,14 +41,17 @@ def sheet(digits: pages.Digits, rng: np.random.Generator) -> tuple[Image.Image, 
     return Image.fromarray(page), numbers
 
 
-def predict(path: Path) -> tuple[float, int, dict]:
-    """One whole `digitrec predict --json`: seconds, peak resident KiB, and its record."""
-    start = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "digitrec", "predict", "--json", str(path)], stdout=subprocess.PIPE)
-    out = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)  # the child's own peak, which Popen.wait would not give
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - start, usage.ru_maxrss, json.loads(out)
+def predict(path: Path) -> tuple[float, float, dict]:
+    """One whole `digitrec predict --json`: seconds, peak resident MiB, and its record. The peak
+    comes from GNU time, which starts the process itself (a child forked from this process, which
+    holds MNIST and the pages, would count their memory too); it is the larger of the reading
+    process's and the PDF drawing child's."""
+    with tempfile.NamedTemporaryFile("r") as report:
+        start = time.perf_counter()
+        done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report.name, sys.executable, "-m", "digitrec", "predict", "--json", str(path)], capture_output=True, check=True)
+        seconds = time.perf_counter() - start
+        peak = int(report.read().split()[-1]) / 1024
+    return seconds, peak, json.loads(done.stdout)
 
 
 def main() -> None:
@@ -76,7 +78,7 @@ def main() -> None:
         print("|---|---:|---:|---:|---:|---:|---:|")
         for (fmt, count), path in files.items():
             seconds = statistics.median(s for s, _, _ in runs[(fmt, count)])
-            peak = max(p for _, p, _ in runs[(fmt, count)]) / 1024
+            peak = max(p for _, p, _ in runs[(fmt, count)])
             record = runs[(fmt, count)][-1][2]
             lines = record.get("lines") or [record]
             truth = [(k + 1, n) for k in range(count) for n in sheets[k][1]]
