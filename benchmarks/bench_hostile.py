@@ -2,9 +2,10 @@
 
 Each image is made here, 1-3 MB or a few hundred bytes, of the kinds that once cost minutes or
 gigabytes: a thin ring, a grid, a fan of lines, a checkerboard and 3,844 small rings on 2048x2048
-canvases, a long flat bar, a solid bar 16 px tall, and an 8000x8000 RGBA PNG; and three one-page
+canvases, a long flat bar, a solid bar 16 px tall, and an 8000x8000 RGBA PNG; three one-page
 PDFs whose cost is not their size: a million stroked lines (4,875 KB), one path of a million
-segments (76 KB), and a 30000x30000 image (854 KB). Every image is read by a
+segments (76 KB), and a 30000x30000 image (854 KB); and ten pages of that path in one PDF, whose
+pages share one time limit. Every image is read by a
 fresh process (`python -m digitrec predict --model M IMAGE`), once with this tree's code and
 once with the baseline's (a git worktree of --baseline, run from its own src/), each with a
 time limit; the table gives wall seconds and peak resident memory (GNU time's maximum resident
@@ -76,26 +77,30 @@ def images(folder: Path) -> dict[str, Path]:
     white = zlib.compressobj(9)
     pixels = b"".join(white.compress(b"\xff" * side) for _ in range(side)) + white.flush()
     image = b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream" % (side, side, len(pixels), pixels)
-    for name, content, extra in [
-        ("PDF: 1M stroked lines", lines, []),
-        ("PDF: one path of 1M segments", path, []),
-        (f"PDF: a {side}x{side} image", b"q 600 0 0 800 0 0 cm /Im0 Do Q", [image]),
+    for name, content, extra, pages in [
+        ("PDF: 1M stroked lines", lines, [], 1),
+        ("PDF: one path of 1M segments", path, [], 1),
+        (f"PDF: a {side}x{side} image", b"q 600 0 0 800 0 0 cm /Im0 Do Q", [image], 1),
+        ("PDF: 10 pages, each that path", path, [], 10),
     ]:
-        made[name] = folder / f"{name.split(': ')[1].replace(' ', '-')}.pdf"
-        made[name].write_bytes(pdf(content, extra))
+        made[name] = folder / f"{name.split(': ')[1].replace(' ', '-').replace(',', '')}.pdf"
+        made[name].write_bytes(pdf(content, extra, pages))
     return made
 
 
-def pdf(content: bytes, extra: list[bytes]) -> bytes:
-    """A one-page PDF, 600x800 points, drawn by content (Flate-compressed), extra objects from 5 0 R
-    on (the first named /Im0 in the page's resources)."""
+def pdf(content: bytes, extra: list[bytes], pages: int = 1) -> bytes:
+    """A PDF of pages pages, 600x800 points each, all drawn by one content stream (Flate-compressed),
+    extra objects from 5 0 R on (the first named /Im0 in the pages' resources)."""
     stream = zlib.compress(content, 9)
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 800]%s /Contents 4 0 R >>" % (b" /Resources << /XObject << /Im0 5 0 R >> >>" if extra else b"")
+    more = range(5 + len(extra), 4 + len(extra) + pages)  # the pages after the first
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 600 800]%s /Contents 4 0 R >>" % (b" /Resources << /XObject << /Im0 5 0 R >> >>" if extra else b""),
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in (3, *more)), pages),
+        page,
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream" % (len(stream), stream),
         *extra,
+        *(page for _ in more),
     ]
     out, offsets = b"%PDF-1.4\n", []
     for i, body in enumerate(objects, 1):
