@@ -130,3 +130,26 @@ def centred_in(box: tuple[int, int, int, int], truth: tuple[int, int, int, int])
     """Whether a box read has its centre within the true box: the line read is that number's."""
     x, y, w, h = truth
     return x <= box[0] + box[2] / 2 <= x + w and y <= box[1] + box[3] / 2 <= y + h
+
+
+def on_desk(sample: PageSample, desk: float, angle: float, grain: bool, rng: np.random.Generator) -> PageSample:
+    """The page photographed lying on a darker desk, turned by angle degrees, with or without
+    wood grain, light falling off across the photo: what reading.sheet cuts out. The numbers'
+    boxes are the boxes round them in the photo."""
+    h, w = sample.image.shape
+    height, width = int(h * 1.7), int(w * 1.9)
+    photo = np.full((height, width), desk, np.float32)
+    if grain:
+        yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+        photo += 18 * np.sin(xx / 7 + 3 * np.sin(yy / 40)) + rng.normal(0, 4, (height, width))
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    turn[:, 2] += ((width - w) / 2, (height - h) / 2)
+    paper = cv2.warpAffine(np.ones((h, w), np.float32), turn, (width, height))
+    photo = photo * (1 - paper) + cv2.warpAffine(sample.image.astype(np.float32), turn, (width, height)) * paper
+    photo *= np.linspace(0.8, 1.05, width, dtype=np.float32)[None, :]
+    boxes = []
+    for x, y, bw, bh in sample.boxes:
+        corners = np.float32([[x, y], [x + bw, y], [x, y + bh], [x + bw, y + bh]]) @ turn[:, :2].T + turn[:, 2]
+        (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
+        boxes.append((int(x0), int(y0), int(x1 - x0) + 1, int(y1 - y0) + 1))
+    return PageSample(np.clip(photo, 0, 255).astype(np.uint8), sample.lines, tuple(boxes), "desk")

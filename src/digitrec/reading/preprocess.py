@@ -143,8 +143,8 @@ def _glance(image: np.ndarray) -> tuple[bool, float]:
     """Two rough questions, asked of a copy at most 64 pixels a side: is the ink darker than the
     paper (the way most pixels that stand out from a local median go), and how much can the image
     be shrunk so that its strokes are WORKING_STROKE wide."""
-    small = _shrink(image, 64)
-    lightness = _colour(small)[:, :, 0] if small.ndim == 3 else small
+    small = shrunk(image, 64)
+    lightness = lightness_of(small)
     rough = lightness.astype(np.float32) - _paper(lightness, cv2.medianBlur)
     dark, light = rough <= -MIN_CONTRAST, rough >= MIN_CONTRAST
     written = _writing(dark), _writing(light)
@@ -262,7 +262,13 @@ def _lightness() -> np.ndarray:
 _LIGHTNESS = _lightness()
 
 
-def _shrink(image: np.ndarray, side: int) -> np.ndarray:
+def lightness_of(image: np.ndarray) -> np.ndarray:
+    """An image's lightness, uint8: a grey image as it is, a colour one as _colour's L*."""
+    return _colour(image)[:, :, 0] if image.ndim == 3 else image
+
+
+def shrunk(image: np.ndarray, side: int) -> np.ndarray:
+    """The image at most side pixels a side (area-averaged), or itself if it is no larger."""
     f = max(image.shape) / side
     if f <= 1:
         return image
@@ -281,7 +287,7 @@ def _paper(lightness: np.ndarray, estimate, side: int = 64) -> np.ndarray:
     if min(h, w) < side / 2:
         border = np.concatenate([lightness[0], lightness[-1], lightness[:, 0], lightness[:, -1]])
         return np.full((h, w), np.median(border), np.float32)
-    small = _shrink(lightness, side)
+    small = shrunk(lightness, side)
     k = max(3, min(small.shape) // BACKGROUND_WINDOW) | 1
     paper = cv2.blur(estimate(small, k), (k // 2 | 1, k // 2 | 1))
     return cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -16,7 +17,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from . import decode, layout, lines, preprocess, segment
+from . import decode, layout, lines, preprocess, segment, sheet
 from ..constants import DEFAULT_MODEL, GUESS_AT_LEAST, GUESS_MARKS, IMAGE_SIZE, SECOND_LOOK, UNCERTAIN_BELOW
 from .decode import ImageInput
 from ..errors import ImageError, ModelError, NoDigitError
@@ -101,6 +102,16 @@ class Reading:
         left out: every line, page by page, each with its page. No box: the pages' pixels differ."""
         lines = [replace(line, page=k) for k, reading in pages for line in (reading.lines or (reading,))]
         return replace(cls.of_lines(lines), box=None, pages=count)
+
+    def mapped(self, to_image: Callable[[tuple[int, int, int, int]], tuple[int, int, int, int]]) -> Reading:
+        """The reading with every box carried into another image's pixels (a sheet's into its photo's)."""
+        move = lambda box: to_image(box) if box else None  # noqa: E731
+        return replace(
+            self,
+            characters=tuple(replace(c, box=move(c.box)) for c in self.characters),
+            box=move(self.box),
+            lines=tuple(line.mapped(to_image) for line in self.lines),
+        )
 
     def to_dict(self) -> dict:
         """JSON-ready. One line keeps one shape (digit and probabilities describe a lone digit);
@@ -211,6 +222,17 @@ class Recognizer:
         return Reading.of_pages(read, len(pages))
 
     def _read_page(self, image: ImageInput, preprocess_mode: str, threshold: float, single: bool) -> Reading:
+        """One image: a sheet photographed on a darker surface (sheet.find) is read cut out and
+        upright, its boxes carried back into the photo. The post's pipeline takes images as they are."""
+        if preprocess_mode == "seed":
+            return self._read_image(image, preprocess_mode, threshold, single)
+        pixels = decode.read(image)
+        found = sheet.find(pixels)
+        if found is None:
+            return self._read_image(pixels, preprocess_mode, threshold, single)
+        return self._read_image(found.image, preprocess_mode, threshold, single).mapped(found.to_image)
+
+    def _read_image(self, image: ImageInput, preprocess_mode: str, threshold: float, single: bool) -> Reading:
         if self.reads_lines:
             if preprocess_mode == "seed":
                 raise ModelError("the line reader has its own clean-up; --preprocess seed is for the digit models (--model cnn or mlp)")

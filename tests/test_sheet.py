@@ -1,0 +1,47 @@
+"""A sheet of paper photographed on a desk: cut out, turned upright, read, its boxes in the photo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digitrec.evaluation import pages
+from digitrec.reading import sheet
+from digitrec.reading.runtime import load_model
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return load_model("line")
+
+
+@pytest.fixture(scope="module")
+def page(mnist):
+    digits = pages.Digits(mnist.x_test, mnist.y_test)  # test digits: the reader never saw them
+    return pages.page(digits, [["315"], ["2870"], ["46"]], "plain", np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("desk, angle, grain", [(120, 8, True), (60, -15, False), (170, 0, True)])
+def test_a_page_on_a_desk_reads_every_number_with_its_box_in_the_photo(reader, page, desk, angle, grain):
+    """On a desk darker than the page the clean-up once took the whole sheet for light ink ("no
+    number found"); cut out and turned upright, it reads as the page alone does."""
+    photo = pages.on_desk(page, desk, angle, grain, np.random.default_rng(1))
+    assert sheet.find(photo.image) is not None
+    reading = reader.read(photo.image)
+    assert [line.number for line in reading.lines] == ["315", "2870", "46"]
+    assert all(pages.centred_in(line.box, truth) for line, truth in zip(reading.lines, photo.boxes))
+
+
+def test_an_image_that_is_all_paper_is_left_as_it_is(page, mnist):
+    """A sheet reaching the image's edge is the paper the image is of: a page, a table, a scan
+    with its black margin."""
+    table = pages.page(pages.Digits(mnist.x_test, mnist.y_test), [["12"], ["7"]], "table", np.random.default_rng(2))
+    margin = page.image.copy()
+    margin[:, : margin.shape[1] // 6] = 20  # a scan's black margin down one side
+    for image in (page.image, table.image, margin):
+        assert sheet.find(image) is None
+
+
+def test_a_sheets_boxes_go_back_to_the_photo_through_its_turn():
+    found = sheet.Sheet(np.zeros((10, 10), np.uint8), np.float32([[0, -1, 50], [1, 0, 20]]))  # a quarter turn, then moved
+    assert found.to_image((2, 3, 4, 5)) == (42, 22, 5, 4)
