@@ -3,8 +3,9 @@
 is), in one run.
 
 Each photo is a generated page (evaluation.pages: 2 to 6 numbers of 1 to 8 MNIST test digits on
-plain paper) laid on a desk darker than it (grey 170, 120 or 60), turned 0, 8 or -15 degrees, with
-or without wood grain, light falling off across the photo (pages.on_desk). Scored as `digitrec
+plain paper) laid on a desk darker than it (grey 170, 120 or 60), turned 0, 8 or -15 degrees, seen
+square on or at a slant (the far edge a fifth narrower), with or without wood grain, light falling
+off across the photo (pages.on_desk). Scored as `digitrec
 evaluate --pages` scores pages: the numbers read exactly, and the photos with every number found
 and none invented.
 
@@ -27,6 +28,7 @@ from digitrec.reading.runtime import load_model
 
 DESKS = (170, 120, 60)
 ANGLES = (0, 8, -15)
+SLANTS = (0.0, 0.2)
 
 
 def main() -> None:
@@ -38,7 +40,7 @@ def main() -> None:
     mnist = load_mnist(args.data)
     reader, rng = load_model("line"), np.random.default_rng([args.seed, 43])
     written = list(itertools.islice((p for p in pages.pages(mnist.x_test, mnist.y_test, 10 * args.pages, args.seed) if p.paper == "plain"), args.pages))
-    photos = {desk: [pages.on_desk(page, desk, angle, grain, rng) for angle in ANGLES for grain in (False, True) for page in written] for desk in DESKS}
+    photos = {desk: [pages.on_desk(page, desk, angle, grain, rng, slant) for angle in ANGLES for slant in SLANTS for grain in (False, True) for page in written] for desk in DESKS}
     found = runtime.sheet.find
     print("| desk (grey) | photos | numbers | sheet cut out: exact / photos whole | baseline: exact / photos whole | time a photo, sheet / baseline |")
     print("|---|---:|---:|---:|---:|---:|")

@@ -21,11 +21,11 @@ def page(mnist):
     return pages.page(digits, [["315"], ["2870"], ["46"]], "plain", np.random.default_rng(0))
 
 
-@pytest.mark.parametrize("desk, angle, grain", [(120, 8, True), (60, -15, False), (170, 0, True)])
-def test_a_page_on_a_desk_reads_every_number_with_its_box_in_the_photo(reader, page, desk, angle, grain):
+@pytest.mark.parametrize("desk, angle, grain, slant", [(120, 8, True, 0.0), (60, -15, False, 0.0), (170, 0, True, 0.0), (120, -8, True, 0.3), (90, 10, False, 0.3)])
+def test_a_page_on_a_desk_reads_every_number_with_its_box_in_the_photo(reader, page, desk, angle, grain, slant):
     """On a desk darker than the page the clean-up once took the whole sheet for light ink ("no
-    number found"); cut out and turned upright, it reads as the page alone does."""
-    photo = pages.on_desk(page, desk, angle, grain, np.random.default_rng(1))
+    number found"); cut out, turned upright and squared, it reads as the page alone does."""
+    photo = pages.on_desk(page, desk, angle, grain, np.random.default_rng(1), slant)
     assert sheet.find(photo.image) is not None
     reading = reader.read(photo.image)
     assert [line.number for line in reading.lines] == ["315", "2870", "46"]
@@ -43,5 +43,5 @@ def test_an_image_that_is_all_paper_is_left_as_it_is(page, mnist):
 
 
 def test_a_sheets_boxes_go_back_to_the_photo_through_its_turn():
-    found = sheet.Sheet(np.zeros((10, 10), np.uint8), np.float32([[0, -1, 50], [1, 0, 20]]))  # a quarter turn, then moved
+    found = sheet.Sheet(np.zeros((10, 10), np.uint8), np.float32([[0, -1, 50], [1, 0, 20], [0, 0, 1]]))  # a quarter turn, then moved
     assert found.to_image((2, 3, 4, 5)) == (42, 22, 5, 4)

@@ -37,16 +37,15 @@ but its outline is a sheet's."""
 @dataclass(frozen=True)
 class Sheet:
     image: np.ndarray
-    """The sheet upright, cut a pixel of the copy inside its edges."""
+    """The sheet upright and square, cut a pixel of the copy inside its edges."""
     matrix: np.ndarray
-    """2x3: the sheet's pixels to the photo's."""
+    """3x3 homography: the sheet's pixels to the photo's."""
 
     def to_image(self, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
         """A box on the sheet as the box round it in the photo."""
         x, y, w, h = box
-        corners = np.float32([[x, y], [x + w, y], [x, y + h], [x + w, y + h]])
-        placed = corners @ self.matrix[:, :2].T + self.matrix[:, 2]
-        (x0, y0), (x1, y1) = placed.min(axis=0), placed.max(axis=0)
+        corners = cv2.perspectiveTransform(np.float32([[[x, y], [x + w, y], [x, y + h], [x + w, y + h]]]), self.matrix)[0]
+        (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
         return int(round(x0)), int(round(y0)), max(1, int(round(x1 - x0))), max(1, int(round(y1 - y0)))
 
 
@@ -67,23 +66,33 @@ def find(image: np.ndarray) -> Sheet | None:
     rows, cols = lightness.shape
     if min(x, y, cols - x - w, rows - y - h) < CLEAR_OF_EDGES:
         return None
-    (cx, cy), (rw, rh), angle = cv2.minAreaRect(outline)
-    if rw * rh < LEAST_AREA * lightness.size or cv2.contourArea(outline) < SOLID * rw * rh:
+    rectangle = cv2.minAreaRect(outline)
+    if np.prod(rectangle[1]) < LEAST_AREA * lightness.size or cv2.contourArea(outline) < SOLID * np.prod(rectangle[1]):
         return None
     inside = np.zeros(lightness.shape, np.uint8)
     cv2.drawContours(inside, [outline], -1, 1, -1)
     if lightness[inside > 0].mean() - lightness[inside == 0].mean() < MIN_CONTRAST:
         return None
-    if angle > 45:  # the rectangle's smallest turn to upright, whichever range OpenCV gives it in
-        angle, rw, rh = angle - 90, rh, rw
-    elif angle < -45:
-        angle, rw, rh = angle + 90, rh, rw
-    f = image.shape[0] / rows
-    cx, cy, rw, rh = cx * f, cy * f, (rw - 2) * f, (rh - 2) * f  # a pixel of the copy inside the edges
-    matrix = cv2.getRotationMatrix2D((rw / 2, rh / 2), -angle, 1.0)
-    matrix[:, 2] += (cx - rw / 2, cy - rh / 2)
-    upright = cv2.warpAffine(image, matrix, (max(1, int(rw)), max(1, int(rh))), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+    corners = _corners(outline, rectangle) * (image.shape[0] / rows)
+    top, right, bottom, left = (np.linalg.norm(corners[(k + 1) % 4] - corners[k]) for k in range(4))
+    size = max(1, int(max(top, bottom))), max(1, int(max(left, right)))
+    square = np.float32([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]])
+    matrix = cv2.getPerspectiveTransform(square, corners.astype(np.float32))
+    upright = cv2.warpPerspective(image, matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
     return Sheet(upright, matrix)
+
+
+def _corners(outline: np.ndarray, rectangle: tuple) -> np.ndarray:
+    """The sheet's four corners on the copy, a pixel inside its edges, clockwise from the one
+    whose top edge runs nearest to level (the smallest turn to upright): the outline's own
+    quadrilateral where it is one (a sheet seen at a slant), else its turned rectangle."""
+    polygon = cv2.approxPolyDP(outline, 0.04 * cv2.arcLength(outline, True), True)[:, 0].astype(np.float32)
+    corners = polygon if len(polygon) == 4 and cv2.isContourConvex(polygon) else cv2.boxPoints(rectangle)
+    centre = corners.mean(axis=0)
+    corners = corners[np.argsort(np.arctan2(*(corners - centre).T[::-1]))]  # clockwise on screen, from the upper left
+    level = [abs(np.arctan2(*(corners[(k + 1) % 4] - corners[k])[::-1])) for k in range(4)]
+    corners = np.roll(corners, -int(np.argmin(level)), axis=0)
+    return centre + (corners - centre) * (1 - 1.5 / max(1.0, min(rectangle[1])))
 
 
 def _levelled(lightness: np.ndarray) -> np.ndarray:
