@@ -24,7 +24,9 @@ SIDE = 64
 CLEAR_OF_EDGES = 3
 """Pixels of that copy between the sheet and every edge of the image: a sheet that reaches the
 edge is the paper the whole image is of (a scan, a tight crop, a table cell), not one lying on
-something."""
+something. Asking only two edges clear also cut out sheets running off the photo, but took
+180 of realworld-dev's 200 register crops, paper between a scan's black margins, for sheets, and
+read 48.0% of them (86.5% as a whole)."""
 
 LEAST_AREA = 0.1
 """The sheet covers at least this share of the image; a smaller light patch is a mark on it."""
