@@ -147,8 +147,9 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
             flag = "; uncertain" if reading.uncertain else ""
             click.echo(f"{prefix}This digit is probably a {c.char}  ({reading.confidence:.1%} sure{flag}; top 3: {top})")
         elif reading.lines:
+            count = "1 line" if len(reading.lines) == 1 else f"{len(reading.lines)} lines"  # a document's one line has its page
             where = f" on {reading.pages} pages, page by page" if reading.pages > 1 else ""
-            click.echo(f"{prefix}{len(reading.lines)} line{'s' * (len(reading.lines) > 1)}{where}, top to bottom:")
+            click.echo(f"{prefix}{count}{where}, top to bottom:")
             for n, line in enumerate(reading.lines, 1):
                 page = f"page {line.page}: " if line.page else ""
                 click.echo(f"{' ' * len(prefix)}  {n}. {page}{'   '.join(_line_text(line))}")
