@@ -5,7 +5,8 @@ is), in one run.
 Each photo is a generated page (evaluation.pages: 2 to 6 numbers of 1 to 8 MNIST test digits on
 plain paper) laid on a desk darker than it (grey 170, 120 or 60), turned 0, 8 or -15 degrees, seen
 square on or at a slant (the far edge a fifth narrower), with or without wood grain, light falling
-off across the photo (pages.on_desk). Scored as `digitrec
+off across the photo (pages.on_desk), whole or cut by the photo's edge (the sheet running off its
+bottom, its right, or both: a corner of the sheet in view). Scored as `digitrec
 evaluate --pages` scores pages: the numbers read exactly, and the photos with every number found
 and none invented.
 
@@ -29,6 +30,15 @@ from digitrec.reading.runtime import load_model
 DESKS = (170, 120, 60)
 ANGLES = (0, 8, -15)
 SLANTS = (0.0, 0.2)
+CUTS = ((1.0, 1.0), (0.75, 1.0), (1.0, 0.7), (0.75, 0.7))
+"""The share of the photo's height and width kept, from its top left."""
+
+
+def cut(shot: pages.PageSample, keep: tuple[float, float]) -> pages.PageSample:
+    """The photo cut to its top left, the numbers whose boxes it cuts left out of the count."""
+    height, width = int(shot.image.shape[0] * keep[0]), int(shot.image.shape[1] * keep[1])
+    kept = [(text, box) for text, box in zip(shot.lines, shot.boxes) if box[0] + box[2] <= width and box[1] + box[3] <= height]
+    return pages.PageSample(shot.image[:height, :width], tuple(t for t, _ in kept), tuple(b for _, b in kept), shot.paper)
 
 
 def main() -> None:
@@ -40,22 +50,25 @@ def main() -> None:
     mnist = load_mnist(args.data)
     reader, rng = load_model("line"), np.random.default_rng([args.seed, 43])
     written = list(itertools.islice((p for p in pages.pages(mnist.x_test, mnist.y_test, 10 * args.pages, args.seed) if p.paper == "plain"), args.pages))
-    photos = {desk: [pages.on_desk(page, desk, angle, grain, rng, slant) for angle in ANGLES for slant in SLANTS for grain in (False, True) for page in written] for desk in DESKS}
-    found = runtime.sheet.find
-    print("| desk (grey) | photos | numbers | sheet cut out: exact / photos whole | baseline: exact / photos whole | time a photo, sheet / baseline |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for desk, shots in photos.items():
+    shots = {(desk, edge): [] for desk in DESKS for edge in ("clear of the edges", "cut by the photo's edge")}
+    for desk, angle, slant, grain, page, keep in itertools.product(DESKS, ANGLES, SLANTS, (False, True), written, CUTS):
+        edge = "clear of the edges" if keep == (1.0, 1.0) else "cut by the photo's edge"
+        shots[(desk, edge)].append(cut(pages.on_desk(page, desk, angle, grain, rng, slant), keep))
+    finder = runtime.sheet.find
+    print("| desk (grey) | the sheet | photos | numbers | sheet step: exact / photos whole | baseline: exact / photos whole | time a photo, sheet step / baseline |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for (desk, edge), photos in shots.items():
         scores, seconds = [], []
-        for finder in (found, lambda image: None):
-            runtime.sheet.find = finder
+        for find in (finder, lambda image: None):
+            runtime.sheet.find = find
             start = time.perf_counter()
-            readings = [_read(reader, shot.image) for shot in shots]
-            seconds.append((time.perf_counter() - start) / len(shots))
-            scores.append(pages.score(shots, readings))
-        runtime.sheet.find = found
-        cut, base = scores
+            readings = [_read(reader, photo.image) for photo in photos]
+            seconds.append((time.perf_counter() - start) / len(photos))
+            scores.append(pages.score(photos, readings))
+        runtime.sheet.find = finder
+        found, base = scores
         print(
-            f"| {desk} | {len(shots)} | {cut['lines']} | {cut['lines_exact']:.1%} / {cut['pages_whole']:.1%} | {base['lines_exact']:.1%} / {base['pages_whole']:.1%} | {1000 * seconds[0]:.0f} / {1000 * seconds[1]:.0f} ms |",
+            f"| {desk} | {edge} | {len(photos)} | {found['lines']} | {found['lines_exact']:.1%} / {found['pages_whole']:.1%} | {base['lines_exact']:.1%} / {base['pages_whole']:.1%} | {1000 * seconds[0]:.0f} / {1000 * seconds[1]:.0f} ms |",
             flush=True,
         )
 

@@ -32,6 +32,16 @@ def test_a_page_on_a_desk_reads_every_number_with_its_box_in_the_photo(reader, p
     assert all(pages.centred_in(line.box, truth) for line, truth in zip(reading.lines, photo.boxes))
 
 
+@pytest.mark.parametrize("desk, keep", [(120, (1.0, 0.7)), (60, (1.0, 0.7)), (60, (0.75, 1.0))])
+def test_a_page_running_off_the_photo_is_cut_out_where_its_ink_would_be_taken_for_light(reader, page, desk, keep):
+    """Cut by the photo's edge, a sheet with a corner in view is still taken for one where the
+    clean-up would take the ink for light (the sheet for light ink), and only there: a register's
+    paper between black scan margins is taken for dark ink, and stays as it is."""
+    photo = pages.on_desk(page, desk, 0, False, np.random.default_rng(1))
+    height, width = (int(side * share) for side, share in zip(photo.image.shape, keep))
+    assert [line.number for line in reader.read(photo.image[:height, :width]).lines] == ["315", "2870", "46"]
+
+
 def test_an_image_that_is_all_paper_is_left_as_it_is(page, mnist):
     """A sheet reaching the image's edge is the paper the image is of: a page, a table, a scan
     with its black margin."""
