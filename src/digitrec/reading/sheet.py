@@ -3,10 +3,11 @@
 A phone photo of a note or a page often shows the desk around it. The clean-up judges the ink
 against the paper around it, and a light sheet on a dark desk looks to it like one big light mark:
 the whole sheet was taken for light ink, and a page of six numbers on a desk of grey level 160 or
-darker read "no number found" (benchmarks/bench_desk.py: 0-9% of numbers). So before the clean-up, a sheet
-that stands clear of the image's edges on a darker surround is cut out along its own edges,
-turned as they run (the writing runs along its sheet), and read as a photo of that sheet alone;
-the boxes found in it are carried back into the photo's pixels.
+darker read "no number found" (benchmarks/bench_desk.py: 0-9% of numbers). So before the
+clean-up, a sheet on a darker surround, clear of the image's edges (or, within limits, cut by
+one: CLEAR_OF_EDGES), is cut out through its four corners, turned as its edges run (the writing
+runs along its sheet) and squared (a sheet seen at a slant), and read as a photo of that sheet
+alone; the boxes found in it are carried back into the photo's pixels.
 """
 
 from __future__ import annotations
