@@ -5,8 +5,9 @@ processes beside the same page as a PNG (the baseline: an image of one page).
 Each page is A4 at 300 dpi (2480x3508) holding six numbers of 1 to 8 MNIST test digits, one to a
 line (evaluation.pages, the same seed gives the same pages); the ten-page documents hold ten
 different pages. A whole predict is the median of --runs, the files taking turns, so a busy
-machine slows them alike, and its peak the largest resident size of the process or of the child
-that draws a PDF's pages (GNU time's).
+machine slows them alike (the first run compiles digitrec's bytecode, as installing it does:
+baseline.running), and its peak the largest resident size of the process or of the child that
+draws a PDF's pages (GNU time's).
 
     python benchmarks/bench_documents.py --data ../shared/data/mnist
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from baseline import REPO, running  # benchmarks/ is on the path when a script there runs
 from digitrec.data import load_mnist
 from digitrec.evaluation import pages
 
@@ -48,7 +50,8 @@ def predict(path: Path) -> tuple[float, float, dict]:
     process's and the PDF drawing child's."""
     with tempfile.NamedTemporaryFile("r") as report:
         start = time.perf_counter()
-        done = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report.name, sys.executable, "-m", "digitrec", "predict", "--json", str(path)], capture_output=True, check=True)
+        command = ["/usr/bin/time", "-f", "%M", "-o", report.name, sys.executable, "-m", "digitrec", "predict", "--json", str(path)]
+        done = subprocess.run(command, capture_output=True, check=True, env=running(REPO / "src"))
         seconds = time.perf_counter() - start
         peak = int(report.read().split()[-1]) / 1024
     return seconds, peak, json.loads(done.stdout)

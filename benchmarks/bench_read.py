@@ -3,7 +3,8 @@
 For each model (the line reader, and the digit CNN and MLP as baselines) it reads a 7 drawn on
 the web page's 280x280 canvas (strokes 22 px wide) and the photo-like sample number, in this
 process after a warm-up (median of --repeat reads), then times whole `digitrec predict --model M
-IMAGE` processes of each (median of --runs), start-up, imports and model loading included. With
+IMAGE` processes of each (median of --runs, after an untimed first run), start-up, imports and
+model loading included, digitrec's bytecode compiled as an installed package's is. With
 --baseline COMMIT it also times that commit's whole `digitrec predict` (from a git worktree),
 each run alternating with one of this tree's, so a busy machine slows both alike.
 
@@ -51,6 +52,8 @@ def whole_process(model: str, path: Path, trees: list[Path], runs: int) -> list[
     """Seconds a whole `digitrec predict` of path takes with each tree's code: the median of runs,
     the trees taking turns."""
     times: list[list[float]] = [[] for _ in trees]
+    for tree in trees:  # a first run each, untimed: it compiles the tree's bytecode (baseline.running)
+        subprocess.run([sys.executable, "-m", "digitrec", "predict", "--model", model, str(path)], check=True, capture_output=True, env=running(tree / "src"))
     for _ in range(runs):
         for tree, taken in zip(trees, times):
             start = time.perf_counter()
