@@ -14,8 +14,8 @@ import io
 import os
 import struct
 import warnings
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Union
 
 import numpy as np

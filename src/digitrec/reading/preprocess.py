@@ -54,6 +54,11 @@ BACKGROUND_WINDOW = 3
 """The paper is estimated over windows of 1/BACKGROUND_WINDOW of the image's side: wider than
 any stroke, narrow enough to follow a lighting gradient or a shadow."""
 
+COPY_SIDE = 64
+"""The paper, the ink's side and a photographed sheet (sheet.py) are judged on a copy at most
+this many pixels a side: ample for lighting and fast for any photo (64, not 128: a third of the
+time for a drawing, and no change on the realistic sets with seeds 11 and 12)."""
+
 
 WORKING_STROKE = 12.0
 """Strokes are read at most this many pixels wide. An image with wider strokes is shrunk before
@@ -145,10 +150,10 @@ def ink_is_dark(image: np.ndarray) -> bool:
 
 
 def _glance(image: np.ndarray) -> tuple[bool, float]:
-    """Two rough questions, asked of a copy at most 64 pixels a side: is the ink darker than the
+    """Two rough questions, asked of a copy at most COPY_SIDE pixels a side: is the ink darker than the
     paper (the way most pixels that stand out from a local median go), and how much can the image
     be shrunk so that its strokes are WORKING_STROKE wide."""
-    small = shrunk(image, 64)
+    small = shrunk(image, COPY_SIDE)
     lightness = lightness_of(small)
     rough = lightness.astype(np.float32) - _paper(lightness, cv2.medianBlur)
     dark, light = rough <= -MIN_CONTRAST, rough >= MIN_CONTRAST
@@ -280,19 +285,16 @@ def shrunk(image: np.ndarray, side: int) -> np.ndarray:
     return cv2.resize(image, (max(1, round(image.shape[1] / f)), max(1, round(image.shape[0] / f))), interpolation=cv2.INTER_AREA)
 
 
-def _paper(lightness: np.ndarray, estimate, side: int = 64) -> np.ndarray:
-    """The paper's lightness at every pixel: `estimate` over windows far wider than any stroke.
-
-    It runs on a copy at most `side` pixels a side, which is ample for lighting and fast for any
-    photo (64, not 128: a third of the time for a drawing, and no change on the realistic sets
-    with seeds 11 and 12). An image under half that (MNIST's own 28x28, say) has no room for
-    lighting to vary: its border is its paper.
+def _paper(lightness: np.ndarray, estimate) -> np.ndarray:
+    """The paper's lightness at every pixel: `estimate` over windows far wider than any stroke,
+    on a copy at most COPY_SIDE pixels a side. An image under half that (MNIST's own 28x28, say)
+    has no room for lighting to vary: its border is its paper.
     """
     h, w = lightness.shape
-    if min(h, w) < side / 2:
+    if min(h, w) < COPY_SIDE / 2:
         border = np.concatenate([lightness[0], lightness[-1], lightness[:, 0], lightness[:, -1]])
         return np.full((h, w), np.median(border), np.float32)
-    small = shrunk(lightness, side)
+    small = shrunk(lightness, COPY_SIDE)
     k = max(3, min(small.shape) // BACKGROUND_WINDOW) | 1
     paper = cv2.blur(estimate(small, k), (k // 2 | 1, k // 2 | 1))
     return cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)

@@ -17,13 +17,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .preprocess import MIN_CONTRAST, ink_is_dark, lightness_of, shrunk
-
-SIDE = 64
-"""The sheet is looked for on a copy at most this many pixels a side, as the clean-up's glance."""
+from .preprocess import COPY_SIDE, MIN_CONTRAST, ink_is_dark, lightness_of, shrunk
 
 CLEAR_OF_EDGES = 3
-"""Pixels of that copy between a sheet and an edge of the image for the edge to be clear. A sheet
+"""Pixels of the clean-up's copy (COPY_SIDE) between a sheet and an edge of the image for the edge to be clear. A sheet
 clear of every edge is one lying on something; one that reaches an edge may be the paper the
 whole image is of (a scan, a tight crop, a table cell). So a sheet cut by the photo's edge is
 taken only with a corner in view (two adjacent edges clear) and where the clean-up would take
@@ -59,8 +56,8 @@ def find(image: np.ndarray) -> Sheet | None:
     """The sheet in a photo of one lying on a darker surface (uint8, grey or RGB), or None: the
     largest light area of Otsu's split, clear of the edges (CLEAR_OF_EDGES), solid, and
     MIN_CONTRAST lighter than what surrounds it."""
-    lightness = lightness_of(shrunk(image, SIDE))
-    if min(lightness.shape) < SIDE // 2:
+    lightness = lightness_of(shrunk(image, COPY_SIDE))
+    if min(lightness.shape) < COPY_SIDE // 2:
         return None
     lightness = _levelled(lightness)
     level = cv2.threshold(lightness, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0]
@@ -71,8 +68,7 @@ def find(image: np.ndarray) -> Sheet | None:
     x, y, w, h = cv2.boundingRect(outline)
     rows, cols = lightness.shape
     left, top, right, bottom = (gap >= CLEAR_OF_EDGES for gap in (x, y, cols - x - w, rows - y - h))
-    corner = (left or right) and (top or bottom)
-    if not (left and top and right and bottom) and not (corner and not ink_is_dark(image)):
+    if not ((left or right) and (top or bottom)):  # no corner of the sheet in view
         return None
     rectangle = cv2.minAreaRect(outline)
     if np.prod(rectangle[1]) < LEAST_AREA * lightness.size or cv2.contourArea(outline) < SOLID * np.prod(rectangle[1]):
@@ -81,9 +77,11 @@ def find(image: np.ndarray) -> Sheet | None:
     cv2.drawContours(inside, [outline], -1, 1, -1)
     if lightness[inside > 0].mean() - lightness[inside == 0].mean() < MIN_CONTRAST:
         return None
+    if not (left and top and right and bottom) and ink_is_dark(image):  # last: the clean-up's whole glance
+        return None
     corners = _corners(outline, rectangle) * (image.shape[0] / rows)
-    top, right, bottom, left = (np.linalg.norm(corners[(k + 1) % 4] - corners[k]) for k in range(4))
-    size = max(1, int(max(top, bottom))), max(1, int(max(left, right)))
+    edges = [np.linalg.norm(corners[(k + 1) % 4] - corners[k]) for k in range(4)]  # top, right, bottom, left
+    size = max(1, int(max(edges[0], edges[2]))), max(1, int(max(edges[1], edges[3])))
     square = np.float32([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]])
     matrix = cv2.getPerspectiveTransform(square, corners.astype(np.float32))
     upright = cv2.warpPerspective(image, matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
