@@ -7,7 +7,8 @@ import pytest
 
 from digitrec.evaluation import pages
 from digitrec.reading import sheet
-from digitrec.reading.runtime import load_model
+from digitrec.reading.lines import Character
+from digitrec.reading.runtime import Reading, load_model
 
 
 @pytest.fixture(scope="module")
@@ -53,5 +54,7 @@ def test_an_image_that_is_all_paper_is_left_as_it_is(page, mnist):
 
 
 def test_a_sheets_boxes_go_back_to_the_photo_through_its_turn():
-    found = sheet.Sheet(np.zeros((10, 10), np.uint8), np.float32([[0, -1, 50], [1, 0, 20], [0, 0, 1]]))  # a quarter turn, then moved
-    assert found.to_image((2, 3, 4, 5)) == (42, 22, 5, 4)
+    quarter_turn = np.float32([[0, -1, 50], [1, 0, 20], [0, 0, 1]])  # then moved
+    line = Reading((Character("7", 0.9, (2, 3, 4, 5)),), 0.9, False, box=(2, 3, 4, 5))
+    read = Reading.of_lines([line, line]).mapped(quarter_turn)
+    assert read.box == read.lines[1].box == read.characters[0].box == (42, 22, 5, 4)

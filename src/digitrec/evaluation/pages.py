@@ -54,17 +54,20 @@ class Digits:
         return cv2.resize(ink, (max(1, round(ink.shape[1] * f)), height), interpolation=cv2.INTER_AREA)
 
 
-def pages(x: np.ndarray, y: np.ndarray, count: int, seed: int) -> Iterator[PageSample]:
-    """count pages of 2 to 6 numbers, one to a line, the papers in turn."""
+def pages(x: np.ndarray, y: np.ndarray, count: int, seed: int, angle: float = 0.0) -> Iterator[PageSample]:
+    """count pages of 2 to 6 numbers, one to a line, the papers in turn; each turned by angle
+    degrees if given (the same pages as level ones otherwise)."""
     rng = np.random.default_rng([seed, 31])
     digits = Digits(x, y)
     for i in range(count):
         texts = ["".join(str(d) for d in rng.integers(0, 10, int(rng.integers(1, 9)))) for _ in range(int(rng.integers(2, 7)))]
-        yield page(digits, [[t] for t in texts], PAPERS[i % len(PAPERS)], rng)
+        yield page(digits, [[t] for t in texts], PAPERS[i % len(PAPERS)], rng, angle)
 
 
-def page(digits: Digits, rows: list[list[str]], paper: str, rng: np.random.Generator) -> PageSample:
-    """The rows of numbers written down a page, each row's numbers side by side."""
+def page(digits: Digits, rows: list[list[str]], paper: str, rng: np.random.Generator, angle: float = 0.0) -> PageSample:
+    """The rows of numbers written down a page, each row's numbers side by side; photographed
+    turned by angle degrees (counter-clockwise) where one is given, the paper filling the photo
+    (what reading.skew levels)."""
     height = int(rng.integers(28, 56))  # the digits' height in pixels
     row_pitch = int(height * rng.uniform(1.8, 2.6))
     inks = [[digits.ink(text, height, rng) for text in row] for row in rows]
@@ -96,15 +99,38 @@ def page(digits: Digits, rows: list[list[str]], paper: str, rng: np.random.Gener
             cv2.line(rules, (margin, margin + r * row_pitch), (width - margin, margin + r * row_pitch), 0.9, 2)
         for c in range(max(len(row) for row in rows) + 1):
             cv2.line(rules, (margin + c * column, margin), (margin + c * column, page_height - margin), 0.9, 2)
+    level = canvas.shape  # the noise is drawn for the page held level: its pages are the same turned or not
+    if angle:
+        canvas, rules, boxes = _turned(canvas, rules, boxes, angle)
+        page_height, width = canvas.shape
     image = np.full(canvas.shape, rng.uniform(200, 245), np.float32)
     image -= np.maximum(canvas * rng.uniform(120, 190), rules * rng.uniform(60, 140))
     if paper == "photo":
         yy, xx = np.mgrid[0 : image.shape[0], 0 : image.shape[1]].astype(np.float32)
         ramp = np.cos(rng.uniform(0, 6.3)) * xx / width + np.sin(rng.uniform(0, 6.3)) * yy / page_height
         image *= 1 - 0.35 * (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
-        image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.5, 1.2)) + rng.normal(0, 4, image.shape)
+        image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.5, 1.2))
+        noise = rng.normal(0, 4, level).astype(np.float32)
+        image += cv2.copyMakeBorder(noise, 0, image.shape[0] - level[0], 0, image.shape[1] - level[1], cv2.BORDER_REFLECT)
         image = cv2.imdecode(cv2.imencode(".jpg", np.clip(image, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 70])[1], cv2.IMREAD_GRAYSCALE)
     return PageSample(np.clip(image, 0, 255).astype(np.uint8), tuple(lines), tuple(boxes), paper)
+
+
+def _turned(canvas: np.ndarray, rules: np.ndarray, boxes: list, angle: float) -> tuple[np.ndarray, np.ndarray, list]:
+    """The page's ink and rules turned by angle degrees in a frame large enough to hold them, the
+    numbers' boxes the boxes round them there."""
+    h, w = canvas.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
+    width, height = int(h * sin + w * cos), int(h * cos + w * sin)
+    matrix[:, 2] += ((width - w) / 2, (height - h) / 2)
+    turned = [cv2.warpAffine(layer, matrix, (width, height), flags=cv2.INTER_LINEAR) for layer in (canvas, rules)]
+    placed = []
+    for x, y, bw, bh in boxes:
+        corners = np.float32([[x, y], [x + bw, y], [x, y + bh], [x + bw, y + bh]]) @ matrix[:, :2].T + matrix[:, 2]
+        (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
+        placed.append((int(x0), int(y0), int(x1 - x0) + 1, int(y1 - y0) + 1))
+    return turned[0], turned[1], placed
 
 
 def score(samples: list[PageSample], readings: list) -> dict:

@@ -110,7 +110,7 @@ def ink_strength(image: ImageInput) -> tuple[np.ndarray, float]:
     strength = _ink(image, dark_ink)
     if strength.max() < MIN_CONTRAST:
         raise NoDigitError("no digit found: the image is blank (nothing stands out from the background)")
-    return _without_lines(strength), scale
+    return without_lines(strength), scale
 
 
 def ink_mask(strength: np.ndarray) -> np.ndarray:
@@ -343,7 +343,7 @@ def _without_specks(mask: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
-def _without_lines(strength: np.ndarray) -> np.ndarray:
+def without_lines(strength: np.ndarray) -> np.ndarray:
     """Remove ruled or squared paper lines: straight runs across the image, past the writing they cross.
 
     A grey-level opening with a long thin kernel keeps only such runs, at the line's own

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -17,7 +16,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from . import decode, layout, lines, preprocess, segment, sheet
+from . import decode, layout, lines, preprocess, segment, sheet, skew
 from ..constants import DEFAULT_MODEL, GUESS_AT_LEAST, GUESS_MARKS, IMAGE_SIZE, SECOND_LOOK, UNCERTAIN_BELOW
 from .decode import ImageInput
 from ..errors import ImageError, ModelError, NoDigitError
@@ -103,14 +102,16 @@ class Reading:
         lines = [replace(line, page=k) for k, reading in pages for line in (reading.lines or (reading,))]
         return replace(cls.of_lines(lines), box=None, pages=count)
 
-    def mapped(self, to_image: Callable[[tuple[int, int, int, int]], tuple[int, int, int, int]]) -> Reading:
-        """The reading with every box carried into another image's pixels (a sheet's into its photo's)."""
-        move = lambda box: to_image(box) if box else None  # noqa: E731
+    def mapped(self, matrix: np.ndarray) -> Reading:
+        """The reading with every box carried through a 3x3 homography into another image's
+        pixels (a sheet's into its photo's, levelled writing's into the image's): each box
+        becomes the box round its corners there."""
+        move = lambda box: _through(matrix, box) if box else None  # noqa: E731
         return replace(
             self,
             characters=tuple(replace(c, box=move(c.box)) for c in self.characters),
             box=move(self.box),
-            lines=tuple(line.mapped(to_image) for line in self.lines),
+            lines=tuple(line.mapped(matrix) for line in self.lines),
         )
 
     def to_dict(self) -> dict:
@@ -140,6 +141,14 @@ class Reading:
 
 def _character(c: Character) -> dict:
     return {"char": c.char, "confidence": c.confidence, "box": _listed(c.box), "uncertain": c.uncertain}
+
+
+def _through(matrix: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """A box carried through a 3x3 homography: the box round its four corners."""
+    x, y, w, h = box
+    corners = cv2.perspectiveTransform(np.float32([[[x, y], [x + w, y], [x, y + h], [x + w, y + h]]]), np.asarray(matrix, np.float64))[0]
+    (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
+    return int(round(x0)), int(round(y0)), max(1, int(round(x1 - x0))), max(1, int(round(y1 - y0)))
 
 
 def _listed(box: tuple[int, ...] | None) -> list[int] | None:
@@ -230,7 +239,7 @@ class Recognizer:
         found = sheet.find(pixels)
         if found is None:
             return self._read_image(pixels, preprocess_mode, threshold, single)
-        return self._read_image(found.image, preprocess_mode, threshold, single).mapped(found.to_image)
+        return self._read_image(found.image, preprocess_mode, threshold, single).mapped(found.matrix)
 
     def _read_image(self, image: ImageInput, preprocess_mode: str, threshold: float, single: bool) -> Reading:
         if self.reads_lines:
@@ -250,6 +259,10 @@ class Recognizer:
     def _read_lines(self, image: ImageInput, threshold: float, single: bool) -> Reading:
         strength, page_scale = preprocess.ink_strength(image)
         mask = preprocess.ink_mask(strength)
+        turn = None if single else skew.find(strength, mask)
+        if turn:  # writing aslant: read level, ruled lines lifted now they run level
+            strength = preprocess.without_lines(turn.level(strength))
+            mask = preprocess.ink_mask(strength)
         seen: dict = {}  # each region's views, read once however many ways they are decoded
         if single:  # the whole ink is one digit, whatever the layout: the likeliest digit in any frame
             readings = self._read_regions(strength, [layout.whole(mask)], page_scale, threshold, lines.best_digit, seen)
@@ -279,7 +292,8 @@ class Recognizer:
                 readings = [r for r in guess if max(r.characters[0].probabilities) >= GUESS_AT_LEAST]
         if not readings:
             raise NoDigitError("no number found: what is there does not read as digits")
-        return readings[0] if len(readings) == 1 else Reading.of_lines(readings)
+        reading = readings[0] if len(readings) == 1 else Reading.of_lines(readings)
+        return reading.mapped(turn.back(page_scale)) if turn else reading
 
     def _read_regions(self, strength: np.ndarray, regions: list, page_scale: float, threshold: float, decode, seen: dict) -> list[Reading]:
         """Each region read as a line; those that hold no digit (a tick, a dash, a letter) left out."""

@@ -44,13 +44,6 @@ class Sheet:
     matrix: np.ndarray
     """3x3 homography: the sheet's pixels to the photo's."""
 
-    def to_image(self, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
-        """A box on the sheet as the box round it in the photo."""
-        x, y, w, h = box
-        corners = cv2.perspectiveTransform(np.float32([[[x, y], [x + w, y], [x, y + h], [x + w, y + h]]]), self.matrix)[0]
-        (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
-        return int(round(x0)), int(round(y0)), max(1, int(round(x1 - x0))), max(1, int(round(y1 - y0)))
-
 
 def find(image: np.ndarray) -> Sheet | None:
     """The sheet in a photo of one lying on a darker surface (uint8, grey or RGB), or None: the

@@ -1,0 +1,60 @@
+"""Writing photographed aslant: turned level, read, its boxes carried back into the photo."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digitrec.evaluation import pages
+from digitrec.reading import preprocess, skew
+from digitrec.reading.runtime import load_model
+
+NUMBERS = ["315", "2870", "46", "90517"]
+
+
+@pytest.fixture(scope="module")
+def reader():
+    return load_model("line")
+
+
+@pytest.fixture(scope="module")
+def digits(mnist):
+    return pages.Digits(mnist.x_test, mnist.y_test)  # test digits: the reader never saw them
+
+
+def _turn(image: np.ndarray) -> skew.Turn | None:
+    strength = preprocess.ink_strength(image)[0]
+    return skew.find(strength, preprocess.ink_mask(strength))
+
+
+@pytest.mark.parametrize("paper, angle", [("ruled", 6), ("table", -10), ("plain", 15), ("photo", -20)])
+def test_a_page_held_aslant_reads_as_it_does_level(reader, digits, paper, angle):
+    """Turned a few degrees, a ruled or squared page's lines no longer ran level, were not lifted,
+    and took the numbers with them; turned further, rows of digits ran into each other. Levelled,
+    the page reads as it does held square, each box on its number in the photo."""
+    page = pages.page(digits, [[n] for n in NUMBERS], paper, np.random.default_rng(3))
+    assert [line.number for line in reader.read(page.image).lines] == NUMBERS
+    photo = pages.page(digits, [[n] for n in NUMBERS], paper, np.random.default_rng(3), angle)
+    reading = reader.read(photo.image)
+    assert [line.number for line in reading.lines] == NUMBERS
+    assert all(pages.centred_in(line.box, truth) for line, truth in zip(reading.lines, photo.boxes))
+
+
+def test_writing_with_no_slope_to_trust_is_left_as_it_is(digits):
+    """A lone digit, or a number too short for its characters to agree on a slope, has no row to
+    level by: turning it by its own shape would only misread it. A page held square stays so."""
+    rng = np.random.default_rng(4)
+    lone = pages.page(digits, [["7"]], "plain", rng, 15)
+    short = pages.page(digits, [["408"]], "plain", rng, 12)
+    level = pages.page(digits, [[n] for n in NUMBERS], "ruled", rng)
+    for image in (lone.image, short.image, level.image):
+        assert _turn(image) is None
+
+
+@pytest.mark.parametrize("angle", [-12, 4, 20])
+def test_the_turn_found_is_the_pages_own(digits, angle):
+    """Ruled lines fix the slope closely: they must come out level for the clean-up to lift them."""
+    found = _turn(pages.page(digits, [[n] for n in NUMBERS], "ruled", np.random.default_rng(5), angle).image)
+    assert found is not None
+    turned_by = np.degrees(np.arctan2(found.matrix[0, 1], found.matrix[0, 0]))
+    assert turned_by == pytest.approx(-angle, abs=0.15)
