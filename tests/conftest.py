@@ -56,3 +56,17 @@ def mnist(mnist_path):
     from digitrec.data import load_mnist
 
     return load_mnist(mnist_path)
+
+
+@pytest.fixture(scope="session")
+def texture():
+    """A page of 5,041 short strokes: more marks than any page of numbers (layout.MAX_MARKS), so
+    the line reader refuses it as texture."""
+    import cv2
+    import numpy as np
+
+    image = np.full((1000, 1000), 255, np.uint8)
+    for y in range(5, 995, 14):
+        for x in range(5, 995, 14):
+            cv2.line(image, (x, y), (x + 3, y + 10), 0, 2)
+    return image

@@ -129,6 +129,18 @@ def test_a_phones_heic_and_avif_photos_and_a_scanners_pdfs_are_found_and_read(tm
     assert pages["error"] is None and pages["number"] == "7\n7" and [line["page"] for line in pages["lines"]] == [1, 2]
 
 
+def test_a_documents_page_of_marks_is_in_the_error_and_its_other_pages_in_the_row(tmp_path: Path, texture):
+    from PIL import Image
+
+    seven = Image.open(SAMPLES / "7-centred.png").convert("L")
+    seven.save(tmp_path / "scan.tiff", save_all=True, append_images=[Image.fromarray(texture)])
+    out = tmp_path / "rows" / "o.jsonl"
+    batch(tmp_path, "--out", out, "-j", "1")
+    (row,) = read_output(out)
+    assert row["number"] == "7" and [line["page"] for line in row["lines"]] == [1]
+    assert row["error"].startswith("page 2 not read: too many separate marks")
+
+
 @pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads every file, so none is unreadable")
 def test_unreadable_file_is_an_error_row(tmp_path: Path):
     f = tmp_path / "locked.png"

@@ -232,6 +232,19 @@ def test_predict_reads_every_page_of_a_document(number_png, tmp_path):
     assert record["pages"] == 2 and [(line["number"], line["page"]) for line in record["lines"]] == [(sample.number, 1), ("7", 2)]
 
 
+def test_predict_names_a_page_it_could_not_read_and_reads_the_rest(texture, tmp_path):
+    from PIL import Image
+
+    seven = Image.open(SAMPLES / "7-centred.png").convert("L")
+    scan = tmp_path / "scan.tiff"
+    seven.save(scan, save_all=True, append_images=[Image.fromarray(texture)])
+    result = run("predict", str(scan))
+    assert result.exit_code == 1 and "1. page 1: 7" in result.stdout
+    assert "page 2 not read: too many separate marks" in result.stdout and "Traceback" not in result.output
+    record = json.loads(run("predict", "--json", str(scan)).stdout)
+    assert record["number"] == "7" and [page["page"] for page in record["unread_pages"]] == [2]
+
+
 def test_single_and_threshold_options(number_png):
     path, _ = number_png
     single = json.loads(run("predict", "--json", "--single", str(path)).stdout)

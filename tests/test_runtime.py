@@ -186,6 +186,24 @@ def test_a_documents_pages_are_read_page_by_page(fmt, mnist):
     assert "pages" not in digitrec.load_model("line").read(first.image).to_dict()  # an image keeps its shape
 
 
+def test_a_page_of_marks_in_a_document_is_named_and_the_other_pages_read(texture):
+    """A page that cannot be read as numbers no longer throws its document's other pages away:
+    they are read, and the page is named with why."""
+    from PIL import Image
+
+    seven = Image.open(SAMPLES / "7-centred.png").convert("L")
+    buffer = io.BytesIO()
+    seven.save(buffer, "TIFF", save_all=True, append_images=[Image.fromarray(texture), seven])
+    reading = digitrec.load_model("line").read(buffer.getvalue())
+    assert [(line.number, line.page) for line in reading.lines] == [("7", 1), ("7", 3)]
+    assert [k for k, _ in reading.unread] == [2] and "too many separate marks" in reading.unread[0][1]
+    assert reading.to_dict()["unread_pages"] == [{"page": 2, "error": reading.unread[0][1]}]
+    only_marks = io.BytesIO()
+    Image.fromarray(texture).save(only_marks, "TIFF", save_all=True, append_images=[Image.fromarray(texture)])
+    with pytest.raises(digitrec.ImageError, match="no page could be read as numbers: page 1: too many separate marks"):
+        digitrec.load_model("line").read(only_marks.getvalue())
+
+
 def test_a_document_with_no_number_on_any_page_says_so():
     from PIL import Image
 

@@ -79,6 +79,16 @@ def test_a_document_of_several_pages_gives_each_lines_page(client):
     assert one["pages"] is None and one["page_sizes"] is None
 
 
+def test_a_documents_page_of_marks_is_named_and_its_other_pages_read(client, texture):
+    seven = Image.open(SAMPLES / "7-centred.png").convert("L")
+    buffer = io.BytesIO()
+    seven.save(buffer, "TIFF", save_all=True, append_images=[Image.fromarray(texture), seven])
+    read = client.post("/v1/predict", files={"file": ("scan.tiff", buffer.getvalue(), "image/tiff")})
+    assert read.status_code == 200 and read.json()["number"] == "7\n7"
+    (unread,) = read.json()["unread_pages"]
+    assert unread["page"] == 2 and "too many separate marks" in unread["error"]
+
+
 def test_predict_a_number_raw_and_multipart(client, number):
     data, sample = number
     raw = client.post("/v1/predict", content=data, headers={"content-type": "image/png"})

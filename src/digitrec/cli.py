@@ -104,7 +104,8 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
     to right, separators included ("12.5"), with the reading's confidence and each
     character's; below --threshold they are marked uncertain, or "?". A PDF or TIFF of several
     pages (up to 10) is read page by page, each line with its page. The exit status is 1 if
-    any image could not be read or held no number; the others are still read.
+    any image, or any page of a document, could not be read or held no number; the others are
+    still read.
     """
     from .limits import time_budget
     from .reading import decode
@@ -141,7 +142,7 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
         prefix = f"{file}: " if len(files) > 1 else ""
         if as_json:
             click.echo(json.dumps({"file": file, **reading.to_dict(), "model": recognizer.name, "preprocess": mode}))
-        elif len(reading.characters) == 1 and reading.characters[0].probabilities:
+        elif len(reading.characters) == 1 and reading.characters[0].probabilities and reading.pages == 1:
             c = reading.characters[0]
             top = ", ".join(f"{d} {q:.1%}" for d, q in c.top(3))
             flag = "; uncertain" if reading.uncertain else ""
@@ -156,9 +157,12 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
         else:
             number, each = _line_text(reading)
             click.echo(f"{prefix}This number is probably {number}\n{' ' * len(prefix)}  {each}")
+        for k, why in () if as_json else reading.unread:  # JSON has them as unread_pages
+            click.echo(f"{' ' * len(prefix)}  page {k} not read: {why}")
         if preview:
             _write_preview(list(reading.seen), preview if len(files) == 1 else preview / f"{Path(file).stem}.png")
         shown.append((file, reading))
+        failed += bool(reading.unread)
     if show and shown:
         _show(shown)
     if failed:

@@ -67,6 +67,9 @@ class Reading:
     """For a line of a document of several pages: the page it is on, from 1 (its box is in that page's pixels)."""
     pages: int = 1
     """How many pages were read: more than 1 for a document (a PDF, a multi-page TIFF)."""
+    unread: tuple[tuple[int, str], ...] = ()
+    """For a document: the pages that could not be read as numbers (a page of marks), each with
+    why, from 1; its other pages are read all the same."""
 
     @property
     def number(self) -> str:
@@ -96,11 +99,11 @@ class Reading:
         )
 
     @classmethod
-    def of_pages(cls, pages: list[tuple[int, Reading]], count: int) -> Reading:
+    def of_pages(cls, pages: list[tuple[int, Reading]], count: int, unread: tuple[tuple[int, str], ...] = ()) -> Reading:
         """A document's reading from its pages' (page number, reading) pairs, pages with no number
         left out: every line, page by page, each with its page. No box: the pages' pixels differ."""
         lines = [replace(line, page=k) for k, reading in pages for line in (reading.lines or (reading,))]
-        return replace(cls.of_lines(lines), box=None, pages=count)
+        return replace(cls.of_lines(lines), box=None, pages=count, unread=unread)
 
     def mapped(self, matrix: np.ndarray) -> Reading:
         """The reading with every box carried through a 3x3 homography into another image's
@@ -117,7 +120,7 @@ class Reading:
     def to_dict(self) -> dict:
         """JSON-ready. One line keeps one shape (digit and probabilities describe a lone digit);
         several add "lines", each line's own number, confidence, box and characters; a document
-        of several pages adds "pages", and each line its "page"."""
+        of several pages adds "pages", each line its "page", and any page not read "unread_pages"."""
         lone = self.characters[0] if len(self.characters) == 1 and self.characters[0].probabilities else None
         out = {
             "number": self.number,
@@ -136,6 +139,8 @@ class Reading:
             ]
         if self.pages > 1:
             out["pages"] = self.pages
+        if self.unread:
+            out["unread_pages"] = [{"page": k, "error": why} for k, why in self.unread]
         return out
 
 
@@ -215,20 +220,24 @@ class Recognizer:
     def read_pages(self, pages: list[ImageInput], preprocess_mode: str = "mnist", threshold: float = UNCERTAIN_BELOW, single: bool = False) -> Reading:
         """A document's pages (decode.pages) read one by one: a page of one reads as read() reads an
         image; of several, every page's lines in one Reading (Reading.of_pages), blank pages left
-        out. Raises NoDigitError only if no page holds a number."""
+        out, and a page that cannot be read as numbers (a page of marks) named in Reading.unread
+        while the others are read. Raises NoDigitError only if no page holds a number, ImageError
+        if no page could be read."""
         if len(pages) == 1:
             return self._read_page(pages[0], preprocess_mode, threshold, single)
-        read = []
+        read, unread = [], []
         for k, page in enumerate(pages, 1):
             try:
                 read.append((k, self._read_page(page, preprocess_mode, threshold, single)))
             except NoDigitError:
                 continue
-            except ImageError as e:  # a page read, but not as numbers (a page of marks): say which
-                raise type(e)(f"page {k}: {e}") from None
+            except ImageError as e:  # a page read, but not as numbers (a page of marks): the others still count
+                unread.append((k, str(e)))
+        if unread and not read:
+            raise ImageError("no page could be read as numbers: " + "; ".join(f"page {k}: {why}" for k, why in unread))
         if not read:
             raise NoDigitError(f"no number found on any of the {len(pages)} pages")
-        return Reading.of_pages(read, len(pages))
+        return Reading.of_pages(read, len(pages), tuple(unread))
 
     def _read_page(self, image: ImageInput, preprocess_mode: str, threshold: float, single: bool) -> Reading:
         """One image: a sheet photographed on a darker surface (sheet.find) is read cut out and

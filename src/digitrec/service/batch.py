@@ -39,7 +39,7 @@ COLUMNS = ("path", "number", "confidence", "uncertain", "no_digit", "characters"
 """One row per image. An image with several lines of writing has each line's number, confidence,
 box and characters in `lines` (else null), and `number` holds them one to a line, top to bottom. A
 document of several pages (a PDF, a multi-page TIFF) is one row too: its lines, page by page, each
-with its `page`."""
+with its `page`, and in `error` any page that could not be read as numbers."""
 CHUNK_SIZE = 500
 """Files per committed chunk: a kill loses at most one chunk per worker."""
 
@@ -123,6 +123,8 @@ def read_file(recognizer: Recognizer, path: str, settings: Settings, data: bytes
     else:
         result = reading.to_dict()
         row.update({k: result.get(k) for k in ("number", "confidence", "uncertain", "characters", "lines")})
+        if reading.unread:  # a document's page of marks: its other pages' lines are in the row
+            row["error"] = printable("; ".join(f"page {k} not read: {why}" for k, why in reading.unread))
     return row
 
 

@@ -82,6 +82,11 @@ class LineOut(BaseModel):
     page: int | None = Field(None, ge=1, description="for a document of several pages: the page this line is on, from 1; null otherwise")
 
 
+class UnreadPage(BaseModel):
+    page: int = Field(ge=1, description="the page, from 1")
+    error: str = Field(description="why it could not be read as numbers (a page of marks)")
+
+
 class PredictResponse(BaseModel):
     number: str = Field(
         description='what is written, left to right, separators included ("12.5", "25/11"); several lines\' numbers one to a line, top to bottom ("315\\n2870"); "" when there is no number'
@@ -99,6 +104,7 @@ class PredictResponse(BaseModel):
     preprocess: Mode
     image_size: list[int] = Field(min_length=2, max_length=2, description="width, height of the image as read (after EXIF rotation and shrinking), which boxes refer to; for a document, its first page's")
     page_sizes: list[list[int]] | None = Field(None, description="for a document of several pages: each page's width, height, which its lines' boxes refer to; null for an image")
+    unread_pages: list[UnreadPage] | None = Field(None, description="for a document: the pages that could not be read as numbers, each with why (its other pages are read); null if none")
     inputs: list[list[list[float]]] | None = Field(None, description="what the network saw, if asked for with inputs=true: the line, or each digit's 28x28 image")
 
 
@@ -516,6 +522,7 @@ def _read(name: str, data: bytes, mode: str, single: bool, threshold: float, inp
         preprocess=mode,
         image_size=sizes[0],
         **document,
+        unread_pages=[UnreadPage(page=k, error=why) for k, why in reading.unread] or None,
         inputs=[np.round(x, 3).tolist() for x in reading.seen] if inputs else None,
     )
 

@@ -182,6 +182,7 @@ async function upload(file) {
     : lines.length ? `Read ${lines.length} line${lines.length > 1 ? "s" : ""}${result.pages ? ` on ${result.pages} pages, page by page` : ""}, top to bottom:\n`
       + lines.map((l, i) => `${i + 1}. ${l.page ? `page ${l.page}: ` : ""}${l.number}${l.uncertain ? " (uncertain)" : ""}`).join("\n")
     : `Read: ${result.number}${result.uncertain ? " (uncertain)" : ""}`;
+  for (const u of result.unread_pages || []) answer.textContent += `\nPage ${u.page} not read: ${u.error}`;
   if (result.pages) { // a document: one image cannot hold its pages' boxes
     answer.textContent += "\n(A document's boxes are not drawn here: `digitrec predict --boxes` draws each page's.)";
     return;
