@@ -132,19 +132,21 @@ def test_uploading_a_heic_photo(server, browser, tmp_path):
     page.close()
 
 
-def test_uploading_a_document_of_two_pages(server, browser, tmp_path):
-    """A scanned TIFF of two pages: each line with its page, and a word on where its boxes are."""
+def test_uploading_a_document_of_two_pages(server, browser, tmp_path, texture):
+    """A scanned TIFF of two pages and a page of marks: each line with its page, the page not read
+    and why, and a word on where its boxes are."""
     from PIL import Image
 
     seven = Image.open(SAMPLES / "7-centred.png").convert("RGB")
     scan = tmp_path / "scan.tiff"
-    seven.save(scan, save_all=True, append_images=[seven])
+    seven.save(scan, save_all=True, append_images=[seven, Image.fromarray(texture).convert("RGB")])
     page = browser.new_page(viewport={"width": 1100, "height": 1100})
     page.goto(server)
     page.locator("#file").set_input_files(str(scan))
     page.wait_for_function("document.getElementById('upload-answer').textContent.startsWith('Read ')", timeout=10_000)
     answer = page.locator("#upload-answer").inner_text()
-    assert answer.startswith("Read 2 lines on 2 pages, page by page") and "1. page 1: 7" in answer and "2. page 2: 7" in answer
+    assert answer.startswith("Read 2 lines on 3 pages, page by page") and "1. page 1: 7" in answer and "2. page 2: 7" in answer
+    assert "Page 3 not read: too many separate marks" in answer
     assert "digitrec predict --boxes" in answer and page.evaluate("document.getElementById('photo').width") == 0
     page.close()
 
