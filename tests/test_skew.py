@@ -58,3 +58,16 @@ def test_the_turn_found_is_the_pages_own(digits, angle):
     assert found is not None
     turned_by = np.degrees(np.arctan2(found.matrix[0, 1], found.matrix[0, 0]))
     assert turned_by == pytest.approx(-angle, abs=0.15)
+
+
+def test_texture_is_not_weighed_pair_by_pair():
+    """Past the layout's MAX_MARKS the marks are texture, refused by the layout: measuring each
+    against all the others (n squared) would only hold the reader up first."""
+    from digitrec.reading.layout import MAX_MARKS
+
+    mask = np.zeros((260, 260), np.uint8)
+    for dy in (0, 1):
+        for dx in (0, 1):
+            mask[dy::4, dx::4] = 1  # 65 x 65 dots of 2 x 2 pixels, 4 apart: each the next one's neighbour
+    assert 65 * 65 > MAX_MARKS and skew._neighbour_slopes(mask).size == 0
+    assert skew._neighbour_slopes(mask[:120, :120]).size > 0  # fewer marks are weighed

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .layout import MAX_MARKS
 from .preprocess import MIN_CONTRAST
 
 MOST_TURN = 25.0
@@ -120,6 +121,8 @@ def _neighbour_slopes(mask: np.ndarray) -> np.ndarray:
     # the border's hole): a tenth of the cost of labelling every pixel.
     contours, hierarchy = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
     outer = [c for c, (_, _, _, parent) in zip(contours, hierarchy[0] if hierarchy is not None else ()) if parent < 0]
+    if len(outer) > MAX_MARKS:  # texture or noise, which the layout refuses: no pairs to weigh, each against all
+        return np.zeros(0, np.float32)
     boxes = np.array([cv2.boundingRect(c) for c in outer], np.float32).reshape(-1, 4)
     widths, heights = boxes[:, 2], boxes[:, 3]
     upright = widths <= 3 * heights  # a turned rule breaks into flat steps: they do not set the height
