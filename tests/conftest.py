@@ -70,3 +70,19 @@ def texture():
         for x in range(5, 995, 14):
             cv2.line(image, (x, y), (x + 3, y + 10), 0, 2)
     return image
+
+
+@pytest.fixture(scope="session")
+def reader():
+    """The shipped line reader."""
+    from digitrec.reading.runtime import load_model
+
+    return load_model("line")
+
+
+@pytest.fixture(scope="session")
+def digits(mnist):
+    """MNIST's test digits to write pages with: the reader never saw them."""
+    from digitrec.evaluation import pages
+
+    return pages.Digits(mnist.x_test, mnist.y_test)

@@ -11,16 +11,6 @@ from digitrec.reading import layout
 from digitrec.reading.runtime import load_model
 
 
-@pytest.fixture(scope="module")
-def reader():
-    return load_model("line")
-
-
-@pytest.fixture(scope="module")
-def digits(mnist):
-    return pages.Digits(mnist.x_test, mnist.y_test)  # test digits: the reader never saw them
-
-
 def test_a_number_above_another_reads_as_two_lines(reader, digits):
     sample = pages.page(digits, [["315"], ["2870"]], "plain", np.random.default_rng(0))
     reading = reader.read(sample.image)

@@ -8,12 +8,7 @@ import pytest
 from digitrec.evaluation import pages
 from digitrec.reading import sheet
 from digitrec.reading.lines import Character
-from digitrec.reading.runtime import Reading, load_model
-
-
-@pytest.fixture(scope="module")
-def reader():
-    return load_model("line")
+from digitrec.reading.runtime import Reading
 
 
 @pytest.fixture(scope="module")

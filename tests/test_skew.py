@@ -7,19 +7,8 @@ import pytest
 
 from digitrec.evaluation import pages
 from digitrec.reading import preprocess, skew
-from digitrec.reading.runtime import load_model
 
 NUMBERS = ["315", "2870", "46", "90517"]
-
-
-@pytest.fixture(scope="module")
-def reader():
-    return load_model("line")
-
-
-@pytest.fixture(scope="module")
-def digits(mnist):
-    return pages.Digits(mnist.x_test, mnist.y_test)  # test digits: the reader never saw them
 
 
 def _turn(image: np.ndarray) -> skew.Turn | None:
