@@ -32,8 +32,8 @@ NEIGHBOURS = 2.5
 
 LEAST_PAIRS = 4
 """A slope needs at least this many neighbouring pairs: a number of five characters, or several
-shorter ones. With three, 7 of realworld-dev's 1,300 images were turned (two cheques by 19 and
-22 degrees); with four, none."""
+shorter ones. With three, the characters alone turned 7 of realworld-dev's 1,300 images (two
+cheques by 19 and 22 degrees); with four, none."""
 
 SURE_WITHIN = 3.0
 """A slope is trusted where the pairs' median is known to this many degrees (its standard error,
@@ -43,15 +43,15 @@ level, so a row of five characters is not enough alone, a page of numbers is)...
 SIGNIFICANT = 2.0
 """...or where it stands this many standard errors from level: pairs spread further on a page
 turned far (at 15 degrees, 8 either way), yet all lean one way. Of 80 generated pages turned 3,
-10 or 20 degrees, the two tests together turn 70, 77 and 76 (3 or 4 hold under LEAST_PAIRS)."""
+10 or 20 degrees, these two tests and RULED turn 74, 77 and 76 (3 or 4 hold under LEAST_PAIRS)."""
 
 MIN_TURN = 1.0
 """Writing sloping less than this many degrees is read as it is. A notebook's hairline rules
 sloping 1 degree already lie in no single row, and the clean-up leaves them: generated pages
 turned 1 degree read 87.8% of their numbers read as they lie (ruled ones 66.7%), 91.7% levelled.
-At 0.5, four of realworld-dev's cheques were turned by 0.6 degrees; at 1, none. The level
-generated pages (seeds 0-2), whose numbers wander up and down a little, have 35 of 600 turned by
-1 to 3.7 degrees: one reads worse (a lone 8 lost), the rest the same."""
+At 0.5, the characters alone turned four of realworld-dev's cheques by 0.6 degrees; at 1, none. The level
+generated pages (seeds 0-2), whose numbers wander up and down a little, have 41 of 600 turned by
+1 to 5.7 degrees: seeds 0 and 2 read as before, seed 1 two numbers fewer (a lone 8 lost)."""
 
 SPAN = 2.0
 """The slope is then found, to a quarter of a degree within this many degrees of the pairs' (or
@@ -62,6 +62,12 @@ FAINT = MIN_CONTRAST / 2
 """The ink whose rows are weighed includes what the clean-up's ruled-line step looks at, this
 faint: a notebook's lines are fainter than the ink mask, and fix the slope best."""
 
+
+RULED = 0.5
+"""Where the characters are not sure of a slope (a ruled page turned, whose rules break into
+pieces among the digits), a row of ink across this share of the ink's width is a ruled line or
+a border, and fixes it if it lies within SIGNIFICANT of their standard errors of their slope: no
+row of handwriting holds that much ink, but a cheque's printed line may run its own way."""
 
 MARGIN = 0.05
 """The levelled map is cut round the ink with this share of its extent as margin: the clean-up
@@ -94,11 +100,16 @@ def find(strength: np.ndarray, mask: np.ndarray) -> Turn | None:
         return None
     along = float(np.median(pairs))
     error = 1.4826 * float(np.median(np.abs(pairs - along))) / np.sqrt(len(pairs))
-    if error > SURE_WITHIN and abs(along) < SIGNIFICANT * error:
-        return None
     every = max(1, round(np.sqrt(strength.size / 250_000)))  # a rough look at a large map needs no more than a quarter megapixel
     ys, xs = np.nonzero(strength[::every, ::every] >= FAINT)
-    roughly = _sharpest(ys * every, xs * every, along, max(SPAN, 3 * error), 0.25, 10_000)
+    ys, xs = ys * every, xs * every
+    if error > SURE_WITHIN and abs(along) < SIGNIFICANT * error:
+        # The characters are not sure: a ruled line within their spread of their slope settles it.
+        ruled = _ruled(ys, xs)
+        if ruled is None or abs(ruled - along) > SIGNIFICANT * error:
+            return None
+        along, error = ruled, 0.0
+    roughly = _sharpest(ys, xs, along, max(SPAN, 3 * error), 0.25, 10_000)
     if abs(roughly) < MIN_TURN - 0.25:  # level: not worth a closer look
         return None
     ys, xs = np.nonzero(strength >= FAINT)
@@ -148,12 +159,30 @@ def _sharpest(ys: np.ndarray, xs: np.ndarray, around: float, span: float, spacin
     rows and columns, at most that many points of it) lies in the sharpest rows: the most ink in
     the fewest rows (the sum of the squared row counts). cv2's angle, counter-clockwise, levels
     writing that slopes down to the right by as many degrees."""
+    angles = around + np.arange(-span, span + spacing / 2, spacing)
+    counts, _ = _rows(ys, xs, angles, points)
+    return float(angles[np.argmax((counts.astype(np.float64) ** 2).sum(axis=1))])
+
+
+def _ruled(ys: np.ndarray, xs: np.ndarray) -> float | None:
+    """The turn within MOST_TURN, to half a degree, that brings a ruled line or a border of the
+    ink (at those rows and columns) level: a row across RULED of the ink's width. None if none."""
+    angles = np.arange(-MOST_TURN, MOST_TURN + 0.25, 0.5)
+    counts, step = _rows(ys, xs, angles, 20_000)
+    best = int(np.argmax(counts.max(axis=1)))
+    radians = np.radians(angles[best])
+    width = np.ptp(xs * np.cos(radians) + ys * np.sin(radians))
+    return float(angles[best]) if counts[best].max() * step >= RULED * width else None
+
+
+def _rows(ys: np.ndarray, xs: np.ndarray, angles: np.ndarray, points: int) -> tuple[np.ndarray, int]:
+    """How many of the ink's points (at most that many, every step-th) fall in each pixel row
+    once turned by each angle: (angles, rows) counts, and the step."""
     step = max(1, len(ys) // points)
     ys, xs = ys[::step] - ys.mean(), xs[::step] - xs.mean()
-    angles = around + np.arange(-span, span + spacing / 2, spacing)
     radians = np.radians(angles)[:, None]
     rows = np.round(ys[None, :] * np.cos(radians) - xs[None, :] * np.sin(radians)).astype(np.int64)
     rows -= rows.min()
     count = int(rows.max()) + 1
     counts = np.bincount((rows + count * np.arange(len(angles))[:, None]).ravel(), minlength=count * len(angles))
-    return float(angles[np.argmax((counts.reshape(len(angles), count).astype(np.float64) ** 2).sum(axis=1))])
+    return counts.reshape(len(angles), count), step
