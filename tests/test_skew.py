@@ -60,3 +60,17 @@ def test_texture_is_not_weighed_pair_by_pair():
             mask[dy::4, dx::4] = 1  # 65 x 65 dots of 2 x 2 pixels, 4 apart: each the next one's neighbour
     assert 65 * 65 > MAX_MARKS and skew._neighbour_slopes(mask).size == 0
     assert skew._neighbour_slopes(mask[:120, :120]).size > 0  # fewer marks are weighed
+
+
+def test_a_ruled_page_whose_characters_disagree_is_levelled_by_its_rules(reader, mnist):
+    """Turned, a notebook's hairline rules break into pieces among the digits, and the
+    characters' slopes spread too far to trust; a rule across half the ink's width fixes it."""
+    page = next(p for p in pages.pages(mnist.x_test, mnist.y_test, 80, 0, 5) if p.lines[0] == "54")
+    strength = preprocess.ink_strength(page.image)[0]
+    slopes = skew._neighbour_slopes(preprocess.ink_mask(strength))
+    along = np.median(slopes)
+    error = 1.4826 * np.median(np.abs(slopes - along)) / np.sqrt(len(slopes))
+    assert error > skew.SURE_WITHIN and abs(along) < skew.SIGNIFICANT * error  # the characters alone are not sure
+    found = _turn(page.image)
+    assert found is not None and np.degrees(np.arctan2(found.matrix[0, 1], found.matrix[0, 0])) == pytest.approx(-5, abs=0.15)
+    assert [line.number for line in reader.read(page.image).lines] == list(page.lines)
