@@ -125,12 +125,17 @@ def _turned(canvas: np.ndarray, rules: np.ndarray, boxes: list, angle: float) ->
     width, height = int(h * sin + w * cos), int(h * cos + w * sin)
     matrix[:, 2] += ((width - w) / 2, (height - h) / 2)
     turned = [cv2.warpAffine(layer, matrix, (width, height), flags=cv2.INTER_LINEAR) for layer in (canvas, rules)]
+    return turned[0], turned[1], _placed(boxes, np.vstack([matrix, (0, 0, 1)]))
+
+
+def _placed(boxes, matrix: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Each (x, y, width, height) box as the box round its corners carried through a 3x3 homography."""
     placed = []
     for x, y, bw, bh in boxes:
-        corners = np.float32([[x, y], [x + bw, y], [x, y + bh], [x + bw, y + bh]]) @ matrix[:, :2].T + matrix[:, 2]
+        corners = cv2.perspectiveTransform(np.float32([[[x, y], [x + bw, y], [x, y + bh], [x + bw, y + bh]]]), matrix)[0]
         (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
         placed.append((int(x0), int(y0), int(x1 - x0) + 1, int(y1 - y0) + 1))
-    return turned[0], turned[1], placed
+    return placed
 
 
 def score(samples: list[PageSample], readings: list) -> dict:
@@ -177,9 +182,4 @@ def on_desk(sample: PageSample, desk: float, angle: float, grain: bool, rng: np.
     paper = cv2.warpPerspective(np.ones((h, w), np.float32), placed, (width, height))
     photo = photo * (1 - paper) + cv2.warpPerspective(sample.image.astype(np.float32), placed, (width, height)) * paper
     photo *= np.linspace(0.8, 1.05, width, dtype=np.float32)[None, :]
-    boxes = []
-    for x, y, bw, bh in sample.boxes:
-        corners = cv2.perspectiveTransform(np.float32([[[x, y], [x + bw, y], [x, y + bh], [x + bw, y + bh]]]), placed)[0]
-        (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
-        boxes.append((int(x0), int(y0), int(x1 - x0) + 1, int(y1 - y0) + 1))
-    return PageSample(np.clip(photo, 0, 255).astype(np.uint8), sample.lines, tuple(boxes), "desk")
+    return PageSample(np.clip(photo, 0, 255).astype(np.uint8), sample.lines, tuple(_placed(sample.boxes, placed)), "desk")

@@ -3,10 +3,10 @@
 A phone is seldom held square to the page. The layout groups marks into rows by how they
 overlap up and down, the clean-up lifts ruled lines and table borders only where they run level,
 and the reader takes each line as level: generated pages turned 5 degrees read 58% of their
-numbers where level ones read 94%, and ruled or squared ones none (README, "Pages held
-aslant"). So where the characters' neighbours agree on a slope, the clean-up's ink strength is
-turned level (ruled lines then run level too, and are lifted) and read; the boxes found are
-carried back into the image's pixels.
+numbers where level ones read 94%, and squared ones none (benchmarks/bench_skew.py). So where the
+characters' neighbours agree on a slope (or a ruled line settles it), the clean-up's ink
+strength is turned level (ruled lines then run level too, and are lifted) and read; the boxes
+found are carried back into the image's pixels.
 
 Only the writing's own rows can say which way is level: a lone digit, or a short number whose
 characters' centres wander, has no slope to trust, and it is left as it is.
@@ -61,7 +61,6 @@ three standard errors, if more), then to a twentieth: the angle whose rows of in
 FAINT = MIN_CONTRAST / 2
 """The ink whose rows are weighed includes what the clean-up's ruled-line step looks at, this
 faint: a notebook's lines are fainter than the ink mask, and fix the slope best."""
-
 
 RULED = 0.5
 """Where the characters are not sure of a slope (a ruled page turned, whose rules break into
