@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digitrec.evaluation import pages
 from digitrec.reading import preprocess, skew
@@ -74,3 +76,29 @@ def test_a_ruled_page_whose_characters_disagree_is_levelled_by_its_rules(reader,
     found = _turn(page.image)
     assert found is not None and np.degrees(np.arctan2(found.matrix[0, 1], found.matrix[0, 0])) == pytest.approx(-5, abs=0.15)
     assert [line.number for line in reader.read(page.image).lines] == list(page.lines)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=st.tuples(st.integers(1, 120), st.integers(1, 120)),
+    marks=st.lists(st.tuples(st.integers(0, 119), st.integers(0, 119), st.integers(1, 30), st.integers(1, 30)), max_size=40),
+    level=st.integers(0, 255),
+)
+def test_any_ink_gives_a_turn_or_none_never_an_error(shape, marks, level):
+    """Whatever the clean-up hands it (no ink, one pixel, bars, a filled map), the step answers."""
+    strength = np.zeros(shape, np.uint8)
+    for x, y, w, h in marks:
+        strength[y : y + h, x : x + w] = level
+    found = skew.find(strength, (strength >= preprocess.INK_FLOOR).astype(np.uint8))
+    if found is not None:
+        assert found.level(strength).shape == found.shape
+
+
+def test_hairlines_on_a_large_map_are_not_stepped_over():
+    """A large map is first looked at every few pixels: eight hairline strokes in odd columns fell
+    between the steps, and the step failed on no ink at all."""
+    strength = np.zeros((1000, 1000), np.uint8)
+    for i in range(8):
+        strength[100 + 5 * i : 130 + 5 * i, 101 + 40 * i] = 200  # a row of 1s, sloping down
+    found = skew.find(strength, (strength > 0).astype(np.uint8))
+    assert found is not None and found.level(strength).max() > 0

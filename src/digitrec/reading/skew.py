@@ -101,6 +101,9 @@ def find(strength: np.ndarray, mask: np.ndarray) -> Turn | None:
     error = 1.4826 * float(np.median(np.abs(pairs - along))) / np.sqrt(len(pairs))
     every = max(1, round(np.sqrt(strength.size / 250_000)))  # a rough look at a large map needs no more than a quarter megapixel
     ys, xs = np.nonzero(strength[::every, ::every] >= FAINT)
+    if not len(ys):  # hairlines the rough look stepped over: look at every pixel
+        every = 1
+        ys, xs = np.nonzero(strength >= FAINT)
     ys, xs = ys * every, xs * every
     if error > SURE_WITHIN and abs(along) < SIGNIFICANT * error:
         # The characters are not sure: a ruled line within their spread of their slope settles it.
