@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from digitrec.evaluation import pages
 from digitrec.reading import preprocess, skew
+from digitrec.reading.runtime import load_model
 
 NUMBERS = ["315", "2870", "46", "90517"]
 
@@ -102,3 +103,13 @@ def test_hairlines_on_a_large_map_are_not_stepped_over():
         strength[100 + 5 * i : 130 + 5 * i, 101 + 40 * i] = 200  # a row of 1s, sloping down
     found = skew.find(strength, (strength > 0).astype(np.uint8))
     assert found is not None and found.level(strength).max() > 0
+
+
+def test_the_digit_models_read_levelled_writing_with_its_boxes_in_the_photo(digits):
+    """The CNN segments the levelled ink too, one pipeline for every model; its digits' boxes come
+    back on the number in the photo, not where the levelled map held them."""
+    photo = pages.page(digits, [["31502874"]], "plain", np.random.default_rng(1), 15)
+    assert _turn(photo.image) is not None
+    reading = load_model("cnn").read(photo.image)
+    assert reading.number == "31502874"
+    assert all(pages.centred_in(c.box, photo.boxes[0]) for c in reading.characters)

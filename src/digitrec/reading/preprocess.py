@@ -90,7 +90,11 @@ class Page:
 def clean(image: ImageInput) -> Page:
     """Separate the ink from the paper. Raises NoDigitError when nothing stands out."""
     strength, scale = ink_strength(image)
-    mask = ink_mask(strength)
+    return page_of(strength, ink_mask(strength), scale)
+
+
+def page_of(strength: np.ndarray, mask: np.ndarray, scale: float = 1.0) -> Page:
+    """The Page of an ink strength map and its ink mask (ink_strength, ink_mask)."""
     return Page(ink=within_marks(relative_ink(strength, mask), mask), mask=mask, scale=scale)
 
 

@@ -148,6 +148,18 @@ def _character(c: Character) -> dict:
     return {"char": c.char, "confidence": c.confidence, "box": _listed(c.box), "uncertain": c.uncertain}
 
 
+def _cleaned(image: ImageInput, level: bool = True) -> tuple[np.ndarray, np.ndarray, float, skew.Turn | None]:
+    """The clean-up's ink strength, ink mask and scale; where the writing runs aslant (skew.find)
+    and level is asked for, turned level, its ruled lines lifted now they run level, with the turn."""
+    strength, scale = preprocess.ink_strength(image)
+    mask = preprocess.ink_mask(strength)
+    turn = skew.find(strength, mask) if level else None
+    if turn:
+        strength = preprocess.without_lines(turn.level(strength))
+        mask = preprocess.ink_mask(strength)
+    return strength, mask, scale, turn
+
+
 def _through(matrix: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     """A box carried through a 3x3 homography: the box round its four corners."""
     x, y, w, h = box
@@ -257,8 +269,10 @@ class Recognizer:
             return self._read_lines(image, threshold, single)
         if single or preprocess_mode == "seed":
             return Reading.of_digits((self.predict(image, preprocess_mode, threshold),))
-        digits = segment.segment(layout.unruled(preprocess.clean(image)), classify=self.probabilities)
-        return Reading.of_digits(tuple(self._predictions([d.input for d in digits], [d.box for d in digits], threshold)))
+        strength, mask, scale, turn = _cleaned(image)
+        digits = segment.segment(layout.unruled(preprocess.page_of(strength, mask, scale)), classify=self.probabilities)
+        reading = Reading.of_digits(tuple(self._predictions([d.input for d in digits], [d.box for d in digits], threshold)))
+        return reading.mapped(turn.back(scale)) if turn else reading
 
     def line_probabilities(self, lines_batch: np.ndarray) -> np.ndarray:
         """The line reader's (N, frames, classes) probabilities for (N, 32, W) lines of equal width."""
@@ -266,12 +280,7 @@ class Recognizer:
         return self._session.run(None, {self._input: batch[..., None]})[0]
 
     def _read_lines(self, image: ImageInput, threshold: float, single: bool) -> Reading:
-        strength, page_scale = preprocess.ink_strength(image)
-        mask = preprocess.ink_mask(strength)
-        turn = None if single else skew.find(strength, mask)
-        if turn:  # writing aslant: read level, ruled lines lifted now they run level
-            strength = preprocess.without_lines(turn.level(strength))
-            mask = preprocess.ink_mask(strength)
+        strength, mask, page_scale, turn = _cleaned(image, level=not single)
         seen: dict = {}  # each region's views, read once however many ways they are decoded
         if single:  # the whole ink is one digit, whatever the layout: the likeliest digit in any frame
             readings = self._read_regions(strength, [layout.whole(mask)], page_scale, threshold, lines.best_digit, seen)
