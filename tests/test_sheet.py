@@ -38,6 +38,17 @@ def test_a_page_running_off_the_photo_is_cut_out_where_its_ink_would_be_taken_fo
     assert [line.number for line in reader.read(photo.image[:height, :width]).lines] == ["315", "2870", "46"]
 
 
+@pytest.mark.parametrize("keep", [(0.75, 1.0), (1.0, 0.7)])
+def test_a_page_running_off_one_edge_is_cut_out_whichever_way_its_ink_goes(reader, page, keep):
+    """On a wood-grained desk the clean-up takes the ink for dark, and with the desk round three
+    sides read a 7, or nothing; a sheet running off one edge alone (three clear) is no scan's
+    paper between its margins, and is cut out whichever way the ink is taken."""
+    photo = pages.on_desk(page, 120, 0, True, np.random.default_rng(1))
+    height, width = (int(side * share) for side, share in zip(photo.image.shape, keep))
+    assert sheet.find(photo.image[:height, :width]) is not None
+    assert [line.number for line in reader.read(photo.image[:height, :width]).lines] == ["315", "2870", "46"]
+
+
 def test_an_image_that_is_all_paper_is_left_as_it_is(page, mnist):
     """A sheet reaching the image's edge is the paper the image is of: a page, a table, a scan
     with its black margin."""
