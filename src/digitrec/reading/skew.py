@@ -68,10 +68,12 @@ pieces among the digits), a row of ink across this share of the ink's width is a
 a border, and fixes it if it lies within SIGNIFICANT of their standard errors of their slope: no
 row of handwriting holds that much ink, but a cheque's printed line may run its own way."""
 
-MARGIN = 0.05
-"""The levelled map is cut round the ink with this share of its extent as margin: the clean-up
-takes a ruled line for one where it runs across most of the image, and a page turned level in a
-map as large as the turned image held it leaves its lines short of that."""
+MARGIN = 0.02
+"""The levelled map is cut round the ink with this share of its extent as margin. The clean-up
+takes a run of ink for a ruled line where it spans 90% of the image's width: in a map as large as
+the turned image, or with 5% margins, a turned page's rules fell short of that and stayed (the
+ruled pages turned -15 degrees read 79.8% with 5% margins, 86.9% with 2; 1% and 3% read within
+four of the 336 numbers of 2% at every angle tried)."""
 
 
 @dataclass(frozen=True)
