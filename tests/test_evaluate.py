@@ -104,3 +104,15 @@ def test_the_command_scores_a_folder_with_the_shipped_reader(tmp_path):
     scores = json.loads(result.output)["scores"]
     assert scores["number: drawn"]["n"] == 1 and set(scores["number: drawn"]) == {"exact", "n", "sure", "right_when_sure"}
     assert scores["nondigit: empty"] == {"accepted": 0.0, "n": 1}  # a blank page is no number
+
+
+def test_generated_pages_can_be_scored_turned(reader, mnist):
+    """`evaluate --pages N --turn DEG`: the same pages photographed aslant, read as level ones are."""
+    level = evaluate.pages(reader, mnist.x_test, mnist.y_test, 8, seed=0)["all"]
+    turned = evaluate.pages(reader, mnist.x_test, mnist.y_test, 8, seed=0, angle=10)["all"]
+    assert turned["lines"] == level["lines"] and turned["lines_exact"] >= level["lines_exact"] - 0.1
+
+
+def test_turn_without_pages_is_a_usage_error():
+    result = CliRunner().invoke(cli, ["evaluate", "--turn", "10"])
+    assert result.exit_code == 2 and "give --pages too" in result.output

@@ -448,6 +448,13 @@ def train(model: str, no_normalize: bool, backend: str | None, ensemble: int | N
     flag_value=200,
     help="Also read N generated pages of 2 to 6 numbers (MNIST test digits; plain, ruled, table and photographed paper): lines read exactly, and pages with every line found and none invented.  [N: 200]",
 )
+@click.option(
+    "--turn",
+    "turn_degrees",
+    type=click.FloatRange(-45, 45),
+    default=0.0,
+    help="With --pages: photograph every page turned by this many degrees, counter-clockwise (the same pages otherwise).  [default: 0]",
+)
 @click.option("--seed", default=0, show_default=True, help="Seed of the generated realistic set and pages.")
 @click.option(
     "--realworld",
@@ -464,6 +471,7 @@ def evaluate(
     robustness: bool,
     realistic_count: int | None,
     pages_count: int | None,
+    turn_degrees: float,
     seed: int,
     realworld_path: Path | None,
     threshold: float | None,
@@ -481,6 +489,8 @@ def evaluate(
     from .evaluation import evaluate as ev
     from .reading.runtime import load_model
 
+    if turn_degrees and not pages_count:
+        raise click.UsageError("--turn turns the generated pages: give --pages too (say --pages 200 --turn 10).")
     loaded = [load_model(m) for m in models or (DEFAULT_MODEL,)]
     clash = len({r.name for r in loaded}) < len(loaded)
     recognizers = {str(r.path) if clash else r.name: r for r in loaded}
@@ -533,11 +543,12 @@ def evaluate(
                 click.echo(ev.format_table(result["non-digits"], "kind") + "\n")
     if pages_count:
         for name, recognizer in recognizers.items():
-            result = ev.pages(recognizer, mnist.x_test, mnist.y_test, pages_count, seed)
+            result = ev.pages(recognizer, mnist.x_test, mnist.y_test, pages_count, seed, turn_degrees)
             if as_json:
-                click.echo(json.dumps({"model": name, "pages": result}))
+                click.echo(json.dumps({"model": name, "pages": result, "turn": turn_degrees}))
             else:
-                click.echo(f"{name} on {pages_count} generated pages (seed {seed})\n\n{ev.format_pages(result)}\n")
+                turned = f", turned {turn_degrees:g} degrees" if turn_degrees else ""
+                click.echo(f"{name} on {pages_count} generated pages (seed {seed}{turned})\n\n{ev.format_pages(result)}\n")
     if not as_json:
         click.echo(f"Wrote the plots to {out}/.")
 

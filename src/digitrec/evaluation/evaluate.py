@@ -275,12 +275,12 @@ def realistic(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, se
     return {"accuracy": accuracy, "non-digits": non_digits, "confidences": confidences, "threshold": threshold}
 
 
-def pages(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, seed: int = 0) -> dict:
-    """Read generated pages of several numbers (see digitrec.evaluation.pages), scored line by
-    line, for all pages and for each kind of paper."""
+def pages(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, seed: int = 0, angle: float = 0.0) -> dict:
+    """Read generated pages of several numbers (see digitrec.evaluation.pages), photographed
+    turned by angle degrees if given, scored line by line, for all pages and for each kind of paper."""
     from . import pages as generated
 
-    samples = list(generated.pages(x_test, y_test, count, seed))
+    samples = list(generated.pages(x_test, y_test, count, seed, angle))
     readings = [_read(recognizer, s.image) for s in samples]
     table = {}
     for paper in (*generated.PAPERS, "all"):
