@@ -84,7 +84,7 @@ class Turn:
     """The levelled map's (rows, columns)."""
 
     def level(self, strength: np.ndarray) -> np.ndarray:
-        """The ink strength (or mask) turned level; what was outside the image is paper."""
+        """The ink strength turned level; what was outside the image is paper."""
         return cv2.warpAffine(strength, self.matrix, self.shape[::-1], flags=cv2.INTER_LINEAR, borderValue=0)
 
     def back(self, scale: float) -> np.ndarray:
@@ -116,7 +116,8 @@ def find(strength: np.ndarray, mask: np.ndarray) -> Turn | None:
     roughly = _sharpest(ys, xs, along, max(SPAN, 3 * error), 0.25, 10_000)
     if abs(roughly) < MIN_TURN - 0.25:  # level: not worth a closer look
         return None
-    ys, xs = np.nonzero(strength >= FAINT)
+    if every > 1:  # the close look takes every pixel
+        ys, xs = np.nonzero(strength >= FAINT)
     angle = _sharpest(ys, xs, roughly, 0.25, 0.05, 50_000)
     if abs(angle) < MIN_TURN:
         return None
@@ -150,8 +151,8 @@ def _neighbour_slopes(mask: np.ndarray) -> np.ndarray:
     slopes = []
     for start in range(0, len(x), 256):  # a block of characters at a time: a page of thousands of marks stays small
         dx, dy = x[None, :] - x[start : start + 256, None], y[None, :] - y[start : start + 256, None]
-        angle = np.degrees(np.arctan2(dy, np.maximum(dx, 1e-6)))
-        distance = np.where((dx > 0) & (np.abs(angle) <= MOST_TURN) & (np.hypot(dx, dy) <= NEIGHBOURS * height), np.hypot(dx, dy), np.inf)
+        angle, distance = np.degrees(np.arctan2(dy, np.maximum(dx, 1e-6))), np.hypot(dx, dy)
+        distance[(dx <= 0) | (np.abs(angle) > MOST_TURN) | (distance > NEIGHBOURS * height)] = np.inf
         nearest = np.argmin(distance, axis=1)
         found = np.isfinite(distance[np.arange(len(nearest)), nearest])
         slopes.append(angle[np.arange(len(nearest))[found], nearest[found]])
