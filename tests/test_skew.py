@@ -79,6 +79,17 @@ def test_a_ruled_page_whose_characters_disagree_is_levelled_by_its_rules(reader,
     assert [line.number for line in reader.read(page.image).lines] == list(page.lines)
 
 
+def test_a_ruled_page_on_a_large_map_is_levelled_by_its_hairline_rules(mnist):
+    """The same page in the corner of a large photo's map, which the rough look steps over every
+    few pixels: the rules' one-pixel rows must still be counted whole."""
+    page = next(p for p in pages.pages(mnist.x_test, mnist.y_test, 80, 0, 5) if p.lines[0] == "54")
+    strength = np.zeros((2000, 2000), np.uint8)
+    small = preprocess.ink_strength(page.image)[0]
+    strength[: small.shape[0], : small.shape[1]] = small
+    found = skew.find(strength, preprocess.ink_mask(strength))
+    assert found is not None and np.degrees(np.arctan2(found.matrix[0, 1], found.matrix[0, 0])) == pytest.approx(-5, abs=0.15)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     shape=st.tuples(st.integers(1, 120), st.integers(1, 120)),

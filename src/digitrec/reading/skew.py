@@ -109,6 +109,9 @@ def find(strength: np.ndarray, mask: np.ndarray) -> Turn | None:
     ys, xs = ys * every, xs * every
     if error > SURE_WITHIN and abs(along) < SIGNIFICANT * error:
         # The characters are not sure: a ruled line within their spread of their slope settles it.
+        if every > 1:  # a hairline rule lies in rows the rough look steps over: every pixel
+            every = 1
+            ys, xs = np.nonzero(strength >= FAINT)
         ruled = _ruled(ys, xs)
         if ruled is None or abs(ruled - along) > SIGNIFICANT * error:
             return None
