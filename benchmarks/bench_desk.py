@@ -6,9 +6,10 @@ Each photo is a generated page (evaluation.pages: 2 to 6 numbers of 1 to 8 MNIST
 plain paper) laid on a desk darker than it (grey 170, 120 or 60), turned 0, 8 or -15 degrees, seen
 square on or at a slant (the far edge a fifth narrower), with or without wood grain, light falling
 off across the photo (pages.on_desk), whole or cut by the photo's edge (the sheet running off its
-bottom, its right, or both: a corner of the sheet in view). Scored as `digitrec
-evaluate --pages` scores pages: the numbers read exactly, and the photos with every number found
-and none invented.
+bottom, its right, or both: a corner of the sheet in view). Then the same pages as sticky notes
+of five colours on desks as light as they are (white, light grey, beige) or of another colour
+(wood), whole or with a corner in view. Scored as `digitrec evaluate --pages` scores pages: the
+numbers read exactly, and the photos with every number found and none invented.
 
     python benchmarks/bench_desk.py --data ../shared/data/mnist
 """
@@ -33,6 +34,12 @@ SLANTS = (0.0, 0.2)
 CUTS = ((1.0, 1.0), (0.75, 1.0), (1.0, 0.7), (0.75, 0.7))
 """The share of the photo's height and width kept, from its top left."""
 
+NOTES = {"yellow": (255, 240, 130), "pink": (255, 175, 195), "green": (185, 245, 165), "blue": (165, 215, 255), "orange": (255, 195, 115)}
+"""Sticky notes' paper (RGB, for white)..."""
+
+NOTE_DESKS = {"white": (245, 245, 245), "light grey": (200, 200, 200), "beige": (225, 215, 190), "wood": (170, 120, 70)}
+"""...on desks as light as they are, or of another colour (RGB)."""
+
 
 def cut(shot: pages.PageSample, keep: tuple[float, float]) -> pages.PageSample:
     """The photo cut to its top left, the numbers whose boxes it cuts left out of the count."""
@@ -54,8 +61,11 @@ def main() -> None:
     for desk, angle, slant, grain, page, keep in itertools.product(DESKS, ANGLES, SLANTS, (False, True), written, CUTS):
         edge = "clear of the edges" if keep == (1.0, 1.0) else "cut by the photo's edge"
         shots[(desk, edge)].append(cut(pages.on_desk(page, desk, angle, grain, rng, slant), keep))
+    for (name, desk), note, angle, page, keep in itertools.product(NOTE_DESKS.items(), NOTES.values(), ANGLES, written, CUTS[::3]):
+        edge = "sticky note, 5 colours" + ("" if keep == (1.0, 1.0) else ", cut")
+        shots.setdefault((name, edge), []).append(cut(pages.on_desk(page, desk, angle, False, rng, paper=note), keep))
     finder = runtime.sheet.find
-    print("| desk (grey) | the sheet | photos | numbers | sheet step: exact / photos whole | baseline: exact / photos whole | time a photo, sheet step / baseline |")
+    print("| desk | the sheet | photos | numbers | sheet step: exact / photos whole | baseline: exact / photos whole | time a photo, sheet step / baseline |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for (desk, edge), photos in shots.items():
         scores, seconds = [], []

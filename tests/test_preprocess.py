@@ -296,9 +296,9 @@ def test_faint_writing_keeps_its_whole_strokes_but_not_faint_specks():
 
 
 def test_a_colour_images_greys_keep_labs_lightness():
-    """The clean-up reads colour as YCrCb with L*'s curve (preprocess._colour), not OpenCV's Lab,
+    """The clean-up reads colour as YCrCb with L*'s curve (preprocess.colour_of), not OpenCV's Lab,
     whose tables cost a process 0.09 s to build; greys must still get the lightness Lab gave."""
     greys = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
     lab = cv2.cvtColor(greys, cv2.COLOR_RGB2LAB)[..., 0].astype(int)
-    assert np.abs(preprocess._colour(greys)[..., 0].astype(int) - lab).max() <= 1
-    assert (preprocess._colour(greys)[..., 1:] == 128).all()  # and no colour
+    assert np.abs(preprocess.colour_of(greys)[..., 0].astype(int) - lab).max() <= 1
+    assert (preprocess.colour_of(greys)[..., 1:] == 128).all()  # and no colour

@@ -163,23 +163,37 @@ def centred_in(box: tuple[int, int, int, int], truth: tuple[int, int, int, int])
     return x <= box[0] + box[2] / 2 <= x + w and y <= box[1] + box[3] / 2 <= y + h
 
 
-def on_desk(sample: PageSample, desk: float, angle: float, grain: bool, rng: np.random.Generator, slant: float = 0.0) -> PageSample:
-    """The page photographed lying on a darker desk, turned by angle degrees, seen at a slant
-    (its far edge narrower by that share: a phone held over it, not square above it), with or
-    without wood grain, light falling off across the photo: what reading.sheet cuts out. The
-    numbers' boxes are the boxes round them in the photo."""
+def on_desk(
+    sample: PageSample,
+    desk: float | tuple[float, float, float],
+    angle: float,
+    grain: bool,
+    rng: np.random.Generator,
+    slant: float = 0.0,
+    paper: tuple[float, float, float] | None = None,
+) -> PageSample:
+    """The page photographed lying on a desk, turned by angle degrees, seen at a slant (its far
+    edge narrower by that share: a phone held over it, not square above it), with or without wood
+    grain, light falling off across the photo: what reading.sheet cuts out. The desk is a grey
+    level, or an RGB colour; the page's paper may be coloured too (a sticky note: its RGB, for
+    white), and then the photo is RGB. The numbers' boxes are the boxes round them in the photo."""
     h, w = sample.image.shape
     height, width = int(h * 1.7), int(w * 1.9)
-    photo = np.full((height, width), desk, np.float32)
+    colour = paper is not None or not np.isscalar(desk)
+    photo = np.zeros((height, width, 3 if colour else 1), np.float32) + np.float32(desk)
     if grain:
         yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
-        photo += 18 * np.sin(xx / 7 + 3 * np.sin(yy / 40)) + rng.normal(0, 4, (height, width))
+        photo += (18 * np.sin(xx / 7 + 3 * np.sin(yy / 40)) + rng.normal(0, 4, (height, width)))[:, :, None]
     page_corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
     seen = page_corners + np.float32([[slant * w / 2, 0], [-slant * w / 2, 0], [0, 0], [0, 0]])
     turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     turn[:, 2] += ((width - w) / 2, (height - h) / 2)
     placed = cv2.getPerspectiveTransform(page_corners, (seen @ turn[:, :2].T + turn[:, 2]).astype(np.float32))
-    paper = cv2.warpPerspective(np.ones((h, w), np.float32), placed, (width, height))
-    photo = photo * (1 - paper) + cv2.warpPerspective(sample.image.astype(np.float32), placed, (width, height)) * paper
-    photo *= np.linspace(0.8, 1.05, width, dtype=np.float32)[None, :]
-    return PageSample(np.clip(photo, 0, 255).astype(np.uint8), sample.lines, tuple(_placed(sample.boxes, placed)), "desk")
+    cover = cv2.warpPerspective(np.ones((h, w), np.float32), placed, (width, height))[:, :, None]
+    page = cv2.warpPerspective(sample.image.astype(np.float32), placed, (width, height))[:, :, None]
+    if paper is not None:
+        page = page * np.float32(paper) / 255
+    photo = photo * (1 - cover) + page * cover
+    photo *= np.linspace(0.8, 1.05, width, dtype=np.float32)[None, :, None]
+    image = np.clip(photo, 0, 255).astype(np.uint8)
+    return PageSample(image if colour else image[:, :, 0], sample.lines, tuple(_placed(sample.boxes, placed)), "desk")

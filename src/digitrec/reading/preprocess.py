@@ -233,10 +233,10 @@ def _working_scale(marks: np.ndarray, shape: tuple[int, ...], small_shape: tuple
 def _ink(image: np.ndarray, dark_ink: bool) -> np.ndarray:
     """How far each pixel is from the paper around it, as uint8, whichever is darker or coloured.
 
-    Colour images are compared in lightness and chroma (_colour), so blue ink on yellow paper
+    Colour images are compared in lightness and chroma (colour_of), so blue ink on yellow paper
     stands out even where the two are equally light.
     """
-    channels = _colour(image) if image.ndim == 3 else image[:, :, None]
+    channels = colour_of(image) if image.ndim == 3 else image[:, :, None]
     lightness = channels[:, :, 0]
     # A closing (dark ink) or opening (light ink) lifts out strokes of any weight, where a
     # median loses the middle of a fat stroke that fills its window.
@@ -251,7 +251,7 @@ def _ink(image: np.ndarray, dark_ink: bool) -> np.ndarray:
     return np.clip(along, 0, 255).astype(np.uint8)
 
 
-def _colour(image: np.ndarray) -> np.ndarray:
+def colour_of(image: np.ndarray) -> np.ndarray:
     """An RGB image as lightness and two chroma channels: YCrCb, its luma put through L*'s curve.
 
     Not CIE Lab, which the clean-up was made with: OpenCV builds Lab's tables the first time a
@@ -277,8 +277,8 @@ _LIGHTNESS = _lightness()
 
 
 def lightness_of(image: np.ndarray) -> np.ndarray:
-    """An image's lightness, uint8: a grey image as it is, a colour one as _colour's L*."""
-    return _colour(image)[:, :, 0] if image.ndim == 3 else image
+    """An image's lightness, uint8: a grey image as it is, a colour one as colour_of's L*."""
+    return colour_of(image)[:, :, 0] if image.ndim == 3 else image
 
 
 def shrunk(image: np.ndarray, side: int) -> np.ndarray:

@@ -1,13 +1,15 @@
-"""A sheet of paper photographed lying on a darker surface, cut out and turned upright.
+"""A sheet of paper or a sticky note photographed lying on a desk, cut out and turned upright.
 
 A phone photo of a note or a page often shows the desk around it. The clean-up judges the ink
 against the paper around it, and a light sheet on a dark desk looks to it like one big light mark:
 the whole sheet was taken for light ink, and a page of six numbers on a desk of grey level 160 or
-darker read "no number found" (benchmarks/bench_desk.py: 0-9% of numbers). So before the
-clean-up, a sheet on a darker surround, clear of the image's edges or running off them with a
-corner in view (CLEAR_OF_EDGES), is cut out through its four corners, turned as its edges run (the writing
-runs along its sheet) and squared (a sheet seen at a slant), and read as a photo of that sheet
-alone; the boxes found in it are carried back into the photo's pixels.
+darker read "no number found" (benchmarks/bench_desk.py: 0-9% of numbers). A sticky note on a
+desk as light as it is one big mark of colour, and read "no number found" too. So before the
+clean-up, a sheet on a darker surround or one of another colour, clear of the image's edges or
+running off them with a corner in view (CLEAR_OF_EDGES), is cut out through its four corners,
+turned as its edges run (the writing runs along its sheet) and squared (a sheet seen at a
+slant), and read as a photo of that sheet alone; the boxes found in it are carried back into the
+photo's pixels.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .preprocess import COPY_SIDE, MIN_CONTRAST, lightness_of, shrunk
+from .preprocess import COPY_SIDE, MIN_CONTRAST, colour_of, lightness_of, shrunk
 
 CLEAR_OF_EDGES = 3
 """Pixels of the clean-up's copy (COPY_SIDE) between a sheet and an edge of the image for the
@@ -41,6 +43,23 @@ OPENING = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 """Light areas thinner than this on the copy are no sheet: a wood grain's crests, lit past
 Otsu's split, joined a sheet on a desk of grey 170 to the photo's edges."""
 
+TINT = MIN_CONTRAST / 2
+"""A sheet found by its colour stands out from its desk by this much in chroma (YCrCb's units,
+the contrast along the split's axis): a pink note on a grey desk by 28."""
+
+PALE = 128
+"""A sheet found by its colour (a sticky note on a desk as light as it) is paper: its median
+lightness is at least this. A bold brown letter on lavender paper passed every other test."""
+
+AROUND_SIDE = 256
+"""Writing round a sheet found by its colour is looked for on a copy this many pixels a side,
+where a digit's stroke is still a pixel or more."""
+
+WRITTEN = 0.002
+"""A sheet found by its colour is a note on a bare desk only where less than this share of what
+lies round it (a little way off its edge) is ink, MIN_CONTRAST darker than the paper round it.
+A pale yellow box on a page of numbers, with numbers outside it, was cut out alone."""
+
 LEAST_AREA = 0.1
 """The sheet covers at least this share of the image; a smaller light patch is a mark on it."""
 
@@ -58,18 +77,24 @@ class Sheet:
 
 
 def find(image: np.ndarray) -> Sheet | None:
-    """The sheet in a photo of one lying on a darker surface (uint8, grey or RGB), or None: the
-    largest light area of Otsu's split, with a corner in view (CLEAR_OF_EDGES), solid, sharp
-    edged and MIN_CONTRAST lighter than what surrounds it. The lightness is split as it is, then,
-    failing that, levelled: of bench_desk.py's 576 photos, 564 pass as they are, 12 (a page on a
-    desk of 170, the light falling off towards it) only levelled, and 2 (wood grain lit past the
-    split) only as they are."""
-    lightness = lightness_of(shrunk(image, COPY_SIDE))
+    """The sheet in a photo of one lying on a darker surface, or on one of another colour (uint8,
+    grey or RGB), or None: the largest light area of Otsu's split, with a corner in view
+    (CLEAR_OF_EDGES), solid, sharp edged and MIN_CONTRAST lighter than what surrounds it. The
+    lightness is split as it is, then, failing that, levelled: of bench_desk.py's 576 grey
+    photos, 564 pass as they are, 12 (a page on a desk of 170, the light falling off towards it)
+    only levelled, and 2 (wood grain lit past the split) only as they are. Failing both, a colour
+    photo is split by colour (_by_colour)."""
+    small = shrunk(image, COPY_SIDE)
+    lightness = lightness_of(small)
     if max(lightness.shape) < COPY_SIDE or min(lightness.shape) < COPY_SIDE // 3:  # a tiny image, or a strip
         return None
     outline = _outline(lightness, lightness)
     if outline is None:
         outline = _outline(_levelled(lightness), lightness)
+    if outline is None and small.ndim == 3:
+        outline = _by_colour(small, lightness)
+        if outline is not None and _written_around(image, outline, lightness.shape[0]):
+            outline = None
     if outline is None:
         return None
     rows = lightness.shape[0]
@@ -82,12 +107,12 @@ def find(image: np.ndarray) -> Sheet | None:
     return Sheet(upright, matrix)
 
 
-def _outline(split: np.ndarray, lightness: np.ndarray) -> np.ndarray | None:
+def _outline(split: np.ndarray, lightness: np.ndarray, least: float = MIN_CONTRAST) -> np.ndarray | None:
     """The sheet's outline on the copy: the largest light area of Otsu's split of split, if it
-    passes for a sheet (see find), its contrast judged on the lightness as it is (levelling takes
-    a sheet in one corner of the photo for light falling off, and part of its contrast with it:
-    22-28 grey levels on a desk of 170). A sheet cut by the photo's edge is carried into the
-    photo's corners it runs into."""
+    passes for a sheet (see find), standing out by least from its surround in lightness (judged
+    on the lightness as it is: levelling takes a sheet in one corner of the photo for light
+    falling off, and part of its contrast with it, 22-28 grey levels on a desk of 170). A sheet
+    cut by the photo's edge is carried into the photo's corners it runs into."""
     level = cv2.threshold(split, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0]
     light = cv2.morphologyEx((split > level).astype(np.uint8), cv2.MORPH_OPEN, OPENING)
     contours, _ = cv2.findContours(light, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
@@ -113,7 +138,7 @@ def _outline(split: np.ndarray, lightness: np.ndarray) -> np.ndarray | None:
     inside = np.zeros(lightness.shape, np.uint8)
     cv2.drawContours(inside, [outline], -1, 1, -1)
     contrast = lightness[inside > 0].mean() - lightness[inside == 0].mean()
-    if contrast < MIN_CONTRAST or not _stepped(found, lightness, (left, top, right, bottom), contrast):
+    if contrast < least or not _stepped(found, lightness, (left, top, right, bottom), contrast):
         return None
     return outline
 
@@ -132,6 +157,38 @@ def _stepped(found: np.ndarray, lightness: np.ndarray, clear: tuple[bool, ...], 
         if is_clear and side.any() and np.median(step[ys[side], xs[side]]) < SHARP * contrast:
             return False
     return True
+
+
+def _by_colour(small: np.ndarray, lightness: np.ndarray) -> np.ndarray | None:
+    """The outline of a pale sheet that stands out from its desk by its colour, not its lightness
+    (a pink note on a grey desk, a yellow one on a white desk): the copy split along its main axis
+    of chroma, the sheet on either side of it, its contrast in chroma's units."""
+    chroma = colour_of(small)[:, :, 1:].reshape(-1, 2).astype(np.float32)
+    chroma -= chroma.mean(axis=0)
+    axis = np.linalg.eigh(chroma.T @ chroma)[1][:, -1]  # the direction chroma varies most in
+    along = np.clip(128 + chroma @ axis, 0, 255).astype(np.uint8).reshape(small.shape[:2])
+    for hue in (along, 255 - along):
+        outline = _outline(hue, hue, TINT)
+        if outline is not None:
+            inside = np.zeros(lightness.shape, np.uint8)
+            cv2.drawContours(inside, [outline], -1, 1, -1)
+            if np.median(lightness[inside > 0]) >= PALE:
+                return outline
+    return None
+
+
+def _written_around(image: np.ndarray, outline: np.ndarray, rows: int) -> bool:
+    """Whether anything is written outside the outline (on a copy of rows rows), looked at on a
+    copy AROUND_SIDE a side: a desk round a note is bare; a pale box on a form has the form's
+    writing round it."""
+    small = shrunk(image, AROUND_SIDE)
+    outline = outline * (small.shape[0] / rows)
+    lightness = lightness_of(small).astype(np.int16)
+    paper = cv2.morphologyEx(lightness, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
+    sheet = np.zeros(lightness.shape, np.uint8)
+    cv2.drawContours(sheet, [np.round(outline).astype(np.int32)], -1, 1, -1)
+    around = cv2.dilate(sheet, np.ones((9, 9), np.uint8)) == 0
+    return int(((paper - lightness >= MIN_CONTRAST) & around).sum()) > WRITTEN * max(1, int(around.sum()))
 
 
 def _corners(outline: np.ndarray, rectangle: tuple) -> np.ndarray:
