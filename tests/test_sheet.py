@@ -49,6 +49,14 @@ def test_a_page_running_off_the_photo_is_cut_out(reader, page, desk, grain, slan
     assert [line.number for line in reader.read(photo.image[:height, :width]).lines] == ["315", "2870", "46"]
 
 
+def test_a_number_written_up_to_the_photos_edge_keeps_its_last_digit(reader, page):
+    """The cut-out sheet stops a little inside its own edges, and stopped as far inside the
+    photo's: the last digit of a number written up to the photo's edge was cut off."""
+    photo = pages.on_desk(page, 120, 0, False, np.random.default_rng(1))
+    x, y, w, h = photo.boxes[1]  # "2870"
+    assert [line.number for line in reader.read(photo.image[:, : x + w + 2]).lines] == ["315", "2870", "46"]
+
+
 def test_a_wide_photo_of_a_page_running_off_it_is_cut_out(reader, mnist):
     """A landscape photo with the sheet running off its bottom is over twice as wide as high: its
     copy is 25 pixels high, and only images whose copy was 32 were looked at for a sheet."""

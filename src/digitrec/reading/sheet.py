@@ -98,7 +98,7 @@ def find(image: np.ndarray) -> Sheet | None:
     if outline is None:
         return None
     rows = lightness.shape[0]
-    corners = _corners(outline, cv2.minAreaRect(outline)) * (image.shape[0] / rows)
+    corners = _corners(outline, cv2.minAreaRect(outline), lightness.shape) * (image.shape[0] / rows)
     edges = [np.linalg.norm(corners[(k + 1) % 4] - corners[k]) for k in range(4)]  # top, right, bottom, left
     size = max(1, int(max(edges[0], edges[2]))), max(1, int(max(edges[1], edges[3])))
     square = np.float32([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]])
@@ -191,17 +191,24 @@ def _written_around(image: np.ndarray, outline: np.ndarray, rows: int) -> bool:
     return int(((paper - lightness >= MIN_CONTRAST) & around).sum()) > WRITTEN * max(1, int(around.sum()))
 
 
-def _corners(outline: np.ndarray, rectangle: tuple) -> np.ndarray:
-    """The sheet's four corners on the copy, a pixel inside its edges, clockwise from the one
-    whose top edge runs nearest to level (the smallest turn to upright): the outline's own
-    quadrilateral where it is one (a sheet seen at a slant), else its turned rectangle."""
+def _corners(outline: np.ndarray, rectangle: tuple, shape: tuple[int, int]) -> np.ndarray:
+    """The sheet's four corners on the copy of that shape, a pixel inside its edges, clockwise
+    from the one whose top edge runs nearest to level (the smallest turn to upright): the
+    outline's own quadrilateral where it is one (a sheet seen at a slant), else its turned
+    rectangle. A corner on the copy's edge (a sheet cut by the photo's) goes to the photo's very
+    edge: inset like the others, it cut off a digit written up to the photo's edge."""
     polygon = cv2.approxPolyDP(outline, 0.04 * cv2.arcLength(outline, True), True)[:, 0].astype(np.float32)
     corners = polygon if len(polygon) == 4 and cv2.isContourConvex(polygon) else cv2.boxPoints(rectangle)
     centre = corners.mean(axis=0)
     corners = corners[np.argsort(np.arctan2(*(corners - centre).T[::-1]))]  # clockwise on screen, from the upper left
     level = [abs(np.arctan2(*(corners[(k + 1) % 4] - corners[k])[::-1])) for k in range(4)]
     corners = np.roll(corners, -int(np.argmin(level)), axis=0)
-    return centre + (corners - centre) * (1 - 1.5 / max(1.0, min(rectangle[1])))
+    inset = centre + (corners - centre) * (1 - 1.5 / max(1.0, min(rectangle[1])))
+    rows, cols = shape
+    x, y = corners.T
+    edge = (x <= 0) | (y <= 0) | (x >= cols - 1) | (y >= rows - 1)
+    inset[edge] = np.stack([np.where(x >= cols - 1, cols, np.where(x <= 0, 0, x)), np.where(y >= rows - 1, rows, np.where(y <= 0, 0, y))], axis=1)[edge]
+    return inset
 
 
 def _levelled(lightness: np.ndarray) -> np.ndarray:
