@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from .layout import MAX_MARKS
-from .preprocess import MIN_CONTRAST
+from .preprocess import MIN_CONTRAST, RIM
 
 MOST_TURN = 25.0
 """Characters whose centres lie further from level than this many degrees are not neighbours on
@@ -73,7 +73,9 @@ MARGIN = 0.02
 takes a run of ink for a ruled line where it spans 90% of the image's width: in a map as large as
 the turned image, or with 5% margins, a turned page's rules fell short of that and stayed (the
 ruled pages turned -15 degrees read 79.8% with 5% margins, 86.9% with 2; 1% and 3% read within
-four of the 336 numbers of 2% at every angle tried)."""
+four of the 336 numbers of 2% at every angle tried). Never less than twice the clean-up's RIM,
+and a pixel: the layout takes a line within RIM of the map's edge for the tail of one that the
+photo's edge cut, and a small levelled map (a sticky note's, 131 pixels high) lost its last line."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ def find(strength: np.ndarray, mask: np.ndarray) -> Turn | None:
     matrix = cv2.getRotationMatrix2D((0.0, 0.0), angle, 1.0)
     levelled = np.stack([xs, ys], axis=1) @ matrix[:, :2].T  # where the ink goes: the map is cut round it
     low, high = levelled.min(axis=0), levelled.max(axis=0)
-    margin = MARGIN * float((high - low).max())
+    margin = max(MARGIN * float((high - low).max()), 2 * RIM + 1)
     matrix[:, 2] = margin - low
     return Turn(matrix, (int(np.ceil(high[1] - low[1] + 2 * margin)), int(np.ceil(high[0] - low[0] + 2 * margin))))
 
