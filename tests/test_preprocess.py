@@ -302,3 +302,16 @@ def test_a_colour_images_greys_keep_labs_lightness():
     lab = cv2.cvtColor(greys, cv2.COLOR_RGB2LAB)[..., 0].astype(int)
     assert np.abs(preprocess.colour_of(greys)[..., 0].astype(int) - lab).max() <= 1
     assert (preprocess.colour_of(greys)[..., 1:] == 128).all()  # and no colour
+
+
+@pytest.mark.parametrize("colour", [(1.0, 0.97, 0.45), (0.6, 1.0, 0.55), (1.0, 0.6, 0.8)])
+def test_a_highlighted_number_is_read_with_the_others(reader, mnist, colour):
+    """A highlighter's band over a number (yellow, green, pink) is paper of its own colour: taken
+    with the page's, the band was one mark of coloured ink, and the number on it was lost."""
+    from digitrec.evaluation import pages
+
+    page = pages.page(pages.Digits(mnist.x_test, mnist.y_test), [["315"], ["2870"], ["46"]], "plain", np.random.default_rng(0))
+    image = np.repeat(page.image[:, :, None], 3, axis=2).astype(np.float32)
+    x, y, w, h = page.boxes[1]
+    image[y - 5 : y + h + 5, x - 10 : x + w + 10] *= colour
+    assert [line.number for line in reader.read(np.clip(image, 0, 255).astype(np.uint8)).lines] == ["315", "2870", "46"]

@@ -85,14 +85,17 @@ def test_a_bold_coloured_mark_is_no_sheet():
     assert letter.condition == "letter" and sheet.find(decode.read(letter.image)) is None
 
 
-def test_a_pale_box_on_a_page_of_numbers_is_no_note(mnist):
+def test_a_pale_box_on_a_page_of_numbers_is_no_note(reader, mnist):
     """A yellow box on a form, numbers round it, passes for a note by its colour; cut out, it
-    was read alone and the numbers round it silently lost. A note lies on a bare desk (WRITTEN)."""
+    was read alone and the numbers round it silently lost. A note lies on a bare desk (WRITTEN);
+    the form is read whole, the box as paper of its own colour (preprocess.PALE_AREA)."""
     form = pages.page(pages.Digits(mnist.x_test, mnist.y_test), [["315", "77"], ["2870", "5"], ["46", "123"]], "plain", np.random.default_rng(0))
     image = np.repeat(form.image[:, :, None], 3, axis=2).astype(np.float32)
     height, width = form.image.shape
     image[: height // 2, : width // 2] *= (1.0, 0.95, 0.6)
-    assert sheet.find(np.clip(image, 0, 255).astype(np.uint8)) is None
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    assert sheet.find(image) is None
+    assert [line.number for line in reader.read(image).lines] == ["315", "77", "2870", "5", "46", "123"]
 
 
 def test_paper_lit_past_a_shadow_is_no_sheet(mnist):

@@ -60,6 +60,20 @@ this many pixels a side: ample for lighting and fast for any photo (64, not 128:
 time for a drawing, and no change on the realistic sets with seeds 11 and 12)."""
 
 
+DETAIL_SIDE = 256
+"""Broad pale areas of colour (PALE_AREA) and the writing round a note (sheet.py) are looked for
+on a copy at most this many pixels a side, where a digit's stroke is still a pixel or more."""
+
+MIN_TINT = MIN_CONTRAST / 2
+"""A colour stands out from another where their chroma (YCrCb's two channels) differ by this much:
+a pink sticky note from a grey desk by 28, a yellow highlighter's band from white paper by 60."""
+
+PALE_AREA = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+"""An area of another colour than the paper, wider than this on the DETAIL_SIDE copy and pale
+(no more than 2 x MIN_CONTRAST darker than the paper), is paper too: a highlighter's band over a
+number, a coloured box on a form. Taken with the paper's colour, it was one mark of coloured ink,
+and the numbers on it were lost ("2870", highlighted, under "315" and above "46")."""
+
 WORKING_STROKE = 12.0
 """Strokes are read at most this many pixels wide. An image with wider strokes is shrunk before
 it is cleaned (a 280x280 canvas drawing, strokes 22 pixels wide, to 166x166): MNIST's own
@@ -242,13 +256,36 @@ def _ink(image: np.ndarray, dark_ink: bool) -> np.ndarray:
     # median loses the middle of a fat stroke that fills its window.
     op = cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN
     paper = _paper(lightness, lambda small, k: cv2.morphologyEx(small, op, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))))
-    along = np.maximum((paper - lightness) if dark_ink else (lightness - paper), 0)
     if channels.shape[2] == 3:
         colour = channels[:, :, 1:].astype(np.float32)
         plain = np.abs(lightness - paper) < MIN_CONTRAST
         tint = np.median(colour[plain], axis=0) if plain.any() else np.median(colour.reshape(-1, 2), axis=0)
+        if dark_ink:
+            paper, tint = _pale_areas(channels, paper, tint)
+    along = np.maximum((paper - lightness) if dark_ink else (lightness - paper), 0)
+    if channels.shape[2] == 3:
         along = np.sqrt(along**2 + ((colour - tint) ** 2).sum(axis=2))
     return np.clip(along, 0, 255).astype(np.uint8)
+
+
+def _pale_areas(channels: np.ndarray, paper: np.ndarray, tint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The paper's lightness and tint with each broad pale area of another colour (PALE_AREA)
+    given its own, so that the writing on it stands out from it, and it not from the page.
+    Returns the paper and the tint (the tint as it was where there is no such area)."""
+    small = shrunk(channels, DETAIL_SIDE).astype(np.float32)
+    tinted = np.sqrt(((small[:, :, 1:] - tint) ** 2).sum(axis=2)) >= MIN_TINT
+    pale = small[:, :, 0] >= cv2.resize(paper, small.shape[1::-1], interpolation=cv2.INTER_AREA) - 2 * MIN_CONTRAST
+    areas = cv2.morphologyEx((tinted & pale).astype(np.uint8), cv2.MORPH_OPEN, PALE_AREA)
+    if not areas.any():
+        return paper, tint
+    n, labels = cv2.connectedComponents(cv2.dilate(areas, np.ones((3, 3), np.uint8)))
+    full = cv2.resize(labels.astype(np.uint16), paper.shape[::-1], interpolation=cv2.INTER_NEAREST)
+    paper, tint = paper.copy(), np.broadcast_to(tint, (*paper.shape, 2)).copy()
+    for k in range(1, n):
+        own = small[(labels == k) & tinted]  # the area's own colour, not the writing on it
+        paper[full == k] = np.median(own[:, 0])
+        tint[full == k] = np.median(own[:, 1:], axis=0)
+    return paper, tint
 
 
 def colour_of(image: np.ndarray) -> np.ndarray:

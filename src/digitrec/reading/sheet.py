@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .preprocess import COPY_SIDE, MIN_CONTRAST, colour_of, lightness_of, shrunk
+from .preprocess import COPY_SIDE, DETAIL_SIDE, MIN_CONTRAST, MIN_TINT, colour_of, lightness_of, shrunk
 
 CLEAR_OF_EDGES = 3
 """Pixels of the clean-up's copy (COPY_SIDE) between a sheet and an edge of the image for the
@@ -43,17 +43,9 @@ OPENING = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 """Light areas thinner than this on the copy are no sheet: a wood grain's crests, lit past
 Otsu's split, joined a sheet on a desk of grey 170 to the photo's edges."""
 
-TINT = MIN_CONTRAST / 2
-"""A sheet found by its colour stands out from its desk by this much in chroma (YCrCb's units,
-the contrast along the split's axis): a pink note on a grey desk by 28."""
-
 PALE = 128
 """A sheet found by its colour (a sticky note on a desk as light as it) is paper: its median
 lightness is at least this. A bold brown letter on lavender paper passed every other test."""
-
-AROUND_SIDE = 256
-"""Writing round a sheet found by its colour is looked for on a copy this many pixels a side,
-where a digit's stroke is still a pixel or more."""
 
 WRITTEN = 0.002
 """A sheet found by its colour is a note on a bare desk only where less than this share of what
@@ -168,7 +160,7 @@ def _by_colour(small: np.ndarray, lightness: np.ndarray) -> np.ndarray | None:
     axis = np.linalg.eigh(chroma.T @ chroma)[1][:, -1]  # the direction chroma varies most in
     along = np.clip(128 + chroma @ axis, 0, 255).astype(np.uint8).reshape(small.shape[:2])
     for hue in (along, 255 - along):
-        outline = _outline(hue, hue, TINT)
+        outline = _outline(hue, hue, MIN_TINT)
         if outline is not None:
             inside = np.zeros(lightness.shape, np.uint8)
             cv2.drawContours(inside, [outline], -1, 1, -1)
@@ -179,9 +171,9 @@ def _by_colour(small: np.ndarray, lightness: np.ndarray) -> np.ndarray | None:
 
 def _written_around(image: np.ndarray, outline: np.ndarray, rows: int) -> bool:
     """Whether anything is written outside the outline (on a copy of rows rows), looked at on a
-    copy AROUND_SIDE a side: a desk round a note is bare; a pale box on a form has the form's
+    copy DETAIL_SIDE a side: a desk round a note is bare; a pale box on a form has the form's
     writing round it."""
-    small = shrunk(image, AROUND_SIDE)
+    small = shrunk(image, DETAIL_SIDE)
     outline = outline * (small.shape[0] / rows)
     lightness = lightness_of(small).astype(np.int16)
     paper = cv2.morphologyEx(lightness, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9)))
