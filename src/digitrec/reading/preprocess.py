@@ -270,21 +270,26 @@ def _ink(image: np.ndarray, dark_ink: bool) -> np.ndarray:
 
 def _pale_areas(channels: np.ndarray, paper: np.ndarray, tint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The paper's lightness and tint with each broad pale area of another colour (PALE_AREA)
-    given its own, so that the writing on it stands out from it, and it not from the page.
-    Returns the paper and the tint (the tint as it was where there is no such area)."""
+    given its own, so that the writing on it stands out from it, and it not from the page. Near
+    the area's edge (which the copy gives only roughly), each pixel takes the paper whose colour
+    it is nearer: the writing's and the page's, not a strip of either, stand out. Returns the
+    paper and the tint (the tint as it was where there is no such area)."""
     small = shrunk(channels, DETAIL_SIDE).astype(np.float32)
     tinted = np.sqrt(((small[:, :, 1:] - tint) ** 2).sum(axis=2)) >= MIN_TINT
     pale = small[:, :, 0] >= cv2.resize(paper, small.shape[1::-1], interpolation=cv2.INTER_AREA) - 2 * MIN_CONTRAST
     areas = cv2.morphologyEx((tinted & pale).astype(np.uint8), cv2.MORPH_OPEN, PALE_AREA)
     if not areas.any():
         return paper, tint
-    n, labels = cv2.connectedComponents(cv2.dilate(areas, np.ones((3, 3), np.uint8)))
-    full = cv2.resize(labels.astype(np.uint16), paper.shape[::-1], interpolation=cv2.INTER_NEAREST)
+    n, labels = cv2.connectedComponents(areas)
+    near = cv2.resize(cv2.dilate(labels.astype(np.uint16), np.ones((7, 7), np.uint8)), paper.shape[::-1], interpolation=cv2.INTER_NEAREST)
+    colour = channels[:, :, 1:].astype(np.float32)
     paper, tint = paper.copy(), np.broadcast_to(tint, (*paper.shape, 2)).copy()
     for k in range(1, n):
         own = small[(labels == k) & tinted]  # the area's own colour, not the writing on it
-        paper[full == k] = np.median(own[:, 0])
-        tint[full == k] = np.median(own[:, 1:], axis=0)
+        own_tint = np.median(own[:, 1:], axis=0)
+        nearer = (near == k) & (((colour - own_tint) ** 2).sum(axis=2) < ((colour - tint) ** 2).sum(axis=2))
+        paper[nearer] = np.median(own[:, 0])
+        tint[nearer] = own_tint
     return paper, tint
 
 
