@@ -280,16 +280,19 @@ def _pale_areas(channels: np.ndarray, paper: np.ndarray, tint: np.ndarray) -> tu
     areas = cv2.morphologyEx((tinted & pale).astype(np.uint8), cv2.MORPH_OPEN, PALE_AREA)
     if not areas.any():
         return paper, tint
-    n, labels = cv2.connectedComponents(areas)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(areas)
     near = cv2.resize(cv2.dilate(labels.astype(np.uint16), np.ones((7, 7), np.uint8)), paper.shape[::-1], interpolation=cv2.INTER_NEAREST)
-    colour = channels[:, :, 1:].astype(np.float32)
     paper, tint = paper.copy(), np.broadcast_to(tint, (*paper.shape, 2)).copy()
+    up = paper.shape[0] / small.shape[0]
     for k in range(1, n):
         own = small[(labels == k) & tinted]  # the area's own colour, not the writing on it
         own_tint = np.median(own[:, 1:], axis=0)
-        nearer = (near == k) & (((colour - own_tint) ** 2).sum(axis=2) < ((colour - tint) ** 2).sum(axis=2))
-        paper[nearer] = np.median(own[:, 0])
-        tint[nearer] = own_tint
+        x, y, w, h = stats[k, :4]
+        around = slice(max(0, int((y - 4) * up)), int((y + h + 4) * up) + 1), slice(max(0, int((x - 4) * up)), int((x + w + 4) * up) + 1)
+        colour = channels[around][:, :, 1:].astype(np.float32)
+        nearer = (near[around] == k) & (((colour - own_tint) ** 2).sum(axis=2) < ((colour - tint[around]) ** 2).sum(axis=2))
+        paper[around][nearer] = np.median(own[:, 0])
+        tint[around][nearer] = own_tint
     return paper, tint
 
 
