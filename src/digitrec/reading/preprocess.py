@@ -275,7 +275,7 @@ def _pale_areas(channels: np.ndarray, paper: np.ndarray, tint: np.ndarray) -> tu
     it is nearer: the writing's and the page's, not a strip of either, stand out. Returns the
     paper and the tint (the tint as it was where there is no such area)."""
     small = shrunk(channels, DETAIL_SIDE).astype(np.float32)
-    tinted = np.sqrt(((small[:, :, 1:] - tint) ** 2).sum(axis=2)) >= MIN_TINT
+    tinted = _off_tint(small[:, :, 1:], tint) >= MIN_TINT
     pale = small[:, :, 0] >= cv2.resize(paper, small.shape[1::-1], interpolation=cv2.INTER_AREA) - 2 * MIN_CONTRAST
     areas = cv2.morphologyEx((tinted & pale).astype(np.uint8), cv2.MORPH_OPEN, PALE_AREA)
     if not areas.any():
@@ -286,14 +286,19 @@ def _pale_areas(channels: np.ndarray, paper: np.ndarray, tint: np.ndarray) -> tu
     up = paper.shape[0] / small.shape[0]
     for k in range(1, n):
         own = small[(labels == k) & tinted]  # the area's own colour, not the writing on it
-        own_tint = np.median(own[:, 1:], axis=0)
+        own_tint = np.median(own[:, 1:], axis=0).astype(np.float32)
         x, y, w, h = stats[k, :4]
         around = slice(max(0, int((y - 4) * up)), int((y + h + 4) * up) + 1), slice(max(0, int((x - 4) * up)), int((x + w + 4) * up) + 1)
         colour = channels[around][:, :, 1:].astype(np.float32)
-        nearer = (near[around] == k) & (((colour - own_tint) ** 2).sum(axis=2) < ((colour - tint[around]) ** 2).sum(axis=2))
+        nearer = (near[around] == k) & (_off_tint(colour, own_tint) < _off_tint(colour, tint[around]))
         paper[around][nearer] = np.median(own[:, 0])
         tint[around][nearer] = own_tint
     return paper, tint
+
+
+def _off_tint(colour: np.ndarray, tint: np.ndarray) -> np.ndarray:
+    """How far each pixel's chroma (float32, two channels) lies from a tint (one, or one a pixel)."""
+    return cv2.magnitude(colour[:, :, 0] - tint[..., 0], colour[:, :, 1] - tint[..., 1])
 
 
 def colour_of(image: np.ndarray) -> np.ndarray:
