@@ -7,7 +7,7 @@ plain paper) laid on a desk darker than it (grey 170, 120 or 60), turned 0, 8 or
 square on or at a slant (the far edge a fifth narrower), with or without wood grain, light falling
 off across the photo (pages.on_desk), whole or cut by the photo's edge (the sheet running off its
 bottom, its right, or both: a corner of the sheet in view). Then the same pages as sticky notes
-of five colours on desks as light as they are (white, light grey, beige) or of another colour
+of nine colours on desks as light as they are (white, light grey, beige) or of another colour
 (wood), whole or with a corner in view. Scored as `digitrec evaluate --pages` scores pages: the
 numbers read exactly, and the photos with every number found and none invented.
 
@@ -34,8 +34,11 @@ SLANTS = (0.0, 0.2)
 CUTS = ((1.0, 1.0), (0.75, 1.0), (1.0, 0.7), (0.75, 0.7))
 """The share of the photo's height and width kept, from its top left."""
 
-NOTES = {"yellow": (255, 240, 130), "pink": (255, 175, 195), "green": (185, 245, 165), "blue": (165, 215, 255), "orange": (255, 195, 115)}
-"""Sticky notes' paper (RGB, for white)..."""
+NOTES = {
+    "yellow": (255, 240, 130), "pink": (255, 175, 195), "green": (185, 245, 165), "blue": (165, 215, 255), "orange": (255, 195, 115),
+    "coral": (255, 140, 110), "sky blue": (120, 200, 255), "magenta": (255, 120, 200), "lime": (150, 230, 90),
+}
+"""Sticky notes' paper (RGB, for white): five pastels, four stronger colours..."""
 
 NOTE_DESKS = {"white": (245, 245, 245), "light grey": (200, 200, 200), "beige": (225, 215, 190), "wood": (170, 120, 70)}
 """...on desks as light as they are, or of another colour (RGB)."""
@@ -62,7 +65,7 @@ def main() -> None:
         edge = "clear of the edges" if keep == (1.0, 1.0) else "cut by the photo's edge"
         shots[(desk, edge)].append(cut(pages.on_desk(page, desk, angle, grain, rng, slant), keep))
     for (name, desk), note, angle, page, keep in itertools.product(NOTE_DESKS.items(), NOTES.values(), ANGLES, written, CUTS[::3]):
-        edge = "sticky note, 5 colours" + ("" if keep == (1.0, 1.0) else ", cut")
+        edge = f"sticky note, {len(NOTES)} colours" + ("" if keep == (1.0, 1.0) else ", cut")
         shots.setdefault((name, edge), []).append(cut(pages.on_desk(page, desk, angle, False, rng, paper=note), keep))
     finder = runtime.sheet.find
     print("| desk | the sheet | photos | numbers | sheet step: exact / photos whole | baseline: exact / photos whole | time a photo, sheet step / baseline |")
