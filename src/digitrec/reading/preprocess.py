@@ -288,12 +288,22 @@ def _pale_areas(channels: np.ndarray, paper: np.ndarray, tint: np.ndarray) -> tu
         own = small[(labels == k) & tinted]  # the area's own colour, not the writing on it
         own_tint = np.median(own[:, 1:], axis=0).astype(np.float32)
         x, y, w, h = stats[k, :4]
+        if not _written_on(small[y : y + h, x : x + w, 0], float(np.median(own[:, 0]))):
+            continue  # a broad stroke of pale coloured ink, not paper
         around = slice(max(0, int((y - 4) * up)), int((y + h + 4) * up) + 1), slice(max(0, int((x - 4) * up)), int((x + w + 4) * up) + 1)
         colour = channels[around][:, :, 1:].astype(np.float32)
         nearer = (near[around] == k) & (_off_tint(colour, own_tint) < _off_tint(colour, tint[around]))
         paper[around][nearer] = np.median(own[:, 0])
         tint[around][nearer] = own_tint
     return paper, tint
+
+
+def _written_on(lightness: np.ndarray, own: float) -> bool:
+    """Whether anything in an area's box is darker than the area (by MIN_CONTRAST; own: its
+    lightness): writing on a highlighter's band (which the writing breaks into pieces) or in a
+    coloured box. A broad stroke of pale coloured ink (light blue on orange paper of its
+    lightness) has nothing darker round it."""
+    return bool((lightness < own - MIN_CONTRAST).any())
 
 
 def _off_tint(colour: np.ndarray, tint: np.ndarray) -> np.ndarray:

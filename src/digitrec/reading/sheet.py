@@ -101,10 +101,11 @@ def find(image: np.ndarray) -> Sheet | None:
 
 def _outline(split: np.ndarray, lightness: np.ndarray, least: float = MIN_CONTRAST) -> np.ndarray | None:
     """The sheet's outline on the copy: the largest light area of Otsu's split of split, if it
-    passes for a sheet (see find), standing out by least from its surround in lightness (judged
-    on the lightness as it is: levelling takes a sheet in one corner of the photo for light
-    falling off, and part of its contrast with it, 22-28 grey levels on a desk of 170). A sheet
-    cut by the photo's edge is carried into the photo's corners it runs into."""
+    passes for a sheet (see find), standing out by least from its surround in lightness, the
+    lightness as it is (levelling takes a sheet in one corner of the photo for light falling off,
+    and part of its contrast with it: 22-28 grey levels on a desk of 170), or, split by colour,
+    in that colour. A sheet cut by the photo's edge is carried into the photo's corners it runs
+    into."""
     level = cv2.threshold(split, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0]
     light = cv2.morphologyEx((split > level).astype(np.uint8), cv2.MORPH_OPEN, OPENING)
     contours, _ = cv2.findContours(light, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
@@ -199,8 +200,8 @@ def _corners(outline: np.ndarray, rectangle: tuple, shape: tuple[int, int]) -> n
     rows, cols = shape
     x, y = corners.T
     edge = (x <= 0) | (y <= 0) | (x >= cols - 1) | (y >= rows - 1)
-    inset[edge] = np.stack([np.where(x >= cols - 1, cols, np.where(x <= 0, 0, x)), np.where(y >= rows - 1, rows, np.where(y <= 0, 0, y))], axis=1)[edge]
-    return inset
+    to_edge = np.stack([np.where(x >= cols - 1, cols, np.maximum(x, 0)), np.where(y >= rows - 1, rows, np.maximum(y, 0))], axis=1)
+    return np.where(edge[:, None], to_edge, inset)
 
 
 def _levelled(lightness: np.ndarray) -> np.ndarray:
