@@ -150,6 +150,14 @@ def test_a_bold_digit_alone_on_its_line_is_kept_but_a_smudge_is_not():
     assert [r.box[1] // 10 for r in regions] == [2, 12]
 
 
+def test_a_bold_8_whose_loops_closed_up_is_read_not_taken_for_a_smudge(reader, mnist):
+    """In the ink mask of a generated page (seed 1), a bold 8's loops close up: it fills 0.95 of
+    its convex hull, which was over CONVEX, and the lone 8 was lost as a smudge."""
+    page = list(pages.pages(mnist.x_test, mnist.y_test, 64, 1))[63]
+    assert page.lines[0] == "8"
+    assert any(line.number == "8" and pages.centred_in(line.box, page.boxes[0]) for line in reader.read(page.image).lines)
+
+
 def test_the_dashes_of_a_broken_rule_beside_a_number_are_left_out():
     mask = np.zeros((160, 200), np.uint8)
     for x in (80, 100):
