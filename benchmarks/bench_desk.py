@@ -47,8 +47,7 @@ NOTE_DESKS = {"white": (245, 245, 245), "light grey": (200, 200, 200), "beige": 
 def cut(shot: pages.PageSample, keep: tuple[float, float]) -> pages.PageSample:
     """The photo cut to its top left, the numbers whose boxes it cuts left out of the count."""
     height, width = int(shot.image.shape[0] * keep[0]), int(shot.image.shape[1] * keep[1])
-    kept = [(text, box) for text, box in zip(shot.lines, shot.boxes) if box[0] + box[2] <= width and box[1] + box[3] <= height]
-    return pages.PageSample(shot.image[:height, :width], tuple(t for t, _ in kept), tuple(b for _, b in kept), shot.paper)
+    return pages.only(shot, [x + w <= width and y + h <= height for x, y, w, h in shot.boxes], shot.image[:height, :width])
 
 
 def main() -> None:

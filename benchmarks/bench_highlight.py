@@ -73,7 +73,7 @@ def main() -> None:
             start = time.perf_counter()
             readings = [_read(reader, shot.image) for shot in shots]
             seconds.append((time.perf_counter() - start) / len(shots))
-            on_mark = [pages.PageSample(s.image, *zip(*[(t, b) for i, (t, b) in enumerate(zip(s.lines, s.boxes)) if _on_mark(s, mark, i, k)]), s.paper) for s, k in zip(shots, which)]
+            on_mark = [pages.only(s, [_on_mark(s, mark, i, k) for i in range(len(s.lines))]) for s, k in zip(shots, which)]
             scores.append((pages.score(shots, readings), pages.score(on_mark, readings)))
         preprocess._pale_areas = pale_areas
         (found, found_marked), (base, base_marked) = scores

@@ -116,3 +116,14 @@ def test_generated_pages_can_be_scored_turned(reader, mnist):
 def test_turn_without_pages_is_a_usage_error():
     result = CliRunner().invoke(cli, ["evaluate", "--turn", "10"])
     assert result.exit_code == 2 and "give --pages too" in result.output
+
+
+def test_part_of_a_page_is_scored_on_its_own_numbers_only(mnist):
+    """pages.only keeps the numbers marked (a photo cut short, the highlighted ones) and nothing else."""
+    from digitrec.evaluation import pages
+
+    page = next(pages.pages(mnist.x_test, mnist.y_test, 1, 0))
+    keep = [i % 2 == 0 for i in range(len(page.lines))]
+    part = pages.only(page, keep, page.image[:10])
+    assert part.lines == page.lines[::2] and part.boxes == page.boxes[::2] and part.image.shape[0] == 10
+    assert pages.only(page, keep).image is page.image

@@ -157,6 +157,13 @@ def score(samples: list[PageSample], readings: list) -> dict:
     return {"lines_exact": float(np.mean(exact)), "pages_whole": float(np.mean(whole)), "lines": len(exact), "pages": len(whole)}
 
 
+def only(sample: PageSample, keep: list[bool], image: np.ndarray | None = None) -> PageSample:
+    """The sample with only the numbers keep marks, and another image of it if given: part of a
+    page to score (a photo cut short, the numbers a highlighter ran over)."""
+    kept = [(text, box) for text, box, k in zip(sample.lines, sample.boxes, keep) if k]
+    return PageSample(sample.image if image is None else image, tuple(t for t, _ in kept), tuple(b for _, b in kept), sample.paper)
+
+
 def centred_in(box: tuple[int, int, int, int], truth: tuple[int, int, int, int]) -> bool:
     """Whether a box read has its centre within the true box: the line read is that number's."""
     x, y, w, h = truth

@@ -89,8 +89,7 @@ def find(image: np.ndarray) -> Sheet | None:
             outline = None
     if outline is None:
         return None
-    rows = lightness.shape[0]
-    corners = _corners(outline, cv2.minAreaRect(outline), lightness.shape) * (image.shape[0] / rows)
+    corners = _corners(outline, lightness.shape) * (image.shape[0] / lightness.shape[0])
     edges = [np.linalg.norm(corners[(k + 1) % 4] - corners[k]) for k in range(4)]  # top, right, bottom, left
     size = max(1, int(max(edges[0], edges[2]))), max(1, int(max(edges[1], edges[3])))
     square = np.float32([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]])
@@ -184,12 +183,13 @@ def _written_around(image: np.ndarray, outline: np.ndarray, rows: int) -> bool:
     return int(((paper - lightness >= MIN_CONTRAST) & around).sum()) > WRITTEN * max(1, int(around.sum()))
 
 
-def _corners(outline: np.ndarray, rectangle: tuple, shape: tuple[int, int]) -> np.ndarray:
+def _corners(outline: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """The sheet's four corners on the copy of that shape, a pixel inside its edges, clockwise
     from the one whose top edge runs nearest to level (the smallest turn to upright): the
     outline's own quadrilateral where it is one (a sheet seen at a slant), else its turned
     rectangle. A corner on the copy's edge (a sheet cut by the photo's) goes to the photo's very
     edge: inset like the others, it cut off a digit written up to the photo's edge."""
+    rectangle = cv2.minAreaRect(outline)
     polygon = cv2.approxPolyDP(outline, 0.04 * cv2.arcLength(outline, True), True)[:, 0].astype(np.float32)
     corners = polygon if len(polygon) == 4 and cv2.isContourConvex(polygon) else cv2.boxPoints(rectangle)
     centre = corners.mean(axis=0)

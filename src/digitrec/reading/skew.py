@@ -103,17 +103,15 @@ def find(strength: np.ndarray, mask: np.ndarray) -> Turn | None:
         return None
     along = float(np.median(pairs))
     error = 1.4826 * float(np.median(np.abs(pairs - along))) / np.sqrt(len(pairs))
-    every = max(1, round(np.sqrt(strength.size / 250_000)))  # a rough look at a large map needs no more than a quarter megapixel
-    ys, xs = np.nonzero(strength[::every, ::every] >= FAINT)
-    if not len(ys):  # hairlines the rough look stepped over: look at every pixel
+    unsure = error > SURE_WITHIN and abs(along) < SIGNIFICANT * error
+    # A rough look at a large map needs no more than a quarter megapixel; but a ruled line, which
+    # settles an unsure slope, is a hairline in rows that a stepped look passes over.
+    every = 1 if unsure else max(1, round(np.sqrt(strength.size / 250_000)))
+    ys, xs = _faint(strength, every)
+    if not len(ys):  # hairlines the rough look stepped over
         every = 1
-        ys, xs = np.nonzero(strength >= FAINT)
-    ys, xs = ys * every, xs * every
-    if error > SURE_WITHIN and abs(along) < SIGNIFICANT * error:
-        # The characters are not sure: a ruled line within their spread of their slope settles it.
-        if every > 1:  # a hairline rule lies in rows the rough look steps over: every pixel
-            every = 1
-            ys, xs = np.nonzero(strength >= FAINT)
+        ys, xs = _faint(strength, every)
+    if unsure:  # the characters are not sure: a ruled line within their spread of their slope settles it
         ruled = _ruled(ys, xs)
         if ruled is None or abs(ruled - along) > SIGNIFICANT * error:
             return None
@@ -122,7 +120,7 @@ def find(strength: np.ndarray, mask: np.ndarray) -> Turn | None:
     if abs(roughly) < MIN_TURN - 0.25:  # level: not worth a closer look
         return None
     if every > 1:  # the close look takes every pixel
-        ys, xs = np.nonzero(strength >= FAINT)
+        ys, xs = _faint(strength, 1)
     angle = _sharpest(ys, xs, roughly, 0.25, 0.05, 50_000)
     if abs(angle) < MIN_TURN:
         return None
@@ -132,6 +130,12 @@ def find(strength: np.ndarray, mask: np.ndarray) -> Turn | None:
     margin = max(MARGIN * float((high - low).max()), 2 * RIM + 1)
     matrix[:, 2] = margin - low
     return Turn(matrix, (int(np.ceil(high[1] - low[1] + 2 * margin)), int(np.ceil(high[0] - low[0] + 2 * margin))))
+
+
+def _faint(strength: np.ndarray, every: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows and columns of the ink at least FAINT, looked at every `every` pixels each way."""
+    ys, xs = np.nonzero(strength[::every, ::every] >= FAINT)
+    return ys * every, xs * every
 
 
 def _neighbour_slopes(mask: np.ndarray) -> np.ndarray:
