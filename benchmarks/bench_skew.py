@@ -21,7 +21,7 @@ from digitrec.evaluation.evaluate import _read
 from digitrec.reading import runtime
 from digitrec.reading.runtime import load_model
 
-ANGLES = (0, 2, 5, 10, -10, 15, -15, 20, -25)
+ANGLES = (0, 2, 5, 10, -10, 15, -15, 20, -25, 35, -60, 90, -90, 150, 180)
 
 
 def main() -> None:
@@ -31,21 +31,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     mnist = load_mnist(args.data)
-    reader, finder = load_model("line"), runtime.skew.find
+    reader, finder = load_model("line"), runtime.skew.ways
     _read(reader, next(pages.pages(mnist.x_test, mnist.y_test, 1, args.seed)).image)  # untimed: the first read sets up the session
     print("| turned | pages | numbers | levelled: exact / pages whole | baseline: exact / pages whole | levelled, by paper: " + " / ".join(pages.PAPERS) + " | time a page, levelled / baseline |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for angle in ANGLES:
         written = list(pages.pages(mnist.x_test, mnist.y_test, args.pages, args.seed, angle))
         scores, papers, seconds = [], [], []
-        for find in (finder, lambda strength, mask: None):
-            runtime.skew.find = find
+        for ways in (finder, lambda strength, mask: [None]):
+            runtime.skew.ways = ways
             start = time.perf_counter()
             readings = [_read(reader, page.image) for page in written]
             seconds.append((time.perf_counter() - start) / len(written))
             scores.append(pages.score(written, readings))
             papers.append([pages.score(*zip(*[(p, r) for p, r in zip(written, readings) if p.paper == paper]))["lines_exact"] for paper in pages.PAPERS])
-        runtime.skew.find = finder
+        runtime.skew.ways = finder
         (levelled, base), by_paper = scores, papers[0]
         print(
             f"| {angle} | {levelled['pages']} | {levelled['lines']} | {levelled['lines_exact']:.1%} / {levelled['pages_whole']:.1%} "

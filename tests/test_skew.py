@@ -33,6 +33,48 @@ def test_a_page_held_aslant_reads_as_it_does_level(reader, digits, paper, angle)
     assert all(pages.centred_in(line.box, truth) for line, truth in zip(reading.lines, photo.boxes))
 
 
+@pytest.mark.parametrize("paper, angle", [("plain", 90), ("ruled", -90), ("table", 135), ("photo", -50)])
+def test_a_page_turned_far_or_sideways_reads_as_it_does_level(reader, digits, paper, angle):
+    """A page photographed sideways (with no EXIF to say so) or turned further than a slope: its
+    rows run steeply or up and down. Turned level both ways up, it is read the way up whose
+    characters are likelier, each box on its number in the photo."""
+    photo = pages.page(digits, [[n] for n in NUMBERS], paper, np.random.default_rng(3), angle)
+    strength = preprocess.ink_strength(photo.image)[0]
+    assert len(skew.ways(strength, preprocess.ink_mask(strength))) == 3  # as the slope has it, and turned far both ways up
+    reading = reader.read(photo.image)
+    assert [line.number for line in reading.lines] == NUMBERS
+    assert all(pages.centred_in(line.box, truth) for line, truth in zip(reading.lines, photo.boxes))
+
+
+def test_half_round_stands_the_levelled_map_on_its_head(digits):
+    photo = pages.page(digits, [[n] for n in NUMBERS], "plain", np.random.default_rng(3), 90)
+    strength = preprocess.ink_strength(photo.image)[0]
+    turn = skew._far(strength, skew._marks(preprocess.ink_mask(strength)))
+    upright, flipped = turn.level(strength), turn.half_round().level(strength)
+    assert flipped.shape == upright.shape
+    assert np.abs(flipped.astype(int) - np.rot90(upright, 2)).mean() < 1
+
+
+def test_a_ruled_line_in_pieces_is_not_a_row_of_characters():
+    """A register's ruled line, broken by the scan into dashes of about a character's length,
+    lines its pieces up like a sideways row; but they lie along it, where characters stand across."""
+    mask = np.zeros((400, 200), np.uint8)
+    for i in range(12):
+        mask[20 + 30 * i : 42 + 30 * i, 100:103] = 1  # dashes down the page
+    mask[180:200, 20:32] = 1  # and a mark beside them
+    assert skew._far_rows(skew._marks(mask)) is None
+    assert skew.ways(mask * 200, mask) == [None]
+
+
+@pytest.mark.parametrize("rows", [[["7"]], [["408"]], [["6"], ["29"]]])
+def test_too_few_characters_turned_sideways_are_left_as_they_are(digits, rows):
+    """A lone digit, a short number or two have too few neighbours to say their rows run up and
+    down: a digit's own shape would decide it, and a 1 stands as a sideways 1 lies."""
+    photo = pages.page(digits, rows, "plain", np.random.default_rng(8), 90)
+    strength = preprocess.ink_strength(photo.image)[0]
+    assert skew.ways(strength, preprocess.ink_mask(strength)) == [None]
+
+
 def test_writing_with_no_slope_to_trust_is_left_as_it_is(digits):
     """A lone digit, or a number too short for its characters to agree on a slope, has no row to
     level by: turning it by its own shape would only misread it. A page held square stays so."""
@@ -73,8 +115,8 @@ def test_texture_is_not_weighed_pair_by_pair():
     for dy in (0, 1):
         for dx in (0, 1):
             mask[dy::4, dx::4] = 1  # 65 x 65 dots of 2 x 2 pixels, 4 apart: each the next one's neighbour
-    assert 65 * 65 > MAX_MARKS and skew._neighbour_slopes(mask).size == 0
-    assert skew._neighbour_slopes(mask[:120, :120]).size > 0  # fewer marks are weighed
+    assert 65 * 65 > MAX_MARKS and skew._neighbour_slopes(skew._marks(mask)).size == 0
+    assert skew._neighbour_slopes(skew._marks(mask[:120, :120])).size > 0  # fewer marks are weighed
 
 
 def test_a_ruled_page_whose_characters_disagree_is_levelled_by_its_rules(reader, mnist):
@@ -82,7 +124,7 @@ def test_a_ruled_page_whose_characters_disagree_is_levelled_by_its_rules(reader,
     characters' slopes spread too far to trust; a rule across half the ink's width fixes it."""
     page = next(p for p in pages.pages(mnist.x_test, mnist.y_test, 80, 0, 5) if p.lines[0] == "54")
     strength = preprocess.ink_strength(page.image)[0]
-    slopes = skew._neighbour_slopes(preprocess.ink_mask(strength))
+    slopes = skew._neighbour_slopes(skew._marks(preprocess.ink_mask(strength)))
     along = np.median(slopes)
     error = 1.4826 * np.median(np.abs(slopes - along)) / np.sqrt(len(slopes))
     assert error > skew.SURE_WITHIN and abs(along) < skew.SIGNIFICANT * error  # the characters alone are not sure

@@ -451,7 +451,7 @@ def train(model: str, no_normalize: bool, backend: str | None, ensemble: int | N
 @click.option(
     "--turn",
     "turn_degrees",
-    type=click.FloatRange(-45, 45),
+    type=click.FloatRange(-180, 180),
     default=0.0,
     help="With --pages: photograph every page turned by this many degrees, counter-clockwise (the same pages otherwise).  [default: 0]",
 )

@@ -111,7 +111,8 @@ def page(digits: Digits, rows: list[list[str]], paper: str, rng: np.random.Gener
         image *= 1 - 0.35 * (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
         image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.5, 1.2))
         noise = rng.normal(0, 4, level).astype(np.float32)
-        image += cv2.copyMakeBorder(noise, 0, image.shape[0] - level[0], 0, image.shape[1] - level[1], cv2.BORDER_REFLECT)
+        reach = ((0, max(0, image.shape[0] - level[0])), (0, max(0, image.shape[1] - level[1])))  # a page turned past 45 degrees is narrower one way
+        image += np.pad(noise, reach, mode="symmetric")[: image.shape[0], : image.shape[1]]
         image = cv2.imdecode(cv2.imencode(".jpg", np.clip(image, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 70])[1], cv2.IMREAD_GRAYSCALE)
     return PageSample(np.clip(image, 0, 255).astype(np.uint8), tuple(lines), tuple(boxes), paper)
 

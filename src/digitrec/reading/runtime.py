@@ -148,16 +148,38 @@ def _character(c: Character) -> dict:
     return {"char": c.char, "confidence": c.confidence, "box": _listed(c.box), "uncertain": c.uncertain}
 
 
-def _cleaned(image: ImageInput, level: bool = True) -> tuple[np.ndarray, np.ndarray, float, skew.Turn | None]:
-    """The clean-up's ink strength, ink mask and scale; where the writing runs aslant (skew.find)
-    and level is asked for, turned level, its ruled lines lifted now they run level, with the turn."""
+@dataclass(frozen=True)
+class _Cleaned:
+    """The clean-up's ink strength, ink mask and scale, and the turn that levelled them, if any."""
+
+    strength: np.ndarray
+    mask: np.ndarray
+    scale: float
+    turn: skew.Turn | None = None
+
+
+def _cleaned(image: ImageInput, level: bool = True) -> list[_Cleaned]:
+    """The clean-up's ink, each way the writing may stand (skew.ways) where level is asked for:
+    as it lies, or turned level with its ruled lines lifted now they run level."""
     strength, scale = preprocess.ink_strength(image)
     mask = preprocess.ink_mask(strength)
-    turn = skew.find(strength, mask) if level else None
-    if turn:
-        strength = preprocess.without_lines(turn.level(strength))
-        mask = preprocess.ink_mask(strength)
-    return strength, mask, scale, turn
+    cleaned = []
+    for turn in skew.ways(strength, mask) if level else [None]:
+        if turn is None:
+            cleaned.append(_Cleaned(strength, mask, scale))
+            continue
+        levelled = preprocess.without_lines(turn.level(strength))
+        cleaned.append(_Cleaned(levelled, preprocess.ink_mask(levelled), scale, turn))
+    return cleaned
+
+
+def _likelier(readings: list[Reading]) -> Reading:
+    """Of the readings of one page stood different ways, the one expected to hold the most
+    characters read right: the sum of their confidences. The lines' mean confidence instead takes
+    a way that reads one line surely and loses the rest: of 401 generated pages read three ways
+    (MNIST's training tail, seeds 5 and 6, turned 0 to 150 degrees), it kept a way with fewer
+    numbers right 7 times; the sum, never (nor on 472 of `--pages`' own, where the mean did 11 times)."""
+    return max(readings, key=lambda r: sum(c.confidence for c in r.characters))
 
 
 def _through(matrix: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
@@ -269,10 +291,12 @@ class Recognizer:
             return self._read_lines(image, threshold, single)
         if single or preprocess_mode == "seed":
             return Reading.of_digits((self.predict(image, preprocess_mode, threshold),))
-        strength, mask, scale, turn = _cleaned(image)
-        digits = segment.segment(layout.unruled(preprocess.page_of(strength, mask, scale)), classify=self.probabilities)
-        reading = Reading.of_digits(tuple(self._predictions([d.input for d in digits], [d.box for d in digits], threshold)))
-        return reading.mapped(turn.back(scale)) if turn else reading
+        readings = []
+        for way in _cleaned(image):
+            digits = segment.segment(layout.unruled(preprocess.page_of(way.strength, way.mask, way.scale)), classify=self.probabilities)
+            reading = Reading.of_digits(tuple(self._predictions([d.input for d in digits], [d.box for d in digits], threshold)))
+            readings.append(reading.mapped(way.turn.back(way.scale)) if way.turn else reading)
+        return _likelier(readings)
 
     def line_probabilities(self, lines_batch: np.ndarray) -> np.ndarray:
         """The line reader's (N, frames, classes) probabilities for (N, 32, W) lines of equal width."""
@@ -280,7 +304,20 @@ class Recognizer:
         return self._session.run(None, {self._input: batch[..., None]})[0]
 
     def _read_lines(self, image: ImageInput, threshold: float, single: bool) -> Reading:
-        strength, mask, page_scale, turn = _cleaned(image, level=not single)
+        readings, missing = [], None
+        for way in _cleaned(image, level=not single):
+            try:
+                reading = self._read_way(way.strength, way.mask, way.scale, threshold, single)
+            except NoDigitError as e:
+                missing = e
+                continue
+            readings.append(reading.mapped(way.turn.back(way.scale)) if way.turn else reading)
+        if not readings:
+            raise missing
+        return _likelier(readings)
+
+    def _read_way(self, strength: np.ndarray, mask: np.ndarray, page_scale: float, threshold: float, single: bool) -> Reading:
+        """The lines of the clean-up's ink as it stands (the layout's, or the whole ink as one)."""
         seen: dict = {}  # each region's views, read once however many ways they are decoded
         if single:  # the whole ink is one digit, whatever the layout: the likeliest digit in any frame
             readings = self._read_regions(strength, [layout.whole(mask)], page_scale, threshold, lines.best_digit, seen)
@@ -310,8 +347,7 @@ class Recognizer:
                 readings = [r for r in guess if max(r.characters[0].probabilities) >= GUESS_AT_LEAST]
         if not readings:
             raise NoDigitError("no number found: what is there does not read as digits")
-        reading = readings[0] if len(readings) == 1 else Reading.of_lines(readings)
-        return reading.mapped(turn.back(page_scale)) if turn else reading
+        return readings[0] if len(readings) == 1 else Reading.of_lines(readings)
 
     def _read_regions(self, strength: np.ndarray, regions: list, page_scale: float, threshold: float, decode, seen: dict) -> list[Reading]:
         """Each region read as a line; those that hold no digit (a tick, a dash, a letter) left out."""
