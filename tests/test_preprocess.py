@@ -315,3 +315,19 @@ def test_a_highlighted_number_is_read_with_the_others(reader, mnist, colour):
     x, y, w, h = page.boxes[1]
     image[y - 5 : y + h + 5, x - 10 : x + w + 10] *= colour
     assert [line.number for line in reader.read(np.clip(image, 0, 255).astype(np.uint8)).lines] == ["315", "2870", "46"]
+
+
+def test_a_band_hugging_its_number_is_paper_up_to_its_edges(reader, mnist):
+    """A highlighter drawn close round a number leaves strips of band above and below it, and
+    gaps between its digits, narrower than PALE_AREA: they were left as coloured ink, a bar over
+    the number that took it ("64123" read as "2", the line above lost with it)."""
+    from digitrec.evaluation import pages
+
+    page = next(pages.pages(mnist.x_test, mnist.y_test, 1, 0))  # a plain page: "33" above "64123"
+    assert page.paper == "plain" and page.lines == ("33", "64123")
+    image = np.repeat(page.image[:, :, None], 3, axis=2).astype(np.float32)
+    x, y, w, h = page.boxes[1]
+    pad = max(2, h // 8)  # as benchmarks/bench_highlight.py draws it
+    image[y - pad : y + h + pad, x - 2 * pad : x + w + 2 * pad] *= (1.0, 0.6, 0.8)  # pink
+    reading = reader.read(np.clip(image, 0, 255).astype(np.uint8))
+    assert [line.number for line in reading.lines] == ["33", "64123"]
