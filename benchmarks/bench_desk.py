@@ -8,8 +8,10 @@ square on or at a slant (the far edge a fifth narrower), with or without wood gr
 off across the photo (pages.on_desk), whole or cut by the photo's edge (the sheet running off its
 bottom, its right, or both: a corner of the sheet in view). Then the same pages as sticky notes
 of nine colours on desks as light as they are (white, light grey, beige) or of another colour
-(wood), whole or with a corner in view. Scored as `digitrec evaluate --pages` scores pages: the
-numbers read exactly, and the photos with every number found and none invented.
+(wood), whole or with a corner in view. Then two of the pages side by side on each grey desk
+(pages.beside), read also with the larger sheet alone cut out, as release 20 read them. Scored as
+`digitrec evaluate --pages` scores pages: the numbers read exactly, and the photos with every
+number found and none invented.
 
     python benchmarks/bench_desk.py --data ../shared/data/mnist
 """
@@ -66,23 +68,30 @@ def main() -> None:
     for (name, desk), note, angle, page, keep in itertools.product(NOTE_DESKS.items(), NOTES.values(), ANGLES, written, CUTS[::3]):
         edge = f"sticky note, {len(NOTES)} colours" + ("" if keep == (1.0, 1.0) else ", cut")
         shots.setdefault((name, edge), []).append(cut(pages.on_desk(page, desk, angle, False, rng, paper=note), keep))
+    for desk, page, (left, right) in itertools.product(DESKS, range(len(written)), zip(ANGLES, ANGLES[1:] + ANGLES[:1])):
+        shots.setdefault((desk, "two sheets side by side"), []).append(pages.beside(written[page], written[(page + 1) % len(written)], desk, (left, right), rng))
     finder = runtime.sheet.find
+    alone = {}
     print("| desk | the sheet | photos | numbers | sheet step: exact / photos whole | baseline: exact / photos whole | time a photo, sheet step / baseline |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for (desk, edge), photos in shots.items():
         scores, seconds = [], []
-        for find in (finder, lambda image: None):
+        for find in (finder, lambda image: []):
             runtime.sheet.find = find
             start = time.perf_counter()
             readings = [_read(reader, photo.image) for photo in photos]
             seconds.append((time.perf_counter() - start) / len(photos))
             scores.append(pages.score(photos, readings))
+        if edge == "two sheets side by side":
+            runtime.sheet.find = lambda image: sorted(finder(image), key=lambda s: s.image.size)[-1:]
+            alone[desk] = pages.score(photos, [_read(reader, photo.image) for photo in photos])
         runtime.sheet.find = finder
         found, base = scores
         print(
             f"| {desk} | {edge} | {len(photos)} | {found['lines']} | {found['lines_exact']:.1%} / {found['pages_whole']:.1%} | {base['lines_exact']:.1%} / {base['pages_whole']:.1%} | {1000 * seconds[0]:.0f} / {1000 * seconds[1]:.0f} ms |",
             flush=True,
         )
+    print("\nTwo sheets side by side, the larger alone cut out (as release 20 read them): " + "; ".join(f"desk {desk}: {s['lines_exact']:.1%} / {s['pages_whole']:.1%}" for desk, s in alone.items()))
 
 
 if __name__ == "__main__":

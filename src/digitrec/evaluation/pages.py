@@ -179,12 +179,14 @@ def on_desk(
     rng: np.random.Generator,
     slant: float = 0.0,
     paper: tuple[float, float, float] | None = None,
+    lit: bool = True,
 ) -> PageSample:
     """The page photographed lying on a desk, turned by angle degrees, seen at a slant (its far
     edge narrower by that share: a phone held over it, not square above it), with or without wood
     grain, light falling off across the photo: what reading.sheet cuts out. The desk is a grey
     level, or an RGB colour; the page's paper may be coloured too (a sticky note: its RGB, for
-    white), and then the photo is RGB. The numbers' boxes are the boxes round them in the photo."""
+    white), and then the photo is RGB. The numbers' boxes are the boxes round them in the photo.
+    lit=False leaves the light even (for beside, which lets it fall off across both sheets)."""
     h, w = sample.image.shape
     height, width = int(h * 1.7), int(w * 1.9)
     colour = paper is not None or not np.isscalar(desk)
@@ -202,6 +204,25 @@ def on_desk(
     if paper is not None:
         page = page * np.float32(paper) / 255
     photo = photo * (1 - cover) + page * cover
-    photo *= np.linspace(0.8, 1.05, width, dtype=np.float32)[None, :, None]
+    if lit:
+        photo = _falling_off(photo)
     image = np.clip(photo, 0, 255).astype(np.uint8)
     return PageSample(image if colour else image[:, :, 0], sample.lines, tuple(_placed(sample.boxes, placed)), "desk")
+
+
+def _falling_off(photo: np.ndarray) -> np.ndarray:
+    """The light falling off across a float (rows, columns, channels) photo, from 1.05 to 0.8."""
+    return photo * np.linspace(0.8, 1.05, photo.shape[1], dtype=np.float32)[None, :, None]
+
+
+def beside(left: PageSample, right: PageSample, desk: float, angles: tuple[float, float], rng: np.random.Generator) -> PageSample:
+    """Two pages photographed lying side by side on one desk (each as on_desk lays it, turned by
+    its angle), the light falling off across both. The left page's numbers come first."""
+    shots = [on_desk(sample, desk, angle, False, rng, lit=False) for sample, angle in zip((left, right), angles)]
+    height = max(shot.image.shape[0] for shot in shots)
+    grown = [np.pad(shot.image, ((0, height - shot.image.shape[0]), (0, 0)), mode="edge") for shot in shots]
+    photo = _falling_off(np.hstack(grown).astype(np.float32)[:, :, None])[:, :, 0]
+    shift = shots[0].image.shape[1]
+    boxes = shots[0].boxes + tuple((x + shift, y, w, h) for x, y, w, h in shots[1].boxes)
+    return PageSample(np.clip(photo, 0, 255).astype(np.uint8), left.lines + right.lines, boxes, "desk")
+

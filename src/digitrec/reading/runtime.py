@@ -275,14 +275,26 @@ class Recognizer:
 
     def _read_page(self, image: ImageInput, preprocess_mode: str, threshold: float, single: bool) -> Reading:
         """One image: a sheet photographed on a darker surface (sheet.find) is read cut out and
-        upright, its boxes carried back into the photo. The post's pipeline takes images as they are."""
+        upright, its boxes carried back into the photo; several sheets, each so, their lines sheet
+        by sheet (a sheet with no number left out). The post's pipeline takes images as they are."""
         if preprocess_mode == "seed":
             return self._read_image(image, preprocess_mode, threshold, single)
         pixels = decode.read(image)
         found = sheet.find(pixels)
-        if found is None:
+        if not found:
             return self._read_image(pixels, preprocess_mode, threshold, single)
-        return self._read_image(found.image, preprocess_mode, threshold, single).mapped(found.matrix)
+        if len(found) == 1 or single:
+            return self._read_image(found[0].image, preprocess_mode, threshold, single).mapped(found[0].matrix)
+        lines = []
+        for cut in found:
+            try:
+                reading = self._read_image(cut.image, preprocess_mode, threshold, single).mapped(cut.matrix)
+            except NoDigitError:
+                continue
+            lines.extend(reading.lines or (reading,))
+        if not lines:
+            raise NoDigitError(f"no number found on any of the {len(found)} sheets")
+        return lines[0] if len(lines) == 1 else Reading.of_lines(lines)
 
     def _read_image(self, image: ImageInput, preprocess_mode: str, threshold: float, single: bool) -> Reading:
         if self.reads_lines:

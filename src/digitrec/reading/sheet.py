@@ -9,7 +9,8 @@ clean-up, a sheet on a darker surround or one of another colour, clear of the im
 running off them with a corner in view (CLEAR_OF_EDGES), is cut out through its four corners,
 turned as its edges run (the writing runs along its sheet) and squared (a sheet seen at a
 slant), and read as a photo of that sheet alone; the boxes found in it are carried back into the
-photo's pixels.
+photo's pixels. Several sheets side by side (two notes, a receipt beside a form) are each cut
+out and read.
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ A pale yellow box on a page of numbers, with numbers outside it, was cut out alo
 LEAST_AREA = 0.1
 """The sheet covers at least this share of the image; a smaller light patch is a mark on it."""
 
+BESIDE_AREA = LEAST_AREA / 4
+"""Beside a sheet, another covers at least this share of the image: two sheets side by side share
+the photo, and a note beside a page is smaller than it. Of bench_desk.py's 36 photos of two
+pages side by side, 18 have both sheets found, the smaller covering 5.9-11.3% (its turned
+rectangle, on the copy): 15 of those would be lost at LEAST_AREA."""
+
 SOLID = 0.8
 """A sheet fills at least this share of its own (turned) rectangle, or, cut by the photo's edge,
 of its convex outline: writing on it leaves holes, but its outline is a sheet's."""
@@ -68,28 +75,38 @@ class Sheet:
     """3x3 homography: the sheet's pixels to the photo's."""
 
 
-def find(image: np.ndarray) -> Sheet | None:
-    """The sheet in a photo of one lying on a darker surface, or on one of another colour (uint8,
-    grey or RGB), or None: the largest light area of Otsu's split, with a corner in view
-    (CLEAR_OF_EDGES), solid, sharp edged and MIN_CONTRAST lighter than what surrounds it. The
-    lightness is split as it is, then, failing that, levelled: of bench_desk.py's 576 grey
-    photos, 564 pass as they are, 12 (a page on a desk of 170, the light falling off towards it)
-    only levelled, and 2 (wood grain lit past the split) only as they are. Failing both, a colour
-    photo is split by colour (_by_colour)."""
+def find(image: np.ndarray) -> list[Sheet]:
+    """The sheets in a photo of them lying on a darker surface, or of one on a surface of another
+    colour (uint8, grey or RGB), in reading order; none where it is not such a photo. A sheet is
+    the largest light area of Otsu's split, with a corner in view (CLEAR_OF_EDGES), solid, sharp
+    edged and MIN_CONTRAST lighter than what surrounds it; where it is, so is every other light
+    area that passes the same tests (_outlines). The lightness is split as it is, then, failing
+    that, levelled: of bench_desk.py's 576 grey photos, 564 pass as they are, 12 (a page on a
+    desk of 170, the light falling off towards it) only levelled, and 2 (wood grain lit past the
+    split) only as they are. Failing both, a colour photo is split by colour (_by_colour)."""
     small = shrunk(image, COPY_SIDE)
     lightness = lightness_of(small)
     if max(lightness.shape) < COPY_SIDE or min(lightness.shape) < COPY_SIDE // 3:  # a tiny image, or a strip
-        return None
-    outline = _outline(lightness, lightness)
-    if outline is None:
-        outline = _outline(_levelled(lightness), lightness)
-    if outline is None and small.ndim == 3:
+        return []
+    outlines = _outlines(lightness, lightness) or _outlines(_levelled(lightness), lightness)
+    if not outlines and small.ndim == 3:
         outline = _by_colour(small, lightness)
-        if outline is not None and _written_around(image, outline, lightness.shape[0]):
-            outline = None
-    if outline is None:
-        return None
-    corners = _corners(outline, lightness.shape) * (image.shape[0] / lightness.shape[0])
+        if outline is not None and not _written_around(image, outline, lightness.shape[0]):
+            outlines = [outline]
+    return [_cut(image, outline, lightness.shape) for outline in _in_reading_order(outlines)]
+
+
+def _in_reading_order(outlines: list[np.ndarray]) -> list[np.ndarray]:
+    """Sheets side by side (each one's rows overlapping the others') left to right, else top to bottom."""
+    boxes = [cv2.boundingRect(outline) for outline in outlines]
+    side_by_side = all(min(a[1] + a[3], b[1] + b[3]) > max(a[1], b[1]) for a in boxes for b in boxes)
+    order = sorted(range(len(boxes)), key=lambda k: boxes[k][0] if side_by_side else boxes[k][1])
+    return [outlines[k] for k in order]
+
+
+def _cut(image: np.ndarray, outline: np.ndarray, shape: tuple[int, int]) -> Sheet:
+    """The sheet within the outline (on a copy of that shape), cut out upright and square."""
+    corners = _corners(outline, shape) * (image.shape[0] / shape[0])
     edges = [np.linalg.norm(corners[(k + 1) % 4] - corners[k]) for k in range(4)]  # top, right, bottom, left
     size = max(1, int(max(edges[0], edges[2]))), max(1, int(max(edges[1], edges[3])))
     square = np.float32([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]])
@@ -98,19 +115,34 @@ def find(image: np.ndarray) -> Sheet | None:
     return Sheet(upright, matrix)
 
 
-def _outline(split: np.ndarray, lightness: np.ndarray, least: float = MIN_CONTRAST) -> np.ndarray | None:
-    """The sheet's outline on the copy: the largest light area of Otsu's split of split, if it
-    passes for a sheet (see find), standing out by least from its surround in lightness, the
-    lightness as it is (levelling takes a sheet in one corner of the photo for light falling off,
-    and part of its contrast with it: 22-28 grey levels on a desk of 170), or, split by colour,
-    in that colour. A sheet cut by the photo's edge is carried into the photo's corners it runs
-    into."""
+def _outlines(split: np.ndarray, lightness: np.ndarray, least: float = MIN_CONTRAST) -> list[np.ndarray]:
+    """The sheets' outlines on the copy: the largest light area of Otsu's split of split, if it
+    passes for a sheet (_outline), and then every other that does; none if the largest does not."""
     level = cv2.threshold(split, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0]
     light = cv2.morphologyEx((split > level).astype(np.uint8), cv2.MORPH_OPEN, OPENING)
     contours, _ = cv2.findContours(light, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     if not contours:
-        return None
-    found = max(contours, key=cv2.contourArea)
+        return []
+    contours = sorted(contours, key=cv2.contourArea, reverse=True)
+    first = _outline(contours[0], [], lightness, least)  # the largest, judged as when it was the only one looked at
+    if first is None:
+        return []
+    outlines = [first]
+    for found in contours[1:]:
+        if np.prod(cv2.minAreaRect(found)[1]) < BESIDE_AREA * split.size:
+            continue  # a mark, or a patch of light
+        outline = _outline(found, outlines, lightness, least, BESIDE_AREA)  # judged against the desk, not the sheets found
+        if outline is not None:
+            outlines.append(outline)
+    return outlines
+
+
+def _outline(found: np.ndarray, others: list[np.ndarray], lightness: np.ndarray, least: float, area: float = LEAST_AREA) -> np.ndarray | None:
+    """A light area's outline if it passes for a sheet (see find), standing out by least from its
+    surround (less the other sheets found) in lightness, the lightness as it is (levelling
+    takes a sheet in one corner of the photo for light falling off, and part of its contrast with
+    it: 22-28 grey levels on a desk of 170), or, split by colour, in that colour. A sheet cut by
+    the photo's edge is carried into the photo's corners it runs into."""
     x, y, w, h = cv2.boundingRect(found)
     rows, cols = lightness.shape
     left, top, right, bottom = (gap >= CLEAR_OF_EDGES for gap in (x, y, cols - x - w, rows - y - h))
@@ -125,11 +157,12 @@ def _outline(split: np.ndarray, lightness: np.ndarray, least: float = MIN_CONTRA
         solid = cv2.contourArea(found) >= SOLID * cv2.contourArea(cv2.convexHull(found))
         reached = [c for c, (a, b) in zip([(0, 0), (cols - 1, 0), (cols - 1, rows - 1), (0, rows - 1)], [(left, top), (right, top), (right, bottom), (left, bottom)]) if not (a or b)]
         outline = cv2.convexHull(np.vstack([found.reshape(-1, 2), np.array(reached, np.int32).reshape(-1, 2)]))
-    if not solid or np.prod(cv2.minAreaRect(outline)[1]) < LEAST_AREA * lightness.size:
+    if not solid or np.prod(cv2.minAreaRect(outline)[1]) < area * lightness.size:
         return None
     inside = np.zeros(lightness.shape, np.uint8)
+    cv2.drawContours(inside, others, -1, 2, -1)
     cv2.drawContours(inside, [outline], -1, 1, -1)
-    contrast = lightness[inside > 0].mean() - lightness[inside == 0].mean()
+    contrast = lightness[inside == 1].mean() - lightness[inside == 0].mean()
     if contrast < least or not _stepped(found, lightness, (left, top, right, bottom), contrast):
         return None
     return outline
@@ -160,8 +193,7 @@ def _by_colour(small: np.ndarray, lightness: np.ndarray) -> np.ndarray | None:
     axis = np.linalg.eigh(chroma.T @ chroma)[1][:, -1]  # the direction chroma varies most in
     along = np.clip(128 + chroma @ axis, 0, 255).astype(np.uint8).reshape(small.shape[:2])
     for hue in (along, 255 - along):
-        outline = _outline(hue, hue, MIN_TINT)
-        if outline is not None:
+        for outline in _outlines(hue, hue, MIN_TINT)[:1]:  # one note, the largest
             inside = np.zeros(lightness.shape, np.uint8)
             cv2.drawContours(inside, [outline], -1, 1, -1)
             if np.median(lightness[inside > 0]) >= PALE:
