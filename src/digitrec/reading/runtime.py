@@ -319,7 +319,7 @@ class Recognizer:
         readings, missing = [], None
         for way in _cleaned(image, level=not single):
             try:
-                reading = self._read_way(way.strength, way.mask, way.scale, threshold, single)
+                reading = self._read_way(way, threshold, single)
             except NoDigitError as e:
                 missing = e
                 continue
@@ -328,8 +328,9 @@ class Recognizer:
             raise missing
         return _likelier(readings)
 
-    def _read_way(self, strength: np.ndarray, mask: np.ndarray, page_scale: float, threshold: float, single: bool) -> Reading:
+    def _read_way(self, way: _Cleaned, threshold: float, single: bool) -> Reading:
         """The lines of the clean-up's ink as it stands (the layout's, or the whole ink as one)."""
+        strength, mask, page_scale = way.strength, way.mask, way.scale
         seen: dict = {}  # each region's views, read once however many ways they are decoded
         if single:  # the whole ink is one digit, whatever the layout: the likeliest digit in any frame
             readings = self._read_regions(strength, [layout.whole(mask)], page_scale, threshold, lines.best_digit, seen)
