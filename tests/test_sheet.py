@@ -135,4 +135,3 @@ def test_two_sheets_on_a_desk_are_each_read(reader, mnist, page, desk, angles):
     reading = reader.read(photo.image)
     assert [line.number for line in reading.lines] == ["315", "2870", "46", "58", "9041"]
     assert all(pages.centred_in(line.box, truth) for line, truth in zip(reading.lines, photo.boxes))
-

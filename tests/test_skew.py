@@ -17,7 +17,7 @@ NUMBERS = ["315", "2870", "46", "90517"]
 
 def _turn(image: np.ndarray) -> skew.Turn | None:
     strength = preprocess.ink_strength(image)[0]
-    return skew.find(strength, preprocess.ink_mask(strength))
+    return skew.ways(strength, preprocess.ink_mask(strength))[0]
 
 
 @pytest.mark.parametrize("paper, angle", [("ruled", 6), ("table", -10), ("plain", 15), ("photo", -20)])
@@ -100,7 +100,7 @@ def test_a_small_levelled_map_keeps_its_ink_clear_of_the_layouts_rim(digits):
     layout's RIM, which took the last line for the tail of one the photo cut, and dropped it."""
     page = pages.page(digits, [["33"], ["64123"]], "plain", np.random.default_rng(9), 6)
     strength = preprocess.ink_strength(cv2.resize(page.image, None, fx=0.4, fy=0.4, interpolation=cv2.INTER_AREA))[0]
-    found = skew.find(strength, preprocess.ink_mask(strength))
+    found = skew.ways(strength, preprocess.ink_mask(strength))[0]
     assert found is not None
     ys, xs = np.nonzero(found.level(strength) >= preprocess.INK_FLOOR)
     assert min(ys.min(), xs.min(), found.shape[0] - 1 - ys.max(), found.shape[1] - 1 - xs.max()) > preprocess.RIM
@@ -140,7 +140,7 @@ def test_a_ruled_page_on_a_large_map_is_levelled_by_its_hairline_rules(mnist):
     strength = np.zeros((2000, 2000), np.uint8)
     small = preprocess.ink_strength(page.image)[0]
     strength[: small.shape[0], : small.shape[1]] = small
-    found = skew.find(strength, preprocess.ink_mask(strength))
+    found = skew.ways(strength, preprocess.ink_mask(strength))[0]
     assert found is not None and np.degrees(np.arctan2(found.matrix[0, 1], found.matrix[0, 0])) == pytest.approx(-5, abs=0.15)
 
 
@@ -155,7 +155,7 @@ def test_any_ink_gives_a_turn_or_none_never_an_error(shape, marks, level):
     strength = np.zeros(shape, np.uint8)
     for x, y, w, h in marks:
         strength[y : y + h, x : x + w] = level
-    found = skew.find(strength, (strength >= preprocess.INK_FLOOR).astype(np.uint8))
+    found = skew.ways(strength, (strength >= preprocess.INK_FLOOR).astype(np.uint8))[0]
     if found is not None:
         assert found.level(strength).shape == found.shape
 
@@ -166,7 +166,7 @@ def test_hairlines_on_a_large_map_are_not_stepped_over():
     strength = np.zeros((1000, 1000), np.uint8)
     for i in range(8):
         strength[100 + 5 * i : 130 + 5 * i, 101 + 40 * i] = 200  # a row of 1s, sloping down
-    found = skew.find(strength, (strength > 0).astype(np.uint8))
+    found = skew.ways(strength, (strength > 0).astype(np.uint8))[0]
     assert found is not None and found.level(strength).max() > 0
 
 

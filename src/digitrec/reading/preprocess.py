@@ -299,21 +299,20 @@ def _pale_areas(channels: np.ndarray, paper: np.ndarray, tint: np.ndarray) -> tu
     # above and below narrower than PALE_AREA; closed over the strokes, they are one again.
     n, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.morphologyEx(light, cv2.MORPH_CLOSE, _CLOSE))
     keep = np.zeros(n, bool)
-    keep[np.unique(labels[broad > 0])] = True
-    keep[0] = False
+    keep[np.unique(labels[broad > 0])] = True  # never the background: the closing holds every broad pixel
     near = cv2.resize(cv2.dilate(labels.astype(np.uint16), np.ones((7, 7), np.uint8)), paper.shape[::-1], interpolation=cv2.INTER_NEAREST)
     paper, tint = paper.copy(), np.broadcast_to(tint, (*paper.shape, 2)).copy()
     up = paper.shape[0] / small.shape[0]
     for k in np.nonzero(keep)[0]:
-        own = small[(labels == k) & tinted & pale]  # the area's own colour, not the writing on it
-        own_tint = np.median(own[:, 1:], axis=0).astype(np.float32)
+        own = small[(labels == k) & (light > 0)]  # the area's own colour, not the writing on it
+        own_light, own_tint = float(np.median(own[:, 0])), np.median(own[:, 1:], axis=0).astype(np.float32)
         x, y, w, h = stats[k, :4]
-        if not _written_on(small[y : y + h, x : x + w, 0], float(np.median(own[:, 0]))):
+        if not _written_on(small[y : y + h, x : x + w, 0], own_light):
             continue  # a broad stroke of pale coloured ink, not paper
         around = slice(max(0, int((y - 4) * up)), int((y + h + 4) * up) + 1), slice(max(0, int((x - 4) * up)), int((x + w + 4) * up) + 1)
         colour = channels[around][:, :, 1:].astype(np.float32)
         nearer = (near[around] == k) & (_off_tint(colour, own_tint) < _off_tint(colour, tint[around]))
-        paper[around][nearer] = np.median(own[:, 0])
+        paper[around][nearer] = own_light
         tint[around][nearer] = own_tint
     return paper, tint
 

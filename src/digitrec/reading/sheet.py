@@ -115,9 +115,10 @@ def _cut(image: np.ndarray, outline: np.ndarray, shape: tuple[int, int]) -> Shee
     return Sheet(upright, matrix)
 
 
-def _outlines(split: np.ndarray, lightness: np.ndarray, least: float = MIN_CONTRAST) -> list[np.ndarray]:
+def _outlines(split: np.ndarray, lightness: np.ndarray, least: float = MIN_CONTRAST, beside: bool = True) -> list[np.ndarray]:
     """The sheets' outlines on the copy: the largest light area of Otsu's split of split, if it
-    passes for a sheet (_outline), and then every other that does; none if the largest does not."""
+    passes for a sheet (_outline), and then, if beside, every other that does; none if the
+    largest does not."""
     level = cv2.threshold(split, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0]
     light = cv2.morphologyEx((split > level).astype(np.uint8), cv2.MORPH_OPEN, OPENING)
     contours, _ = cv2.findContours(light, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
@@ -128,7 +129,7 @@ def _outlines(split: np.ndarray, lightness: np.ndarray, least: float = MIN_CONTR
     if first is None:
         return []
     outlines = [first]
-    for found in contours[1:]:
+    for found in contours[1:] if beside else ():
         if np.prod(cv2.minAreaRect(found)[1]) < BESIDE_AREA * split.size:
             continue  # a mark, or a patch of light
         outline = _outline(found, outlines, lightness, least, BESIDE_AREA)  # judged against the desk, not the sheets found
@@ -193,7 +194,7 @@ def _by_colour(small: np.ndarray, lightness: np.ndarray) -> np.ndarray | None:
     axis = np.linalg.eigh(chroma.T @ chroma)[1][:, -1]  # the direction chroma varies most in
     along = np.clip(128 + chroma @ axis, 0, 255).astype(np.uint8).reshape(small.shape[:2])
     for hue in (along, 255 - along):
-        for outline in _outlines(hue, hue, MIN_TINT)[:1]:  # one note, the largest
+        for outline in _outlines(hue, hue, MIN_TINT, beside=False):  # one note, the largest
             inside = np.zeros(lightness.shape, np.uint8)
             cv2.drawContours(inside, [outline], -1, 1, -1)
             if np.median(lightness[inside > 0]) >= PALE:

@@ -145,17 +145,11 @@ class Turn:
 
 def ways(strength: np.ndarray, mask: np.ndarray) -> list[Turn | None]:
     """The ways the writing may stand, from the clean-up's ink strength and mask, each the turn
-    that levels it (None: as it lies): the slope's (find), and where the rows run further from
-    level (far), that turn both ways up."""
+    that levels it (None: as it lies): first the slope's (_slope), then, where the rows run
+    further from level (_far), that turn both ways up."""
     marks = _marks(mask)
     far = _far(strength, marks)
     return [_slope(strength, marks)] + ([far, far.half_round()] if far else [])
-
-
-def find(strength: np.ndarray, mask: np.ndarray) -> Turn | None:
-    """The turn that levels writing on a slope (within MOST_TURN of level), or None where it is
-    level or no slope can be trusted."""
-    return _slope(strength, _marks(mask))
 
 
 def _far(strength: np.ndarray, marks: tuple[list[np.ndarray], np.ndarray]) -> Turn | None:
@@ -164,28 +158,24 @@ def _far(strength: np.ndarray, marks: tuple[list[np.ndarray], np.ndarray]) -> Tu
     rows = _far_rows(marks)
     if rows is None:
         return None
-    ys, xs = _faint(strength, max(1, round(np.sqrt(strength.size / 250_000))))
-    if not len(ys):  # hairlines the rough look stepped over
-        ys, xs = _faint(strength, 1)
+    ys, xs, every = _looked_at(strength, _stride(strength))
     roughly = _sharpest(ys, xs, rows, FAR_SPAN, 0.25, 10_000)
-    ys, xs = _faint(strength, 1)
+    if every > 1:  # the close look takes every pixel
+        ys, xs = _faint(strength, 1)
     return _levelling(_sharpest(ys, xs, roughly, 0.25, 0.05, 50_000), ys, xs)
 
 
 def _slope(strength: np.ndarray, marks: tuple[list[np.ndarray], np.ndarray]) -> Turn | None:
+    """The turn that levels writing on a slope (within MOST_TURN of level), or None where it is
+    level or no slope can be trusted."""
     pairs = _neighbour_slopes(marks)
     if len(pairs) < LEAST_PAIRS:
         return None
     along = float(np.median(pairs))
     error = 1.4826 * float(np.median(np.abs(pairs - along))) / np.sqrt(len(pairs))
     unsure = error > SURE_WITHIN and abs(along) < SIGNIFICANT * error
-    # A rough look at a large map needs no more than a quarter megapixel; but a ruled line, which
-    # settles an unsure slope, is a hairline in rows that a stepped look passes over.
-    every = 1 if unsure else max(1, round(np.sqrt(strength.size / 250_000)))
-    ys, xs = _faint(strength, every)
-    if not len(ys):  # hairlines the rough look stepped over
-        every = 1
-        ys, xs = _faint(strength, every)
+    # A ruled line, which settles an unsure slope, is a hairline in rows that a stepped look passes over.
+    ys, xs, every = _looked_at(strength, 1 if unsure else _stride(strength))
     if unsure:  # the characters are not sure: a ruled line within their spread of their slope settles it
         ruled = _ruled(ys, xs)
         if ruled is None or abs(ruled - along) > SIGNIFICANT * error:
@@ -210,6 +200,20 @@ def _levelling(angle: float, ys: np.ndarray, xs: np.ndarray) -> Turn:
     margin = max(MARGIN * float((high - low).max()), 2 * RIM + 1)
     matrix[:, 2] = margin - low
     return Turn(matrix, (int(np.ceil(high[1] - low[1] + 2 * margin)), int(np.ceil(high[0] - low[0] + 2 * margin))))
+
+
+def _stride(strength: np.ndarray) -> int:
+    """How many pixels apart a rough look at the map goes: it needs no more than a quarter megapixel."""
+    return max(1, round(np.sqrt(strength.size / 250_000)))
+
+
+def _looked_at(strength: np.ndarray, every: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The ink at least FAINT every `every` pixels, and the step it was found at: every pixel
+    where the rough look stepped over all of it (hairlines)."""
+    ys, xs = _faint(strength, every)
+    if every > 1 and not len(ys):
+        return (*_faint(strength, 1), 1)
+    return ys, xs, every
 
 
 def _faint(strength: np.ndarray, every: int) -> tuple[np.ndarray, np.ndarray]:
@@ -317,13 +321,8 @@ def _sharpest(ys: np.ndarray, xs: np.ndarray, around: float, span: float, spacin
     the fewest rows (the sum of the squared row counts). cv2's angle, counter-clockwise, levels
     writing that slopes down to the right by as many degrees."""
     angles = around + np.arange(-span, span + spacing / 2, spacing)
-    return float(angles[np.argmax(_sharpness(ys, xs, angles, points))])
-
-
-def _sharpness(ys: np.ndarray, xs: np.ndarray, angles: np.ndarray, points: int) -> np.ndarray:
-    """How sharp the ink's rows are turned by each angle: the sum of the squared row counts."""
     counts, _ = _rows(ys, xs, angles, points)
-    return (counts.astype(np.float64) ** 2).sum(axis=1)
+    return float(angles[np.argmax((counts.astype(np.float64) ** 2).sum(axis=1))])
 
 
 def _ruled(ys: np.ndarray, xs: np.ndarray) -> float | None:
