@@ -8,7 +8,9 @@ square on or at a slant (the far edge a fifth narrower), with or without wood gr
 off across the photo (pages.on_desk), whole or cut by the photo's edge (the sheet running off its
 bottom, its right, or both: a corner of the sheet in view). Then the same pages as sticky notes
 of nine colours on desks as light as they are (white, light grey, beige) or of another colour
-(wood), whole or with a corner in view. Then two of the pages side by side on each grey desk
+(wood), whole or with a corner in view. Then the same pages on sheets darker than their desk
+(kraft card, grey card, a chalkboard written in chalk) on a white or light grey desk, whole or with
+a corner in view. Then two of the pages side by side on each grey desk
 (pages.beside), read also with the larger sheet alone cut out, as release 20 read them. Scored as
 `digitrec evaluate --pages` scores pages: the numbers read exactly, and the photos with every
 number found and none invented.
@@ -45,6 +47,13 @@ NOTES = {
 NOTE_DESKS = {"white": (245, 245, 245), "light grey": (200, 200, 200), "beige": (225, 215, 190), "wood": (170, 120, 70)}
 """...on desks as light as they are, or of another colour (RGB)."""
 
+DARK = {"kraft card": (150, False), "grey card": (110, False), "chalkboard": (50, True)}
+"""Sheets darker than their desk: the paper's grey, and whether it is written on in chalk (light)
+rather than pencil (pages.darker)..."""
+
+DARK_DESKS = (240, 200)
+"""...on a white desk or wall, or a light grey one."""
+
 
 def cut(shot: pages.PageSample, keep: tuple[float, float]) -> pages.PageSample:
     """The photo cut to its top left, the numbers whose boxes it cuts left out of the count."""
@@ -68,6 +77,9 @@ def main() -> None:
     for (name, desk), note, angle, page, keep in itertools.product(NOTE_DESKS.items(), NOTES.values(), ANGLES, written, CUTS[::3]):
         edge = f"sticky note, {len(NOTES)} colours" + ("" if keep == (1.0, 1.0) else ", cut")
         shots.setdefault((name, edge), []).append(cut(pages.on_desk(page, desk, angle, False, rng, paper=note), keep))
+    for (name, (paper, chalk)), desk, angle, slant, page, keep in itertools.product(DARK.items(), DARK_DESKS, ANGLES, SLANTS, written, CUTS[::3]):
+        edge = name + ("" if keep == (1.0, 1.0) else ", cut")
+        shots.setdefault((desk, edge), []).append(cut(pages.on_desk(pages.darker(page, paper, chalk), desk, angle, False, rng, slant), keep))
     for desk, page, (left, right) in itertools.product(DESKS, range(len(written)), zip(ANGLES, ANGLES[1:] + ANGLES[:1])):
         shots.setdefault((desk, "two sheets side by side"), []).append(pages.beside(written[page], written[(page + 1) % len(written)], desk, (left, right), rng))
     finder = runtime.sheet.find

@@ -135,3 +135,42 @@ def test_two_sheets_on_a_desk_are_each_read(reader, mnist, page, desk, angles):
     reading = reader.read(photo.image)
     assert [line.number for line in reading.lines] == ["315", "2870", "46", "58", "9041"]
     assert all(pages.centred_in(line.box, truth) for line, truth in zip(reading.lines, photo.boxes))
+
+
+@pytest.mark.parametrize(
+    "paper, chalk, desk, angle, slant, keep",
+    [
+        (150, False, 240, 8, 0.0, (1.0, 1.0)),  # kraft card on a white desk
+        (120, False, 200, -15, 0.2, (1.0, 1.0)),  # seen at a slant
+        (50, True, 215, 0, 0.0, (1.0, 1.0)),  # a chalkboard on a light wall
+        (70, True, 230, 10, 0.2, (0.75, 0.7)),  # a corner of it in view
+    ],
+)
+def test_a_sheet_darker_than_its_desk_is_cut_out(reader, page, paper, chalk, desk, angle, slant, keep):
+    """Kraft card on a white desk, a chalkboard on a light wall: the clean-up took the whole sheet
+    for one mark of ink ("no number found"). It is cut out as a light sheet is, and read."""
+    photo = pages.on_desk(pages.darker(page, paper, chalk), desk, angle, False, np.random.default_rng(1), slant)
+    height, width = (int(side * share) for side, share in zip(photo.image.shape, keep))
+    assert len(sheet.find(photo.image[:height, :width])) == 1
+    reading = reader.read(photo.image[:height, :width])
+    assert [line.number for line in reading.lines] == ["315", "2870", "46"]
+    assert all(pages.centred_in(line.box, truth) for line, truth in zip(reading.lines, photo.boxes))
+
+
+def test_a_bold_letter_or_a_loop_is_no_dark_sheet():
+    """A bold letter's outline holds its counters and hollows, a scribble's its loop: on the copy
+    they pass every test of a dark sheet's outline but one, being dark all over (FILLED)."""
+    letter, loop = list(realistic.non_digits(18, 0))[17], list(realistic.non_digits(127, 11))[126]
+    assert (letter.condition, loop.condition) == ("letter", "scribble")
+    for image in (letter.image, loop.image):
+        assert not sheet.find(decode.read(image))
+
+
+def test_a_black_box_on_a_page_of_numbers_is_no_sheet(reader, mnist):
+    """A box blacked out on a form, numbers round it, is dark, solid and sharp edged: a sheet lies
+    on a bare desk (WRITTEN), so the form is read as it is."""
+    form = pages.page(pages.Digits(mnist.x_test, mnist.y_test), [["315", "77"], ["2870", "5"], ["46", "123"]], "plain", np.random.default_rng(0))
+    image = form.image.copy()
+    height, width = image.shape
+    image[height // 4 : 3 * height // 4, width // 4 : 3 * width // 4] = 25  # a quarter of the page
+    assert not sheet.find(image)

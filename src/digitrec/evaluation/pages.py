@@ -210,6 +210,15 @@ def on_desk(
     return PageSample(image if colour else image[:, :, 0], sample.lines, tuple(_placed(sample.boxes, placed)), "desk")
 
 
+def darker(sample: PageSample, paper: float, chalk: bool = False) -> PageSample:
+    """The page on paper of that grey: kraft card or a slate written on in pencil (the ink as dark
+    as on white), or a chalkboard written on in chalk (the ink lighter than the board, most of the
+    way to white). For on_desk, on a desk lighter than the paper."""
+    ink = 1 - sample.image.astype(np.float32) / 255
+    image = paper + 0.85 * (255 - paper) * ink if chalk else paper * (1 - ink)
+    return only(sample, [True] * len(sample.lines), np.clip(image, 0, 255).astype(np.uint8))
+
+
 def _falling_off(photo: np.ndarray) -> np.ndarray:
     """The light falling off across a float (rows, columns, channels) photo, from 1.05 to 0.8."""
     return photo * np.linspace(0.8, 1.05, photo.shape[1], dtype=np.float32)[None, :, None]

@@ -10,7 +10,9 @@ running off them with a corner in view (CLEAR_OF_EDGES), is cut out through its 
 turned as its edges run (the writing runs along its sheet) and squared (a sheet seen at a
 slant), and read as a photo of that sheet alone; the boxes found in it are carried back into the
 photo's pixels. Several sheets side by side (two notes, a receipt beside a form) are each cut
-out and read.
+out and read. A sheet darker than its desk (kraft card on a white desk, a chalkboard on a light
+wall) read "no number found" the same way, its whole self taken for one mark of ink, and is cut
+out too.
 """
 
 from __future__ import annotations
@@ -67,6 +69,14 @@ SOLID = 0.8
 of its convex outline: writing on it leaves holes, but its outline is a sheet's."""
 
 
+FILLED = 0.9
+"""A sheet darker than its desk is dark all over: the darker side of the split fills at least this
+share of its convex outline. Writing in chalk or pencil leaves bench_desk.py's dark sheets 0.95 to
+0.998 filled. The outline of a bold letter holds its counters and hollows (0.81-0.82 filled), a
+scribble's holds its loop (0.68): ten of the realistic sets' non-digits (seeds 0 and 11) passed
+every other test."""
+
+
 @dataclass(frozen=True)
 class Sheet:
     image: np.ndarray
@@ -77,22 +87,25 @@ class Sheet:
 
 def find(image: np.ndarray) -> list[Sheet]:
     """The sheets in a photo of them lying on a darker surface, or of one on a surface of another
-    colour (uint8, grey or RGB), in reading order; none where it is not such a photo. A sheet is
+    colour or lighter than it (uint8, grey or RGB), in reading order; none where it is not such a photo. A sheet is
     the largest light area of Otsu's split, with a corner in view (CLEAR_OF_EDGES), solid, sharp
     edged and MIN_CONTRAST lighter than what surrounds it; where it is, so is every other light
     area that passes the same tests (_outlines). The lightness is split as it is, then, failing
     that, levelled: of bench_desk.py's 576 grey photos, 564 pass as they are, 12 (a page on a
     desk of 170, the light falling off towards it) only levelled, and 2 (wood grain lit past the
-    split) only as they are. Failing both, a colour photo is split by colour (_by_colour)."""
+    split) only as they are. Failing both, one sheet is looked for that is no lighter than its desk,
+    the desk round it bare (_written_around): in a colour photo by its colour (_by_colour), then
+    darker than the desk (_darker)."""
     small = shrunk(image, COPY_SIDE)
     lightness = lightness_of(small)
     if max(lightness.shape) < COPY_SIDE or min(lightness.shape) < COPY_SIDE // 3:  # a tiny image, or a strip
         return []
     outlines = _outlines(lightness, lightness) or _outlines(_levelled(lightness), lightness)
-    if not outlines and small.ndim == 3:
-        outline = _by_colour(small, lightness)
+    for unlike in () if outlines else (_by_colour, _darker):  # one sheet, no lighter than a bare desk
+        outline = unlike(small, lightness)
         if outline is not None and not _written_around(image, outline, lightness.shape[0]):
             outlines = [outline]
+            break
     return [_cut(image, outline, lightness.shape) for outline in _in_reading_order(outlines)]
 
 
@@ -119,9 +132,7 @@ def _outlines(split: np.ndarray, lightness: np.ndarray, least: float = MIN_CONTR
     """The sheets' outlines on the copy: the largest light area of Otsu's split of split, if it
     passes for a sheet (_outline), and then, if beside, every other that does; none if the
     largest does not."""
-    level = cv2.threshold(split, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0]
-    light = cv2.morphologyEx((split > level).astype(np.uint8), cv2.MORPH_OPEN, OPENING)
-    contours, _ = cv2.findContours(light, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    contours, _ = cv2.findContours(_light(split), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     if not contours:
         return []
     contours = sorted(contours, key=cv2.contourArea, reverse=True)
@@ -136,6 +147,12 @@ def _outlines(split: np.ndarray, lightness: np.ndarray, least: float = MIN_CONTR
         if outline is not None:
             outlines.append(outline)
     return outlines
+
+
+def _light(split: np.ndarray) -> np.ndarray:
+    """The light side of Otsu's split of split, 1 there, with areas thinner than OPENING opened away."""
+    level = cv2.threshold(split, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0]
+    return cv2.morphologyEx((split > level).astype(np.uint8), cv2.MORPH_OPEN, OPENING)
 
 
 def _outline(found: np.ndarray, others: list[np.ndarray], lightness: np.ndarray, least: float, area: float = LEAST_AREA) -> np.ndarray | None:
@@ -188,7 +205,9 @@ def _stepped(found: np.ndarray, lightness: np.ndarray, clear: tuple[bool, ...], 
 def _by_colour(small: np.ndarray, lightness: np.ndarray) -> np.ndarray | None:
     """The outline of a pale sheet that stands out from its desk by its colour, not its lightness
     (a pink note on a grey desk, a yellow one on a white desk): the copy split along its main axis
-    of chroma, the sheet on either side of it, its contrast in chroma's units."""
+    of chroma, the sheet on either side of it, its contrast in chroma's units. None in grey."""
+    if small.ndim < 3:
+        return None
     chroma = colour_of(small)[:, :, 1:].reshape(-1, 2).astype(np.float32)
     chroma -= chroma.mean(axis=0)
     axis = np.linalg.eigh(chroma.T @ chroma)[1][:, -1]  # the direction chroma varies most in
@@ -198,6 +217,20 @@ def _by_colour(small: np.ndarray, lightness: np.ndarray) -> np.ndarray | None:
             inside = np.zeros(lightness.shape, np.uint8)
             cv2.drawContours(inside, [outline], -1, 1, -1)
             if np.median(lightness[inside > 0]) >= PALE:
+                return outline
+    return None
+
+
+def _darker(small: np.ndarray, lightness: np.ndarray) -> np.ndarray | None:
+    """The outline of a sheet darker than its desk (kraft paper or card on a white desk, a slate
+    or a chalkboard on a light wall): the largest light area of the lightness turned negative,
+    as it is or levelled, with every test a light sheet passes."""
+    dark = 255 - lightness
+    for split in (dark, _levelled(dark)):
+        for outline in _outlines(split, dark, beside=False):
+            hull = np.zeros(split.shape, np.uint8)
+            cv2.drawContours(hull, [cv2.convexHull(outline)], -1, 1, -1)
+            if _light(split)[hull > 0].mean() >= FILLED:
                 return outline
     return None
 
