@@ -331,3 +331,31 @@ def test_a_band_hugging_its_number_is_paper_up_to_its_edges(reader, mnist):
     image[y - pad : y + h + pad, x - 2 * pad : x + w + 2 * pad] *= (1.0, 0.6, 0.8)  # pink
     reading = reader.read(np.clip(image, 0, 255).astype(np.uint8))
     assert [line.number for line in reading.lines] == ["33", "64123"]
+
+
+@pytest.mark.parametrize("seed, corner", [(0, False), (4, False), (4, True), (9, True)])
+def test_a_hard_shadows_edge_across_a_page_is_no_ink(reader, mnist, seed, corner):
+    """A phone's shadow across a page, its edge hard: the paper's smooth estimate ran on across
+    the edge into the shade, which stood out as a line of ink through the digits beside it
+    ("33" above "64123" read as "16", "2", or nothing). Held down to the shaded paper near it
+    (SHADE_SLACK), the page reads as it does unshaded."""
+    from digitrec.evaluation import pages
+
+    page = next(pages.pages(mnist.x_test, mnist.y_test, 1, 0))
+    shot = pages.shadowed(page, 0.55, 0.0, np.random.default_rng(seed), corner)
+    assert [line.number for line in reader.read(shot.image).lines] == ["33", "64123"]
+
+
+@pytest.mark.parametrize("digits", [(4, 5, 6), (16, 17, 18)])
+def test_a_bold_pencil_number_on_a_large_photo_keeps_its_whole_strokes(reader, mnist, digits):
+    """Strokes too thin for the COPY_SIDE copy to measure can still be wider than NEAR at full
+    size (a pencil number 600 pixels high on a 2000-pixel photo): the paper near them is looked at
+    on the DETAIL_SIDE copy, where no stroke is wider than NEAR. Looked at at full size with a
+    37-pixel square, these two lost the middles of their strokes to the paper and came apart,
+    "414" as "4", "1", "4" on three lines."""
+    ink = np.hstack([cv2.resize(mnist.x_test[k], (600, 600)) for k in digits]).astype(np.float32) / 255
+    image = np.full((2000, 2000), 220, np.float32)
+    image[700:1300, 100:1900] -= ink * 50  # a pencil's grey, 170
+    image = np.clip(image + np.random.default_rng(0).normal(0, 3, image.shape), 0, 255).astype(np.uint8)
+    assert preprocess.ink_strength(image)[1] == 1.0  # read at full size: its strokes unmeasured
+    assert reader.read(image).number == "".join(str(mnist.y_test[k]) for k in digits)

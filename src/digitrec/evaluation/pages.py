@@ -219,6 +219,24 @@ def darker(sample: PageSample, paper: float, chalk: bool = False) -> PageSample:
     return only(sample, [True] * len(sample.lines), np.clip(image, 0, 255).astype(np.uint8))
 
 
+def shadowed(sample: PageSample, depth: float, soft: float, rng: np.random.Generator, corner: bool = False) -> PageSample:
+    """The page with a shadow across it (a phone's or a hand's, the light from one side): the
+    shaded paper keeps depth of the light. Its edge is a straight line at a random angle through
+    the page's middle half, or, with corner, the shadow is a band reaching in from one side with
+    an end (a phone held over it); blurred over soft of the page's longer side."""
+    h, w = sample.image.shape
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    across = np.cos(angle) * (xx - w * rng.uniform(0.25, 0.75)) + np.sin(angle) * (yy - h * rng.uniform(0.25, 0.75))
+    shade = across > 0
+    if corner:
+        along = -np.sin(angle) * (xx - w / 2) + np.cos(angle) * (yy - h / 2)
+        shade &= along > rng.uniform(-0.3, 0.3) * max(h, w)
+    light = np.where(shade, np.float32(depth), np.float32(1.0))
+    light = cv2.GaussianBlur(light, (0, 0), max(0.8, soft * max(h, w)))
+    return only(sample, [True] * len(sample.lines), np.clip(sample.image * light, 0, 255).astype(np.uint8))
+
+
 def _falling_off(photo: np.ndarray) -> np.ndarray:
     """The light falling off across a float (rows, columns, channels) photo, from 1.05 to 0.8."""
     return photo * np.linspace(0.8, 1.05, photo.shape[1], dtype=np.float32)[None, :, None]

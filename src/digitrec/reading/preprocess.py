@@ -84,6 +84,27 @@ missed unmarked too. Closing the pale areas before judging them broad instead ma
 on coloured paper into areas: it moved the confidence of 63 of the realistic set's 93 coloured
 images (seed 0) and the reading of 3."""
 
+NEAR = cv2.getStructuringElement(cv2.MORPH_RECT, (25, 25))
+"""The paper near each pixel is looked at over this square of the DETAIL_SIDE copy, where no
+stroke is over 12 pixels wide (WORKING_STROKE, or too thin to be measured on the COPY_SIDE copy):
+wide enough to close over every stroke, and it keeps a hard shadow's edge where it lies."""
+
+SHADE = 0.4
+"""Paper is shaded, not ink or a scan's margin, where the paper near it (NEAR, and all round it
+within NEAR) is at least this share of the paper's estimate: a phone's or a hand's shadow takes
+from a fifth to a half of the light, and a black margin or a bold stroke wider than NEAR is
+under a quarter of the paper. Paper within NEAR of anything darker is left to the estimate:
+capped beside a register's black margin, the faint paper there came out lighter, the ink mask's
+level fell, and two registers read right were lost to specks ("134" as "1134")."""
+
+SHADE_SLACK = 16
+"""The paper's estimate, laid smoothly over COPY_SIDE's windows, is held to no more than this
+above the shaded paper near it: across a hard shadow's edge the smooth estimate runs on into the
+shade, which stood out as a line of ink as long as the edge, through the digits beside it (pages
+with a shadow across them read 36.7% of their numbers; 88.3% with this cap). Under the ink
+mask's faintest level (INK_FLOOR x GROWN_TO), so what is left of the edge is never ink; at 8,
+83.9%."""
+
 WORKING_STROKE = 12.0
 """Strokes are read at most this many pixels wide. An image with wider strokes is shrunk before
 it is cleaned (a 280x280 canvas drawing, strokes 22 pixels wide, to 166x166): MNIST's own
@@ -266,6 +287,7 @@ def _ink(image: np.ndarray, dark_ink: bool) -> np.ndarray:
     # median loses the middle of a fat stroke that fills its window.
     op = cv2.MORPH_CLOSE if dark_ink else cv2.MORPH_OPEN
     paper = _paper(lightness, lambda small, k: cv2.morphologyEx(small, op, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))))
+    paper = _under_shade(lightness, paper) if dark_ink else 255 - _under_shade(255 - lightness, 255 - paper)
     if channels.shape[2] == 3:
         colour = channels[:, :, 1:].astype(np.float32)
         plain = np.abs(lightness - paper) < MIN_CONTRAST
@@ -276,6 +298,20 @@ def _ink(image: np.ndarray, dark_ink: bool) -> np.ndarray:
     if channels.shape[2] == 3:
         along = np.sqrt(along**2 + ((colour - tint) ** 2).sum(axis=2))
     return np.clip(along, 0, 255).astype(np.uint8)
+
+
+def _under_shade(lightness: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """The paper's estimate (for dark ink) held to SHADE_SLACK above the shaded paper near it
+    (NEAR, SHADE), on the DETAIL_SIDE copy; rounded down by a pixel of the copy before it is
+    enlarged, so that the shade's edge, where the copy blurs it, is taken for shade."""
+    small = shrunk(lightness, DETAIL_SIDE)
+    near = cv2.morphologyEx(small, cv2.MORPH_CLOSE, NEAR).astype(np.float32)
+    estimate = cv2.resize(paper, small.shape[::-1], interpolation=cv2.INTER_AREA)
+    shaded = cv2.erode(near, NEAR) >= SHADE * estimate
+    if not shaded.any():
+        return paper
+    cap = cv2.erode(np.where(shaded, near + SHADE_SLACK, 255).astype(np.float32), np.ones((3, 3), np.uint8))
+    return np.minimum(paper, cv2.resize(cap, paper.shape[::-1], interpolation=cv2.INTER_LINEAR))
 
 
 def _pale_areas(channels: np.ndarray, paper: np.ndarray, tint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
