@@ -40,31 +40,34 @@ def main() -> None:
     mnist = load_mnist(args.data)
     reader, rng = load_model("line"), np.random.default_rng([args.seed, 47])
     written = list(pages.pages(mnist.x_test, mnist.y_test, args.pages, args.seed))
-    under_shade = preprocess._under_shade
-    plain = {}
-    for name, patch in (("cap", under_shade), ("baseline", lambda lightness, paper: paper)):
-        preprocess._under_shade = patch
-        plain[name] = pages.score(written, [_read(reader, page.image) for page in written])
-    preprocess._under_shade = under_shade
-    print(f"No shadow: {plain['cap']['lines_exact']:.1%} / {plain['cap']['pages_whole']:.1%} (baseline {plain['baseline']['lines_exact']:.1%} / {plain['baseline']['pages_whole']:.1%})\n")
+    plain = _both(reader, written)[0]
+    print(f"No shadow: {plain[0]['lines_exact']:.1%} / {plain[0]['pages_whole']:.1%} (baseline {plain[1]['lines_exact']:.1%} / {plain[1]['pages_whole']:.1%})\n")
     print("| shadow | edge | light kept | pages | numbers | held down: exact / pages whole | baseline: exact / pages whole | time a page, held down / baseline |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for (kind, corner), (edge, soft), depth in itertools.product(KINDS.items(), SOFTNESS.items(), DEPTHS):
         shots = [pages.shadowed(page, depth, soft, rng, corner) for page in written]
-        scores, seconds = [], []
+        (held, base), seconds = _both(reader, shots)
+        print(
+            f"| {kind} | {edge} | {depth} | {len(shots)} | {held['lines']} | {held['lines_exact']:.1%} / {held['pages_whole']:.1%} | {base['lines_exact']:.1%} / {base['pages_whole']:.1%} | {1000 * seconds[0]:.0f} / {1000 * seconds[1]:.0f} ms |",
+            flush=True,
+        )
+
+
+def _both(reader, shots: list[pages.PageSample]) -> tuple[list[dict], list[float]]:
+    """The shots' scores and seconds a shot, read with the paper held down under shade and then
+    with the smooth estimate alone (the baseline)."""
+    under_shade = preprocess._under_shade
+    scores, seconds = [], []
+    try:
         for patch in (under_shade, lambda lightness, paper: paper):
             preprocess._under_shade = patch
             start = time.perf_counter()
             readings = [_read(reader, shot.image) for shot in shots]
             seconds.append((time.perf_counter() - start) / len(shots))
             scores.append(pages.score(shots, readings))
+    finally:
         preprocess._under_shade = under_shade
-        held, base = scores
-        print(
-            f"| {kind} | {edge} | {depth} | {len(shots)} | {held['lines']} | {held['lines_exact']:.1%} / {held['pages_whole']:.1%} | {base['lines_exact']:.1%} / {base['pages_whole']:.1%} | {1000 * seconds[0]:.0f} / {1000 * seconds[1]:.0f} ms |",
-            flush=True,
-        )
-
+    return scores, seconds
 
 if __name__ == "__main__":
     main()

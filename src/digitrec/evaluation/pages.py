@@ -10,7 +10,7 @@ The same seed gives the same pages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator
 
 import cv2
@@ -216,7 +216,7 @@ def darker(sample: PageSample, paper: float, chalk: bool = False) -> PageSample:
     way to white). For on_desk, on a desk lighter than the paper."""
     ink = 1 - sample.image.astype(np.float32) / 255
     image = paper + 0.85 * (255 - paper) * ink if chalk else paper * (1 - ink)
-    return only(sample, [True] * len(sample.lines), np.clip(image, 0, 255).astype(np.uint8))
+    return replace(sample, image=np.clip(image, 0, 255).astype(np.uint8))
 
 
 def shadowed(sample: PageSample, depth: float, soft: float, rng: np.random.Generator, corner: bool = False) -> PageSample:
@@ -234,7 +234,7 @@ def shadowed(sample: PageSample, depth: float, soft: float, rng: np.random.Gener
         shade &= along > rng.uniform(-0.3, 0.3) * max(h, w)
     light = np.where(shade, np.float32(depth), np.float32(1.0))
     light = cv2.GaussianBlur(light, (0, 0), max(0.8, soft * max(h, w)))
-    return only(sample, [True] * len(sample.lines), np.clip(sample.image * light, 0, 255).astype(np.uint8))
+    return replace(sample, image=np.clip(sample.image * light, 0, 255).astype(np.uint8))
 
 
 def _falling_off(photo: np.ndarray) -> np.ndarray:
