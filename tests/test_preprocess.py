@@ -359,3 +359,91 @@ def test_a_bold_pencil_number_on_a_large_photo_keeps_its_whole_strokes(reader, m
     image = np.clip(image + np.random.default_rng(0).normal(0, 3, image.shape), 0, 255).astype(np.uint8)
     assert preprocess.ink_strength(image)[1] == 1.0  # read at full size: its strokes unmeasured
     assert reader.read(image).number == "".join(str(mnist.y_test[k]) for k in digits)
+
+
+@pytest.mark.parametrize("step", [0.5, 0.75, 1.0])
+def test_a_dotted_grids_dots_are_no_full_stops(reader, mnist, step):
+    """A bullet journal's dotted grid: its dots beside a number were read as full stops ("4.20",
+    "6501.7.07"). Taken out (without_dots), nothing of the grid is left beside the writing, and the
+    page reads as it does on plain paper."""
+    from digitrec.evaluation import pages
+
+    page = next(pages.pages(mnist.x_test, mnist.y_test, 1, 0))
+    shot = pages.gridded(page, False, step, np.random.default_rng(1))
+    writing = cv2.dilate((preprocess.ink_strength(page.image)[0] >= preprocess.MIN_CONTRAST / 2).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    left = (preprocess.ink_strength(shot.image)[0] >= preprocess.MIN_CONTRAST / 2) & ~writing
+    assert left.sum() <= 20  # a dot's fringe where it touches the writing; the grid had 1,000 to 1,500 such pixels
+    assert [line.number for line in reader.read(shot.image).lines] == ["33", "64123"]
+
+
+def test_a_column_of_full_stops_is_no_dotted_grid():
+    """Amounts written one under another in joined-up figures, their points in line (so the points
+    are the only small round marks): as evenly set as a grid's dots, but each beside its figures,
+    where a grid runs on over bare paper."""
+    image = np.full((600, 320), 235, np.uint8)
+    points = []
+    wave = np.arange(0, 50, 2)
+    for row, col in np.ndindex(14, 2):
+        y, x = 20 + 40 * row, 20 + 140 * col
+        for left in (x, x + 62):  # each group of figures one joined-up stroke, a point between
+            cv2.polylines(image, [np.int32(np.c_[left + wave, y + 14 + 10 * np.sin(wave / 4)])], False, 40, 3)
+        cv2.circle(image, (x + 56, y + 24), 3, 0, -1)
+        points.append((y + 24, x + 56))
+    strength, _ = preprocess.ink_strength(image)
+    assert min(strength[p] for p in points) >= preprocess.MIN_CONTRAST
+
+
+def test_strokes_cut_up_by_a_grid_are_no_dotted_grid(mnist):
+    """Digits in pieces, cut at a grid's step (a squared grid's lines taken out of faint strokes):
+    the pieces are alike and evenly set, but close-set (DOT_STEP), and stay."""
+    ink = np.hstack([mnist.x_test[k] for k in range(12)]).repeat(2, axis=0).repeat(2, axis=1)
+    ink[::7], ink[:, ::7] = 0, 0
+    image = np.full((ink.shape[0] + 40, ink.shape[1] + 40), 235, np.uint8)
+    image[20:-20, 20:-20] -= (ink * 0.6).astype(np.uint8)
+    strength = preprocess._ink(image, True)
+    assert np.array_equal(preprocess.without_dots(strength), strength)
+
+
+def test_strokes_across_a_fine_squared_grid_keep_their_strength():
+    """Squared paper (SQUARED): where a stroke crossed one of its lines, the line's strength taken
+    away left a nick, and under a fine grid a digit came out in pieces. Bridged (NICK), the stroke
+    is as strong where it crosses a line as between lines (at crossings it kept 0.6 of it)."""
+    image = np.full((200, 200), 235, np.uint8)
+    image[4::12], image[:, 4::12] = 175, 175  # a grid 60 grey levels darker than the paper
+    strokes = np.full_like(image, 255)
+    cv2.polylines(strokes, [np.int32([(50, 40), (150, 40), (90, 165)])], False, 90, 5)  # a 7
+    strength, _ = preprocess.ink_strength(np.minimum(image, strokes))
+    along = np.array([strength[round(40 + 125 * t), round(150 - 60 * t)] for t in np.linspace(0.05, 0.95, 60)])  # down the 7's stem
+    assert along.min() >= 0.8 * np.median(along)
+
+
+def test_a_faint_squared_grid_is_taken_out():
+    """A squared grid fading out across a photo (its lines 10 to 40 grey levels darker than the
+    paper) under a pencil 7: looked for down to MIN_CONTRAST / 2, none of its lines ran on far
+    enough to be one, and where they were strongest they came out as pieces of ink. Looked for down
+    to FAINT_LINE, it is taken out, and only the 7 is left."""
+    image = np.full((240, 240), 235, np.float32)
+    fade = np.linspace(10, 40, 240, dtype=np.float32)
+    image[6::16] -= fade[None, :]  # fading out to the left
+    image[:, 6::16] = np.minimum(image[:, 6::16], 235 - fade[:, None])  # and to the top
+    pencil = (235 - 0.4 * (255 - seven(240).astype(np.float32))).astype(np.uint8)
+    strength = preprocess.ink_strength(np.minimum(image, pencil).astype(np.uint8))[0]
+    only = preprocess.ink_mask(preprocess.ink_strength(pencil)[0])
+    beside = cv2.dilate(only, np.ones((5, 5), np.uint8)) == 0
+    assert not (preprocess.ink_mask(strength) & beside).any()  # 3,628 pixels of grid were ink
+    assert (strength[beside] >= preprocess.FAINT_LINE).sum() <= 150  # where the lines meet the 7; 6,930 were left
+
+
+def test_a_highlighted_page_cleaned_up_again_gives_the_same_ink(mnist):
+    """Where a pixel of a pale area's edge was as near the area's colour as the page's, which it
+    took was left to cv2.magnitude's last bit, which varied from call to call: one of these pages
+    came out differently now and then (up to 42 grey levels at a few pixels) in one process."""
+    from digitrec.evaluation import pages
+
+    for i, page in enumerate(pages.pages(mnist.x_test, mnist.y_test, 24, 5)):
+        image = cv2.cvtColor(page.image, cv2.COLOR_GRAY2RGB).astype(np.float32)
+        x, y, w, h = page.boxes[0]
+        image[y - 4 : y + h + 4, max(0, x - 8) : x + w + 8] *= [(1.0, 0.97, 0.45), (0.6, 1.0, 0.55), (1.0, 0.6, 0.8)][i % 3]
+        image = np.clip(image, 0, 255).astype(np.uint8)
+        first = preprocess._ink(image, True)
+        assert all(np.array_equal(first, preprocess._ink(image.copy(), True)) for _ in range(5))

@@ -237,6 +237,26 @@ def shadowed(sample: PageSample, depth: float, soft: float, rng: np.random.Gener
     return replace(sample, image=np.clip(sample.image * light, 0, 255).astype(np.uint8))
 
 
+def gridded(sample: PageSample, squared: bool, step: float, rng: np.random.Generator) -> PageSample:
+    """The page printed with a grid under the writing, a dotted one (a bullet journal's) or a
+    squared one (a maths exercise book's), step text heights apart, from 30 to 90 grey levels
+    darker than the paper, its lines a pixel wide and its dots three across."""
+    image = sample.image.astype(np.float32)
+    h, w = image.shape
+    pitch = step * float(np.median([box[3] for box in sample.boxes]))
+    x0, y0 = rng.uniform(0, pitch, 2)
+    xs, ys = np.arange(x0, w, pitch).astype(int), np.arange(y0, h, pitch).astype(int)
+    grid = np.zeros_like(image)
+    if squared:
+        grid[ys, :] = grid[:, xs] = 1.0
+    else:
+        grid[np.ix_(ys, xs)] = 1.0
+        grid = cv2.dilate(grid, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)))
+    grid = np.clip(1.5 * cv2.GaussianBlur(grid, (0, 0), 0.6), 0, 1)
+    paper = float(np.percentile(image, 90))
+    return replace(sample, image=np.clip(np.minimum(image, paper - rng.uniform(30, 90) * grid), 0, 255).astype(np.uint8))
+
+
 def _falling_off(photo: np.ndarray) -> np.ndarray:
     """The light falling off across a float (rows, columns, channels) photo, from 1.05 to 0.8."""
     return photo * np.linspace(0.8, 1.05, photo.shape[1], dtype=np.float32)[None, :, None]

@@ -1,0 +1,68 @@
+"""Numbers written on dotted or squared paper (a bullet journal, a maths exercise book): read with
+the clean-up's dotted grid taken out and a squared grid's nicks bridged (preprocess.without_dots,
+SQUARED, NICK), against the same reader without either (the baseline, as release 22 read such
+pages), in one run.
+
+Each photo is a generated page (evaluation.pages: 2 to 6 numbers of 1 to 8 MNIST test digits,
+plain, ruled, table and photographed paper in turn) printed with a grid under the writing
+(pages.gridded): dots or lines a half, three quarters or a whole text height apart, 30 to 90 grey
+levels darker than the paper. Scored as `digitrec evaluate --pages` scores pages: the numbers read
+exactly, and the pages with every number found and none invented.
+
+    python benchmarks/bench_grid.py --data ../shared/data/mnist
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+
+import numpy as np
+
+from digitrec.data import load_mnist
+from digitrec.evaluation import pages
+from digitrec.evaluation.evaluate import _read
+from digitrec.reading import preprocess
+from digitrec.reading.runtime import load_model
+
+STEPS = (0.5, 0.75, 1.0)
+GRIDS = {"dotted": False, "squared": True}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="MNIST (mnist.npz or the IDX folder): its test digits write the pages")
+    parser.add_argument("--pages", type=int, default=40, help="pages for each grid and step")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    mnist = load_mnist(args.data)
+    reader, rng = load_model("line"), np.random.default_rng([args.seed, 53])
+    written = list(pages.pages(mnist.x_test, mnist.y_test, args.pages, args.seed))
+    plain = _both(reader, written)
+    print(f"No grid: {plain[0]['lines_exact']:.1%} / {plain[0]['pages_whole']:.1%} (baseline {plain[1]['lines_exact']:.1%} / {plain[1]['pages_whole']:.1%})\n")
+    print("| grid | step (text heights) | pages | numbers | taken out: exact / pages whole | baseline: exact / pages whole |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for (grid, squared), step in itertools.product(GRIDS.items(), STEPS):
+        shots = [pages.gridded(page, squared, step, rng) for page in written]
+        ours, base = _both(reader, shots)
+        print(
+            f"| {grid} | {step} | {len(shots)} | {ours['lines']} | {ours['lines_exact']:.1%} / {ours['pages_whole']:.1%} | {base['lines_exact']:.1%} / {base['pages_whole']:.1%} |",
+            flush=True,
+        )
+
+
+def _both(reader, shots: list[pages.PageSample]) -> list[dict]:
+    """The shots' scores read with the grid taken out, then without (the baseline)."""
+    without_dots, squared = preprocess.without_dots, preprocess.SQUARED
+    scores = []
+    try:
+        for dots, lines in ((without_dots, squared), (lambda strength: strength, 10**9)):
+            preprocess.without_dots, preprocess.SQUARED = dots, lines
+            scores.append(pages.score(shots, [_read(reader, shot.image) for shot in shots]))
+    finally:
+        preprocess.without_dots, preprocess.SQUARED = without_dots, squared
+    return scores
+
+
+if __name__ == "__main__":
+    main()
