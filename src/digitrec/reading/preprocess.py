@@ -134,6 +134,10 @@ DOT_STEP = 3
 apart, 0.3 to 0.5 mm wide), nearest to nearest, so close-set marks are no grid: the pieces of
 strokes a squared grid's lines cut, or the digits of a number written in cells."""
 
+MAX_DOTS = 4000
+"""More small marks alike than this are noise or a texture, not a grid to take out (an A4 page's
+5 mm grid has 2,400 dots): they are left, and the distances between them never tabulated."""
+
 WORKING_STROKE = 12.0
 """Strokes are read at most this many pixels wide. An image with wider strokes is shrunk before
 it is cleaned (a 280x280 canvas drawing, strokes 22 pixels wide, to 166x166): MNIST's own
@@ -605,12 +609,12 @@ def without_dots(strength: np.ndarray) -> np.ndarray:
     if len(compact) < LATTICE:
         return strength
     dots = compact[area[compact] <= DOT_AREA * np.median(area[compact])]
-    if len(dots) < LATTICE:
+    if not LATTICE <= len(dots) <= MAX_DOTS:
         return strength
     side = float(np.median(np.maximum(w[dots], h[dots])))
     at = centres[1:][dots]
-    # The steps from (up to 400 of) the dots to their four nearest, folded into one half-plane.
-    sample = at[:: max(1, len(at) // 400)]
+    # The steps from (up to 200 of) the dots to their four nearest, folded into one half-plane.
+    sample = at[:: max(1, len(at) // 200)]
     steps = at[None, :, :] - sample[:, None, :]
     apart = np.hypot(steps[..., 0], steps[..., 1])
     apart[apart == 0] = np.inf  # each sampled dot itself
@@ -643,8 +647,8 @@ def without_dots(strength: np.ndarray) -> np.ndarray:
     on = np.zeros(len(dots), bool)
     for d in (step, -step, np.array([-step[1], step[0]]), np.array([step[1], -step[0]])):
         on |= there(at + d) & there(at + 2 * d)
-    # The grid runs on over bare paper, where a stroke cut up by a squared grid's lines, whose
-    # pieces can stand a step apart, does not: LATTICE of its dots lie a step clear of anything larger.
+    # The grid runs on over bare paper, where points written in a column of amounts, as evenly
+    # set, do not: LATTICE of its dots lie a step clear of anything larger.
     larger = np.zeros(n, np.uint8)
     larger[1:] = area > DOT_AREA * np.median(area[dots])
     clear = cv2.distanceTransform(1 - larger[labels], cv2.DIST_L2, 3)[np.round(at[on, 1]).astype(int), np.round(at[on, 0]).astype(int)]
