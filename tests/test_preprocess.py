@@ -426,24 +426,22 @@ def test_a_faint_squared_grid_is_taken_out():
     fade = np.linspace(10, 40, 240, dtype=np.float32)
     image[6::16] -= fade[None, :]  # fading out to the left
     image[:, 6::16] = np.minimum(image[:, 6::16], 235 - fade[:, None])  # and to the top
+    assert _only_the_pencil_seven_is_left(image)
+
+
+def test_a_squared_grid_over_part_of_a_photo_is_taken_out():
+    """A squared grid printed over three quarters of the photo each way (a notebook's margin, or the
+    grid washed out by the light beyond): its lines run too short for ruled lines, which cross the
+    image, and came out as pieces of ink. Several each way that run over GRID_RUN of it are a grid."""
+    image = np.full((240, 240), 235, np.float32)
+    image[6:180:16, :180] = image[:180, 6:180:16] = 205
+    assert _only_the_pencil_seven_is_left(image)
+
+
+def _only_the_pencil_seven_is_left(paper: np.ndarray) -> bool:
+    """Whether a pencil 7 on this paper is cleaned up to the 7 alone: no ink beside it, and at most
+    a trace of strength where the paper's lines meet it."""
     pencil = (235 - 0.4 * (255 - seven(240).astype(np.float32))).astype(np.uint8)
-    strength = preprocess.ink_strength(np.minimum(image, pencil).astype(np.uint8))[0]
-    only = preprocess.ink_mask(preprocess.ink_strength(pencil)[0])
-    beside = cv2.dilate(only, np.ones((5, 5), np.uint8)) == 0
-    assert not (preprocess.ink_mask(strength) & beside).any()  # 3,628 pixels of grid were ink
-    assert (strength[beside] >= preprocess.FAINT_LINE).sum() <= 150  # where the lines meet the 7; 6,930 were left
-
-
-def test_a_highlighted_page_cleaned_up_again_gives_the_same_ink(mnist):
-    """Where a pixel of a pale area's edge was as near the area's colour as the page's, which it
-    took was left to cv2.magnitude's last bit, which varied from call to call: one of these pages
-    came out differently now and then (up to 42 grey levels at a few pixels) in one process."""
-    from digitrec.evaluation import pages
-
-    for i, page in enumerate(pages.pages(mnist.x_test, mnist.y_test, 24, 5)):
-        image = cv2.cvtColor(page.image, cv2.COLOR_GRAY2RGB).astype(np.float32)
-        x, y, w, h = page.boxes[0]
-        image[y - 4 : y + h + 4, max(0, x - 8) : x + w + 8] *= [(1.0, 0.97, 0.45), (0.6, 1.0, 0.55), (1.0, 0.6, 0.8)][i % 3]
-        image = np.clip(image, 0, 255).astype(np.uint8)
-        first = preprocess._ink(image, True)
-        assert all(np.array_equal(first, preprocess._ink(image.copy(), True)) for _ in range(5))
+    strength = preprocess.ink_strength(np.minimum(paper, pencil).astype(np.uint8))[0]
+    beside = cv2.dilate(preprocess.ink_mask(preprocess.ink_strength(pencil)[0]), np.ones((5, 5), np.uint8)) == 0
+    return not (preprocess.ink_mask(strength) & beside).any() and (strength[beside] >= preprocess.FAINT_LINE).sum() <= 150
