@@ -6,7 +6,8 @@ pages), in one run.
 Each photo is a generated page (evaluation.pages: 2 to 6 numbers of 1 to 8 MNIST test digits,
 plain, ruled, table and photographed paper in turn) printed with a grid under the writing
 (pages.gridded): dots or lines a half, three quarters or a whole text height apart, 30 to 90 grey
-levels darker than the paper. Scored as `digitrec evaluate --pages` scores pages: the numbers read
+levels darker than the paper; then, at three quarters of a text height, each grid, and the page
+with none, photographed lying on a desk. Scored as `digitrec evaluate --pages` scores pages: the numbers read
 exactly, and the pages with every number found and none invented.
 
     python benchmarks/bench_grid.py --data ../shared/data/mnist
@@ -27,6 +28,8 @@ from digitrec.reading.runtime import load_model
 
 STEPS = (0.5, 0.75, 1.0)
 GRIDS = {"dotted": False, "squared": True}
+DESK, TURN, SLANT = 120.0, 8.0, 0.1
+"""The desk's grey, and how far the page lies turned on it and is seen at a slant (pages.on_desk)."""
 
 
 def main() -> None:
@@ -44,11 +47,21 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     for (grid, squared), step in itertools.product(GRIDS.items(), STEPS):
         shots = [pages.gridded(page, squared, step, rng) for page in written]
-        ours, base = _both(reader, shots)
-        print(
-            f"| {grid} | {step} | {len(shots)} | {ours['lines']} | {ours['lines_exact']:.1%} / {ours['pages_whole']:.1%} | {base['lines_exact']:.1%} / {base['pages_whole']:.1%} |",
-            flush=True,
-        )
+        _row(grid, str(step), shots, reader)
+    # A phone's photo of the page lying on a desk, turned and at a slant: the sheet step cuts it out.
+    for grid, squared in GRIDS.items():
+        shots = [pages.on_desk(pages.gridded(page, squared, 0.75, rng), DESK, TURN, False, rng, slant=SLANT) for page in written]
+        _row(grid, f"0.75, photographed on a desk turned {TURN:g} degrees", shots, reader)
+    bare = [pages.on_desk(page, DESK, TURN, False, rng, slant=SLANT) for page in written]
+    _row("none", f"photographed on a desk turned {TURN:g} degrees", bare, reader)
+
+
+def _row(grid: str, step: str, shots: list[pages.PageSample], reader) -> None:
+    ours, base = _both(reader, shots)
+    print(
+        f"| {grid} | {step} | {len(shots)} | {ours['lines']} | {ours['lines_exact']:.1%} / {ours['pages_whole']:.1%} | {base['lines_exact']:.1%} / {base['pages_whole']:.1%} |",
+        flush=True,
+    )
 
 
 def _both(reader, shots: list[pages.PageSample]) -> list[dict]:
