@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from unittest import mock
 
 import numpy as np
 
@@ -66,14 +67,9 @@ def _row(grid: str, step: str, shots: list[pages.PageSample], reader) -> None:
 
 def _both(reader, shots: list[pages.PageSample]) -> list[dict]:
     """The shots' scores read with the grid taken out, then without (the baseline)."""
-    without_dots, squared = preprocess.without_dots, preprocess.SQUARED
-    scores = []
-    try:
-        for dots, lines in ((without_dots, squared), (lambda strength: strength, 10**9)):
-            preprocess.without_dots, preprocess.SQUARED = dots, lines
-            scores.append(pages.score(shots, [_read(reader, shot.image) for shot in shots]))
-    finally:
-        preprocess.without_dots, preprocess.SQUARED = without_dots, squared
+    scores = [pages.score(shots, [_read(reader, shot.image) for shot in shots])]
+    with mock.patch.multiple(preprocess, without_dots=lambda strength: strength, SQUARED=10**9):
+        scores.append(pages.score(shots, [_read(reader, shot.image) for shot in shots]))
     return scores
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import itertools
 import time
+from contextlib import nullcontext
+from unittest import mock
 
 import numpy as np
 
@@ -56,18 +58,15 @@ def main() -> None:
 def _both(reader, shots: list[pages.PageSample]) -> tuple[list[dict], list[float]]:
     """The shots' scores and seconds a shot, read with the paper held down under shade and then
     with the smooth estimate alone (the baseline)."""
-    under_shade = preprocess._under_shade
     scores, seconds = [], []
-    try:
-        for patch in (under_shade, lambda lightness, paper: paper):
-            preprocess._under_shade = patch
+    for baseline in (False, True):
+        with mock.patch.object(preprocess, "_under_shade", lambda lightness, paper: paper) if baseline else nullcontext():
             start = time.perf_counter()
             readings = [_read(reader, shot.image) for shot in shots]
             seconds.append((time.perf_counter() - start) / len(shots))
             scores.append(pages.score(shots, readings))
-    finally:
-        preprocess._under_shade = under_shade
     return scores, seconds
+
 
 if __name__ == "__main__":
     main()

@@ -327,15 +327,13 @@ def _ink(image: np.ndarray, dark_ink: bool) -> np.ndarray:
     paper = _under_shade(lightness, paper) if dark_ink else 255 - _under_shade(255 - lightness, 255 - paper)
     if channels.shape[2] == 3:
         plain = np.abs(lightness - paper) < MIN_CONTRAST
-        tint = np.array([_median(channels[:, :, c][plain] if plain.any() else channels[:, :, c].ravel()) for c in (1, 2)], np.float32)
+        chroma = channels[:, :, 1:][plain] if plain.any() else channels[:, :, 1:].reshape(-1, 2)
+        tint = np.array([_median(chroma[:, 0]), _median(chroma[:, 1])], np.float32)
         if dark_ink:
             paper, tint = _pale_areas(channels, paper, tint)
     along = np.maximum((paper - lightness) if dark_ink else (lightness - paper), 0)
     if channels.shape[2] == 3:
-        # Channel by channel, not as one (rows, columns, 2) array summed over its last axis: the
-        # same sums, in a third of the time (20 of a 1000x1000 photo's 130 ms went to that).
-        off = np.square(channels[:, :, 1] - tint[..., 0])
-        off += np.square(channels[:, :, 2] - tint[..., 1])
+        off = _off_tint_squared(channels[:, :, 1:], tint)
         off += np.square(along)
         along = np.sqrt(off, out=off)
     return np.clip(along, 0, 255).astype(np.uint8)
@@ -419,9 +417,16 @@ def _off_tint(colour: np.ndarray, tint: np.ndarray) -> np.ndarray:
     In NumPy, not cv2.magnitude, whose last bit varied from one call to the next on the same
     values: where a pixel's two distances all but tied, the same photo cleaned up twice in one
     process gave a pale area's edge another paper now and then (up to 42 grey levels at a few pixels)."""
+    off = _off_tint_squared(colour, tint)
+    return np.sqrt(off, out=off)
+
+
+def _off_tint_squared(colour: np.ndarray, tint: np.ndarray) -> np.ndarray:
+    """_off_tint squared (float32), channel by channel: summed as one (rows, columns, 2) array
+    over its last axis, the same sums took three times as long (20 of a 1000x1000 photo's 130 ms)."""
     off = np.square(colour[:, :, 0] - tint[..., 0])
     off += np.square(colour[:, :, 1] - tint[..., 1])
-    return np.sqrt(off, out=off)
+    return off
 
 
 def colour_of(image: np.ndarray) -> np.ndarray:
@@ -537,25 +542,29 @@ def without_lines(strength: np.ndarray) -> np.ndarray:
         return strength
     openings: dict = {}  # each direction's, made once for both looks
     squared = _lines_out(strength, FAINT_LINE, openings, grid=True)
-    if squared is not None and len(squared[1]) == 2 and min(count for _, count in squared[1].values()) >= SQUARED:
-        strength, removed = squared
-        for across, (lines, _) in removed.items():
-            # A stroke across a line lost the line's strength there too: bridged from the stroke on
-            # either side of it (the line's own remains left out, so that it never bridges itself).
-            beside = np.where(lines > 0, 0, strength).astype(strength.dtype)
-            bridged = cv2.morphologyEx(beside, cv2.MORPH_CLOSE, np.ones((NICK, 1) if across else (1, NICK), np.uint8))
-            strength = np.where((lines > 0) & (bridged >= MIN_CONTRAST), np.maximum(strength, bridged), strength)
-        return strength
+    if squared is not None:
+        return _bridged(*squared)
     plain = _lines_out(strength, MIN_CONTRAST / 2, openings)
     return strength if plain is None else plain[0]
 
 
+def _bridged(strength: np.ndarray, removed: dict) -> np.ndarray:
+    """The strength with each nick a squared grid's line left across a stroke bridged (NICK): the
+    stroke lost the line's strength there too. Bridged from the stroke on either side of the line,
+    the line's own remains left out, so that it never bridges itself."""
+    for across, lines in removed.items():
+        beside = np.where(lines > 0, 0, strength).astype(strength.dtype)
+        bridged = cv2.morphologyEx(beside, cv2.MORPH_CLOSE, np.ones((NICK, 1) if across else (1, NICK), np.uint8))
+        strength = np.where((lines > 0) & (bridged >= MIN_CONTRAST), np.maximum(strength, bridged), strength)
+    return strength
+
+
 def _lines_out(strength: np.ndarray, faint: float, openings: dict, grid: bool = False) -> tuple[np.ndarray, dict] | None:
     """The strength without the lines whose runs stand out by faint or more (without_lines), and
-    for each direction with lines taken out (True: across) their pixels and how many; None where
-    no row or column holds such a run. With grid, looking for a squared grid: a row and a column
-    must each hold one, and a line need run only GRID_RUN of the image, and may stop short of its
-    edges where it touches no writing (SQUARED of them are no lone 1)."""
+    for each direction with lines taken out (True: across) their pixels; None where no row or
+    column holds such a run. With grid, only a squared grid's: SQUARED lines or more each way,
+    each of which need run only GRID_RUN of the image, and may stop short of its edges where it
+    touches no writing (SQUARED of them are no lone 1); None where there is no such grid."""
     h, w = strength.shape
     # A ruled line across the image fills most of some row (or column) with faint ink: images
     # with no such row, most of them, skip the openings. (A digit's bar rarely fills 70%.)
@@ -575,7 +584,7 @@ def _lines_out(strength: np.ndarray, faint: float, openings: dict, grid: bool = 
     _, marks, marks_stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
     # Each direction's runs are judged apart: a 1 standing on an underline would otherwise be one
     # run with it, across the image, and go with it.
-    removed = {}
+    removed, counts = {}, []  # each direction's lines taken out, and how many
     for across, runs in found.items():
         n, labels, stats, _ = cv2.connectedComponentsWithStats((runs >= faint).astype(np.uint8), connectivity=8)
         long = [i for i in range(1, n) if stats[i, 2 if across else 3] >= (GRID_RUN if grid else 0.9) * (w if across else h)]
@@ -597,7 +606,10 @@ def _lines_out(strength: np.ndarray, faint: float, openings: dict, grid: bool = 
                 ruled[i] = y < my - 0.05 * h and y + bh > my + mh + 0.05 * h
         lines = cv2.dilate(ruled[labels], np.ones((3, 3), np.uint8))  # and their anti-aliased edges
         strength = np.where(lines > 0, cv2.subtract(strength, cv2.dilate(runs, np.ones((3, 3), np.uint8))), strength)
-        removed[across] = lines, int(ruled.sum())
+        removed[across] = lines
+        counts.append(int(ruled.sum()))
+    if grid and (len(counts) < 2 or min(counts) < SQUARED):
+        return None
     return strength, removed
 
 
@@ -640,9 +652,10 @@ def without_dots(strength: np.ndarray) -> np.ndarray:
     # Each dot's centre, grown by the slack a photo's perspective and a printer's rounding allow,
     # looked up at whole steps from each dot.
     rows, cols = strength.shape
+    pitch, (xs, ys) = float(np.hypot(*step)), np.round(at).astype(int).T
     grid = np.zeros((rows, cols), np.uint8)
-    grid[np.round(at[:, 1]).astype(int), np.round(at[:, 0]).astype(int)] = 1
-    slack = max(1, round(0.15 * float(np.hypot(*step))))
+    grid[ys, xs] = 1
+    slack = max(1, round(0.15 * pitch))
     grid = cv2.dilate(grid, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * slack + 1, 2 * slack + 1)))
 
     def there(points: np.ndarray) -> np.ndarray:
@@ -657,8 +670,8 @@ def without_dots(strength: np.ndarray) -> np.ndarray:
     # set, do not: LATTICE of its dots lie a step clear of anything larger.
     larger = np.zeros(n, np.uint8)
     larger[1:] = area > DOT_AREA * np.median(area[dots])
-    clear = cv2.distanceTransform(1 - larger[labels], cv2.DIST_L2, 3)[np.round(at[on, 1]).astype(int), np.round(at[on, 0]).astype(int)]
-    if (clear > np.hypot(*step)).sum() < LATTICE:
+    clear = cv2.distanceTransform(1 - larger[labels], cv2.DIST_L2, 3)[ys[on], xs[on]]
+    if (clear > pitch).sum() < LATTICE:
         return strength
     chosen = np.zeros(n, bool)
     chosen[dots[on] + 1] = True
