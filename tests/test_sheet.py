@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -47,6 +48,41 @@ def test_a_page_running_off_the_photo_is_cut_out(reader, page, desk, grain, slan
     height, width = (int(side * share) for side, share in zip(photo.image.shape, keep))
     assert len(sheet.find(photo.image[:height, :width])) == 1
     assert [line.number for line in reader.read(photo.image[:height, :width]).lines] == ["315", "2870", "46"]
+
+
+@pytest.mark.parametrize("angle, slant, grain", [(8, 0.1, False), (-15, 0.3, True), (3, 0.0, True)])
+def test_a_sheets_sides_are_found_in_the_photo_not_on_its_small_copy(angle, slant, grain):
+    """The copy a sheet is found on is 64 pixels a side, and a side taken from it ran up to 4
+    degrees off the sheet's own: a squared page's lines came out aslant, too far from level to be
+    lifted, and the page read 47% of its numbers. Found again in the photo, the cut-out's rows
+    are the sheet's own rows, to a pixel across the sheet."""
+    h, w = 700, 560
+    paper = np.full((h, w), 235, np.uint8)
+    paper[::25], paper[:, ::25] = 200, 200  # a squared grid, to show which way the rows run
+    seen = np.float32([[slant * w / 2, 0], [w - slant * w / 2, 0], [w, h], [0, h]])
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    turn[:, 2] += (0.45 * w, 0.35 * h)
+    placed = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), (seen @ turn[:, :2].T + turn[:, 2]).astype(np.float32))
+    shape = (int(1.7 * h), int(1.9 * w))
+    photo = np.full(shape, 110, np.float32)
+    if grain:
+        photo += 18 * np.sin(np.arange(shape[1]) / 7)[None, :]
+    cover = cv2.warpPerspective(np.ones((h, w), np.float32), placed, shape[::-1])
+    photo = photo * (1 - cover) + cv2.warpPerspective(paper.astype(np.float32), placed, shape[::-1]) * cover
+    (found,) = sheet.find(np.clip(photo, 0, 255).astype(np.uint8))
+    to_cut = np.linalg.inv(found.matrix) @ placed  # the page's own pixels to the cut-out's
+    for ends in ([[0.1 * w, y], [0.9 * w, y]] for y in (0.1 * h, 0.5 * h, 0.9 * h)):
+        (a, b), = cv2.perspectiveTransform(np.float32([ends]), to_cut).reshape(1, 2, 2)
+        assert abs(a[1] - b[1]) <= 1.0  # a row of the page along one row of the cut-out
+    for ends in ([[x, 0.1 * h], [x, 0.9 * h]] for x in (0.1 * w, 0.5 * w, 0.9 * w)):
+        (a, b), = cv2.perspectiveTransform(np.float32([ends]), to_cut).reshape(1, 2, 2)
+        assert abs(a[0] - b[0]) <= 1.0
+
+
+def test_a_squared_page_photographed_on_a_desk_reads_every_number(reader, page):
+    """Its grid's lines now run level in the cut-out, and are lifted as a flat page's are."""
+    photo = pages.on_desk(pages.gridded(page, True, 0.75, np.random.default_rng(3)), 120, 8, False, np.random.default_rng(1), slant=0.1)
+    assert [line.number for line in reader.read(photo.image).lines] == ["315", "2870", "46"]
 
 
 def test_a_number_written_up_to_the_photos_edge_keeps_its_last_digit(reader, page):

@@ -77,6 +77,25 @@ scribble's holds its loop (0.68): ten of the realistic sets' non-digits (seeds 0
 every other test."""
 
 
+SIDE_SAMPLES = 32
+"""Each side of a sheet found on the copy is found again in the image at this many places along it."""
+
+SIDE_REACH = 4.0
+"""...looked for this many pixels of the copy either side of where the copy has it..."""
+
+SIDE_WIDTH = 2
+"""...in a strip along it this many pixels either side of each place, averaged..."""
+
+SIDE_STEP = 2.0
+"""...where the lightness rises into the sheet by at least this many levels a pixel, and by
+SIDE_SHARE of the rise at the steepest quarter of the places..."""
+
+SIDE_SHARE = 0.5
+
+SIDE_FIT = 2.0
+"""...and a line fitted through the places, those further than this many pixels from it left out."""
+
+
 @dataclass(frozen=True)
 class Sheet:
     image: np.ndarray
@@ -118,12 +137,19 @@ def _in_reading_order(outlines: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def _cut(image: np.ndarray, outline: np.ndarray, shape: tuple[int, int]) -> Sheet:
-    """The sheet within the outline (on a copy of that shape), cut out upright and square."""
-    corners = _corners(outline, shape) * (image.shape[0] / shape[0])
+    """The sheet within the outline (on a copy of that shape), cut out upright and square, a
+    pixel of the copy inside each of its sides, except a side the photo's own edge cuts it along:
+    inset like the others, that cut off a digit written up to the photo's edge."""
+    corners, edge = _corners(outline, shape, image)
     edges = [np.linalg.norm(corners[(k + 1) % 4] - corners[k]) for k in range(4)]  # top, right, bottom, left
-    size = max(1, int(max(edges[0], edges[2]))), max(1, int(max(edges[1], edges[3])))
-    square = np.float32([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]])
-    matrix = cv2.getPerspectiveTransform(square, corners.astype(np.float32))
+    width, height = max(edges[0], edges[2]), max(edges[1], edges[3])
+    square = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    # Inset on the sheet itself, not in the photo: a sheet seen at a slant, shrunk in the photo
+    # towards its middle, came out with its rows a few pixels aslant.
+    inset = image.shape[0] / shape[0]
+    left, top, right, bottom = (0.0 if edge[k] and edge[(k + 1) % 4] else inset for k in (3, 0, 1, 2))
+    matrix = cv2.getPerspectiveTransform(square, corners.astype(np.float32)) @ np.array([[1, 0, left], [0, 1, top], [0, 0, 1]])
+    size = max(1, int(width - left - right)), max(1, int(height - top - bottom))
     upright = cv2.warpPerspective(image, matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
     return Sheet(upright, matrix)
 
@@ -249,12 +275,12 @@ def _written_around(image: np.ndarray, outline: np.ndarray, rows: int) -> bool:
     return int(((paper - lightness >= MIN_CONTRAST) & around).sum()) > WRITTEN * max(1, int(around.sum()))
 
 
-def _corners(outline: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """The sheet's four corners on the copy of that shape, a pixel inside its edges, clockwise
-    from the one whose top edge runs nearest to level (the smallest turn to upright): the
-    outline's own quadrilateral where it is one (a sheet seen at a slant), else its turned
-    rectangle. A corner on the copy's edge (a sheet cut by the photo's) goes to the photo's very
-    edge: inset like the others, it cut off a digit written up to the photo's edge."""
+def _corners(outline: np.ndarray, shape: tuple[int, int], image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sheet's four corners in the image's pixels, clockwise from the one whose top edge runs
+    nearest to level (the smallest turn to upright): the outline's own quadrilateral (on the copy
+    of that shape) where it is one (a sheet seen at a slant), else its turned rectangle, each side
+    then found again in the image itself (_side). And which are on the photo's edge (a sheet cut
+    by it): those go to the photo's very edge."""
     rectangle = cv2.minAreaRect(outline)
     polygon = cv2.approxPolyDP(outline, 0.04 * cv2.arcLength(outline, True), True)[:, 0].astype(np.float32)
     corners = polygon if len(polygon) == 4 and cv2.isContourConvex(polygon) else cv2.boxPoints(rectangle)
@@ -262,12 +288,94 @@ def _corners(outline: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     corners = corners[np.argsort(np.arctan2(*(corners - centre).T[::-1]))]  # clockwise on screen, from the upper left
     level = [abs(np.arctan2(*(corners[(k + 1) % 4] - corners[k])[::-1])) for k in range(4)]
     corners = np.roll(corners, -int(np.argmin(level)), axis=0)
-    inset = centre + (corners - centre) * (1 - 1.5 / max(1.0, min(rectangle[1])))
     rows, cols = shape
+    # The polygon can take its corner a pixel short of where the outline runs onto the photo's
+    # edge, and that side then cut off a digit written up to the edge: such a corner is on it. (A
+    # corner of the sheet itself a pixel or two from the edge lies further from where the outline
+    # meets the edge, its side running on to it: moved onto the edge, it took in a sliver of desk.)
+    points = outline.reshape(-1, 2)
+    for corner in corners:
+        for axis, border in ((0, 0), (0, cols - 1), (1, 0), (1, rows - 1)):
+            meets = points[points[:, axis] == border]
+            if len(meets) and np.abs(meets - corner).max(axis=1).min() <= 1:
+                corner[axis] = border
     x, y = corners.T
     edge = (x <= 0) | (y <= 0) | (x >= cols - 1) | (y >= rows - 1)
-    to_edge = np.stack([np.where(x >= cols - 1, cols, np.maximum(x, 0)), np.where(y >= rows - 1, rows, np.maximum(y, 0))], axis=1)
-    return np.where(edge[:, None], to_edge, inset)
+    scale = image.shape[0] / rows
+    corners, centre = corners * scale, centre * scale
+    sought = [not (edge[k] and edge[(k + 1) % 4]) for k in range(4)]  # not the photo's own edge
+    sides = [_side(image, corners[k], corners[(k + 1) % 4], centre, scale) if sought[k] else None for k in range(4)]
+    for k in range(4):
+        if sought[k] and sides[k] is None and sides[k - 2] is not None:
+            # The copy can have a side several degrees off where light falling off left a corner
+            # out of its split: looked for again along the opposite side found.
+            along = corners[(k + 1) % 4] - corners[k]
+            middle, direction = corners[k] + along / 2, sides[k - 2][1] * np.sign(sides[k - 2][1] @ along)
+            sides[k] = _side(image, middle - direction * np.hypot(*along) / 2, middle + direction * np.hypot(*along) / 2, centre, scale)
+    if any(side is not None for side in sides):
+        # A side not found again keeps the copy's line through its corners.
+        sides = [side or (corners[k], corners[(k + 1) % 4] - corners[k]) for k, side in enumerate(sides)]
+        corners = np.array([_meeting(sides[k - 1], sides[k], corners[k]) for k in range(4)], np.float64)
+    to_edge = np.stack([np.where(x >= cols - 1, cols, np.maximum(corners[:, 0] / scale, 0)), np.where(y >= rows - 1, rows, np.maximum(corners[:, 1] / scale, 0))], axis=1) * scale
+    return np.where(edge[:, None], to_edge, corners), edge
+
+
+def _side(image: np.ndarray, start: np.ndarray, end: np.ndarray, centre: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """The sheet's side that runs near start to end (in the image's pixels, found on a copy scale
+    times smaller) found in the image itself, as a point and a direction: where the lightness
+    steps most across it, at SIDE_SAMPLES places along it, a line fitted through them. None where
+    too few places show a step (a note found by its colour alone)."""
+    along = end - start
+    length = float(np.hypot(*along))
+    if length < 2 * SIDE_SAMPLES:
+        return None
+    along /= length
+    normal = np.array([-along[1], along[0]])
+    if normal @ (centre - start) < 0:
+        normal = -normal  # pointing into the sheet
+    reach = int(np.ceil(SIDE_REACH * scale))
+    across = np.arange(-reach, reach + 1, dtype=np.float32)
+    beside = np.arange(-SIDE_WIDTH, SIDE_WIDTH + 1, dtype=np.float32)
+    places = start + np.linspace(0.1, 0.9, SIDE_SAMPLES)[:, None] * (end - start)
+    # (places, beside, across) sampling coordinates
+    points = places[:, None, None, :] + beside[None, :, None, None] * along + across[None, None, :, None] * normal
+    map_x = points[..., 0].reshape(-1, len(across)).astype(np.float32)
+    map_y = points[..., 1].reshape(-1, len(across)).astype(np.float32)
+    sampled = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    profiles = lightness_of(sampled).astype(np.float32).reshape(SIDE_SAMPLES, len(beside), len(across)).mean(axis=1)
+    inward = np.sign(profiles[:, reach + 1 :].mean() - profiles[:, :reach].mean()) or 1.0
+    rise = inward * (profiles[:, 2:] - profiles[:, :-2]) / 2
+    at = rise.argmax(axis=1)
+    steep = rise[np.arange(SIDE_SAMPLES), at]
+    # The sheet's edge is the steepest rise into it where the side runs within reach; elsewhere a
+    # grid's line or a stroke's edge is steepest, and far less steep.
+    found = steep >= max(SIDE_STEP, SIDE_SHARE * float(np.percentile(steep, 75)))
+    if found.sum() < SIDE_SAMPLES // 2:
+        return None
+    # To a fraction of a pixel: the parabola through the steepest rise and its neighbours.
+    left = rise[np.arange(SIDE_SAMPLES), np.maximum(at - 1, 0)]
+    right = rise[np.arange(SIDE_SAMPLES), np.minimum(at + 1, rise.shape[1] - 1)]
+    bend = left - 2 * steep + right
+    offset = np.where(bend < 0, 0.5 * (left - right) / np.where(bend < 0, bend, -1), 0.0)
+    edge = (places + (across[at + 1] + offset)[:, None] * normal)[found].astype(np.float32)
+    for tolerance in (scale, SIDE_FIT):  # the line through most of them, then through those near it
+        vx, vy, x0, y0 = cv2.fitLine(edge, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        edge = edge[np.abs((edge[:, 0] - x0) * vy - (edge[:, 1] - y0) * vx) <= tolerance]
+        if len(edge) < SIDE_SAMPLES // 2:
+            return None
+    vx, vy, x0, y0 = cv2.fitLine(edge, cv2.DIST_L2, 0, 0.01, 0.01).ravel()
+    return np.array([x0, y0], np.float64), np.array([vx, vy], np.float64)
+
+
+def _meeting(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.ndarray], corner: np.ndarray) -> np.ndarray:
+    """Where two sides (a point and a direction each) meet; the corner as it was where they run near parallel."""
+    (p, u), (q, v) = first, second
+    u, v = u / np.hypot(*u), v / np.hypot(*v)
+    cross = u[0] * v[1] - u[1] * v[0]
+    if abs(cross) < 0.1:  # near parallel: no corner between them to trust
+        return corner
+    t = ((q - p)[0] * v[1] - (q - p)[1] * v[0]) / cross
+    return p + t * u
 
 
 def _levelled(lightness: np.ndarray) -> np.ndarray:
