@@ -140,14 +140,14 @@ def _cut(image: np.ndarray, outline: np.ndarray, shape: tuple[int, int]) -> Shee
     """The sheet within the outline (on a copy of that shape), cut out upright and square, a
     pixel of the copy inside each of its sides, except a side the photo's own edge cuts it along:
     inset like the others, that cut off a digit written up to the photo's edge."""
-    corners, edge = _corners(outline, shape, image)
+    corners, kept = _corners(outline, shape, image)
     edges = [np.linalg.norm(corners[(k + 1) % 4] - corners[k]) for k in range(4)]  # top, right, bottom, left
     width, height = max(edges[0], edges[2]), max(edges[1], edges[3])
     square = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
     # Inset on the sheet itself, not in the photo: a sheet seen at a slant, shrunk in the photo
     # towards its middle, came out with its rows a few pixels aslant.
     inset = image.shape[0] / shape[0]
-    left, top, right, bottom = (0.0 if edge[k] and edge[(k + 1) % 4] else inset for k in (3, 0, 1, 2))
+    left, top, right, bottom = (0.0 if kept[k] else inset for k in (3, 0, 1, 2))
     matrix = cv2.getPerspectiveTransform(square, corners.astype(np.float32)) @ np.array([[1, 0, left], [0, 1, top], [0, 0, 1]])
     size = max(1, int(width - left - right)), max(1, int(height - top - bottom))
     upright = cv2.warpPerspective(image, matrix, size, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
@@ -279,8 +279,9 @@ def _corners(outline: np.ndarray, shape: tuple[int, int], image: np.ndarray) -> 
     """The sheet's four corners in the image's pixels, clockwise from the one whose top edge runs
     nearest to level (the smallest turn to upright): the outline's own quadrilateral (on the copy
     of that shape) where it is one (a sheet seen at a slant), else its turned rectangle, each side
-    then found again in the image itself (_side). And which are on the photo's edge (a sheet cut
-    by it): those go to the photo's very edge."""
+    then found again in the image itself (_side); a corner on the copy's edge (a sheet cut by the
+    photo's edge) goes to the photo's very edge. And, side by side (top first), whether the side
+    is to be kept whole: the photo's edge, not the sheet's (see _cut)."""
     rectangle = cv2.minAreaRect(outline)
     polygon = cv2.approxPolyDP(outline, 0.04 * cv2.arcLength(outline, True), True)[:, 0].astype(np.float32)
     corners = polygon if len(polygon) == 4 and cv2.isContourConvex(polygon) else cv2.boxPoints(rectangle)
@@ -289,16 +290,6 @@ def _corners(outline: np.ndarray, shape: tuple[int, int], image: np.ndarray) -> 
     level = [abs(np.arctan2(*(corners[(k + 1) % 4] - corners[k])[::-1])) for k in range(4)]
     corners = np.roll(corners, -int(np.argmin(level)), axis=0)
     rows, cols = shape
-    # The polygon can take its corner a pixel short of where the outline runs onto the photo's
-    # edge, and that side then cut off a digit written up to the edge: such a corner is on it. (A
-    # corner of the sheet itself a pixel or two from the edge lies further from where the outline
-    # meets the edge, its side running on to it: moved onto the edge, it took in a sliver of desk.)
-    points = outline.reshape(-1, 2)
-    for corner in corners:
-        for axis, border in ((0, 0), (0, cols - 1), (1, 0), (1, rows - 1)):
-            meets = points[points[:, axis] == border]
-            if len(meets) and np.abs(meets - corner).max(axis=1).min() <= 1:
-                corner[axis] = border
     x, y = corners.T
     edge = (x <= 0) | (y <= 0) | (x >= cols - 1) | (y >= rows - 1)
     scale = image.shape[0] / rows
@@ -317,7 +308,11 @@ def _corners(outline: np.ndarray, shape: tuple[int, int], image: np.ndarray) -> 
         sides = [side or (corners[k], corners[(k + 1) % 4] - corners[k]) for k, side in enumerate(sides)]
         corners = np.array([_meeting(sides[k - 1], sides[k], corners[k]) for k in range(4)], np.float64)
     to_edge = np.stack([np.where(x >= cols - 1, cols, np.maximum(corners[:, 0] / scale, 0)), np.where(y >= rows - 1, rows, np.maximum(corners[:, 1] / scale, 0))], axis=1) * scale
-    return np.where(edge[:, None], to_edge, corners), edge
+    # A side whose corners both lie short of CLEAR_OF_EDGES from one of the photo's edges may be
+    # that edge: the polygon can take a corner a pixel short of where the sheet runs off the photo.
+    near = np.stack([x < CLEAR_OF_EDGES, y < CLEAR_OF_EDGES, x > cols - 1 - CLEAR_OF_EDGES, y > rows - 1 - CLEAR_OF_EDGES], axis=1)
+    kept = np.array([(edge[k] and edge[(k + 1) % 4]) or (near[k] & near[(k + 1) % 4]).any() for k in range(4)])
+    return np.where(edge[:, None], to_edge, corners), kept
 
 
 def _side(image: np.ndarray, start: np.ndarray, end: np.ndarray, centre: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray] | None:
