@@ -131,6 +131,11 @@ class Turn:
         """The ink strength turned level; what was outside the image is paper."""
         return cv2.warpAffine(strength, self.matrix, self.shape[::-1], flags=cv2.INTER_LINEAR, borderValue=0)
 
+    @staticmethod
+    def none(shape: tuple[int, int]) -> Turn:
+        """No turn: the map as it lies."""
+        return Turn(np.eye(2, 3), shape)
+
     def half_round(self) -> Turn:
         """The same turn, then half way round: the levelled map upside down."""
         rows, columns = self.shape
