@@ -334,7 +334,7 @@ class Recognizer:
         ways = _cleaned(image, level=not single)
         for way in ways:
             try:
-                reading = self._read_way(way, threshold, single)
+                reading, regions = self._read_way(way, threshold, single)
             except NoDigitError as e:
                 missing = e
                 continue
@@ -343,24 +343,36 @@ class Recognizer:
             raise missing
         best = _likelier(readings)
         if len(ways) == 1 and len(best.lines) >= UPSIDE_DOWN_LINES and len(best.characters) >= UPSIDE_DOWN_CHARACTERS:
-            # A page of numbers upside down (fed into a scanner so, or photographed from across
-            # the desk) reads as confidently as digits turned over can.
-            way = ways[0]
-            turn = (way.turn or skew.Turn.none(way.strength.shape)).half_round()
-            try:
-                over = self._read_way(_Cleaned(np.rot90(way.strength, 2).copy(), np.rot90(way.mask, 2).copy(), way.scale, turn), threshold, single)
-            except NoDigitError:
-                return best
-            if sum(c.confidence for c in over.characters) > UPSIDE_DOWN_MARGIN * sum(c.confidence for c in best.characters):
-                return over.mapped(turn.back(way.scale))
+            return self._upside_down(ways[0], regions, best, threshold) or best
         return best
 
-    def _read_way(self, way: _Cleaned, threshold: float, single: bool) -> Reading:
-        """The lines of the clean-up's ink as it stands (the layout's, or the whole ink as one)."""
+    def _upside_down(self, way: _Cleaned, regions: list[layout.Region], reading: Reading, threshold: float) -> Reading | None:
+        """The page read turned over, where that is likelier (UPSIDE_DOWN_MARGIN): a page of numbers
+        upside down (fed into a scanner so, or photographed from across the desk) has level rows,
+        and is read as confidently as digits turned over can be. First each line's first look,
+        turned over (a read of the whole page costs as much again); None where that is no likelier."""
+        rows, columns = way.mask.shape
+        strength, mask = np.rot90(way.strength, 2).copy(), np.rot90(way.mask, 2).copy()
+        over = [layout.Region((columns - x - w, rows - y - h, w, h), np.rot90(r.mask, 2).copy(), np.rot90(r.foreign, 2).copy()) for r in regions for x, y, w, h in [r.box]]
+        glance = sum(c.confidence for region in over for c in self._read_line(strength, region, way.scale, lines.decode, {}, again=False)[2])
+        held = sum(c.confidence for c in reading.characters)
+        if glance <= UPSIDE_DOWN_MARGIN * held:
+            return None
+        turn = (way.turn or skew.Turn.none(way.strength.shape)).half_round()
+        try:
+            turned, _ = self._read_way(_Cleaned(strength, mask, way.scale, turn), threshold, single=False)
+        except NoDigitError:
+            return None
+        return turned.mapped(turn.back(way.scale)) if sum(c.confidence for c in turned.characters) > UPSIDE_DOWN_MARGIN * held else None
+
+    def _read_way(self, way: _Cleaned, threshold: float, single: bool) -> tuple[Reading, list[layout.Region]]:
+        """The lines of the clean-up's ink as it stands (the layout's, or the whole ink as one),
+        and the layout's regions."""
         strength, mask, page_scale = way.strength, way.mask, way.scale
         seen: dict = {}  # each region's views, read once however many ways they are decoded
         if single:  # the whole ink is one digit, whatever the layout: the likeliest digit in any frame
-            readings = self._read_regions(strength, [layout.whole(mask)], page_scale, threshold, lines.best_digit, seen)
+            regions = [layout.whole(mask)]
+            readings = self._read_regions(strength, regions, page_scale, threshold, lines.best_digit, seen)
         else:
             regions = layout.find_lines(mask)
             readings = self._read_regions(strength, regions, page_scale, threshold, lines.decode, seen)
@@ -387,7 +399,7 @@ class Recognizer:
                 readings = [r for r in guess if max(r.characters[0].probabilities) >= GUESS_AT_LEAST]
         if not readings:
             raise NoDigitError("no number found: what is there does not read as digits")
-        return readings[0] if len(readings) == 1 else Reading.of_lines(readings)
+        return (readings[0] if len(readings) == 1 else Reading.of_lines(readings)), regions
 
     def _read_regions(self, strength: np.ndarray, regions: list, page_scale: float, threshold: float, decode, seen: dict) -> list[Reading]:
         """Each region read as a line; those that hold no digit (a tick, a dash, a letter) left out."""
@@ -406,9 +418,9 @@ class Recognizer:
             readings.append(Reading(characters, confidence, confidence < threshold, seen=(line.pixels,), box=box))
         return readings
 
-    def _read_line(self, strength: np.ndarray, region: layout.Region, page_scale: float, decode, seen: dict):
+    def _read_line(self, strength: np.ndarray, region: layout.Region, page_scale: float, decode, seen: dict, again: bool = True):
         """A region read as one line: again narrowed and widened (lines.STRETCHES) if the reader
-        is unsure of it, the likeliest reading kept. Returns the line, the network's output,
+        is unsure of it and again is asked, the likeliest reading kept. Returns the line, the network's output,
         the characters and the confidence. `seen` keeps each (region, stretch)'s line and network
         output, for a region decoded again another way."""
         def view(stretch: float):
@@ -420,7 +432,7 @@ class Recognizer:
             return (line, probabilities, *decode(probabilities, line))
 
         first = view(lines.STRETCHES[0])
-        if first[3] >= UNCERTAIN_BELOW:
+        if first[3] >= UNCERTAIN_BELOW or not again:
             return first
         views = [first, *(view(stretch) for stretch in lines.STRETCHES[1:])]
         # Each view's reading scored by its probability in every view, averaged: a reading only
