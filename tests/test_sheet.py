@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digitrec.evaluation import pages, realistic
 from digitrec.reading import decode, sheet
@@ -77,6 +79,24 @@ def test_a_sheets_sides_are_found_in_the_photo_not_on_its_small_copy(angle, slan
     for ends in ([[x, 0.1 * h], [x, 0.9 * h]] for x in (0.1 * w, 0.5 * w, 0.9 * w)):
         (a, b), = cv2.perspectiveTransform(np.float32([ends]), to_cut).reshape(1, 2, 2)
         assert abs(a[0] - b[0]) <= 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    corners=st.lists(st.tuples(st.integers(0, 300), st.integers(0, 240)), min_size=4, max_size=4),
+    desk=st.integers(0, 255),
+    paper=st.integers(0, 255),
+    strokes=st.lists(st.tuples(st.integers(0, 300), st.integers(0, 240), st.integers(0, 300), st.integers(0, 240)), max_size=6),
+)
+def test_any_light_shape_on_any_desk_is_cut_out_no_larger_than_the_photo(corners, desk, paper, strokes):
+    """Whatever the copy takes for a sheet, and wherever its sides are found again (or a long
+    stroke along one is taken for it), the cut-out is never larger than the photo allows."""
+    photo = np.full((240, 300), desk, np.uint8)
+    cv2.fillPoly(photo, [np.array(corners, np.int32)], paper)
+    for x0, y0, x1, y1 in strokes:
+        cv2.line(photo, (x0, y0), (x1, y1), 255 - paper, 3)
+    for found in sheet.find(photo):
+        assert found.image.shape[0] * found.image.shape[1] <= 4 * photo.size and np.isfinite(found.matrix).all()
 
 
 def test_a_squared_page_photographed_on_a_desk_reads_every_number(reader, page):

@@ -196,6 +196,13 @@ def _likelier(readings: list[Reading]) -> Reading:
     return max(readings, key=lambda r: sum(c.confidence for c in r.characters))
 
 
+def _digits_sure(characters) -> float:
+    """The digits' confidences summed (UPSIDE_DOWN_MARGIN): the same ink turned over holds as many
+    digits, but a squared grid left on the page reads as runs of confident dashes, and once
+    outweighed the page's digits as it lay."""
+    return sum(c.confidence for c in characters if c.char.isdigit())
+
+
 def _through(matrix: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     """A box carried through a 3x3 homography: the box round its four corners."""
     x, y, w, h = box
@@ -354,8 +361,8 @@ class Recognizer:
         rows, columns = way.mask.shape
         strength, mask = np.rot90(way.strength, 2).copy(), np.rot90(way.mask, 2).copy()
         over = [layout.Region((columns - x - w, rows - y - h, w, h), np.rot90(r.mask, 2).copy(), np.rot90(r.foreign, 2).copy()) for r in regions for x, y, w, h in [r.box]]
-        glance = sum(c.confidence for region in over for c in self._read_line(strength, region, way.scale, lines.decode, {}, again=False)[2])
-        held = sum(c.confidence for c in reading.characters)
+        glance = _digits_sure(c for region in over for c in self._read_line(strength, region, way.scale, lines.decode, {}, again=False)[2])
+        held = _digits_sure(reading.characters)
         if glance <= UPSIDE_DOWN_MARGIN * held:
             return None
         turn = (way.turn or skew.Turn.none(way.strength.shape)).half_round()
@@ -363,7 +370,7 @@ class Recognizer:
             turned, _ = self._read_way(_Cleaned(strength, mask, way.scale, turn), threshold, single=False)
         except NoDigitError:
             return None
-        return turned.mapped(turn.back(way.scale)) if sum(c.confidence for c in turned.characters) > UPSIDE_DOWN_MARGIN * held else None
+        return turned.mapped(turn.back(way.scale)) if _digits_sure(turned.characters) > UPSIDE_DOWN_MARGIN * held else None
 
     def _read_way(self, way: _Cleaned, threshold: float, single: bool) -> tuple[Reading, list[layout.Region]]:
         """The lines of the clean-up's ink as it stands (the layout's, or the whole ink as one),

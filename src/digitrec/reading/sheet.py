@@ -304,9 +304,13 @@ def _corners(outline: np.ndarray, shape: tuple[int, int], image: np.ndarray) -> 
             middle, direction = corners[k] + along / 2, sides[k - 2][1] * np.sign(sides[k - 2][1] @ along)
             sides[k] = _side(image, middle - direction * np.hypot(*along) / 2, middle + direction * np.hypot(*along) / 2, centre, scale)
     if any(side is not None for side in sides):
-        # A side not found again keeps the copy's line through its corners.
+        # A side not found again keeps the copy's line through its corners. Corners moved further
+        # than the sides were looked for are a side found astray (a long stroke along it), and
+        # the copy's corners are kept: the cut-out stays the size of the sheet.
         sides = [side or (corners[k], corners[(k + 1) % 4] - corners[k]) for k, side in enumerate(sides)]
-        corners = np.array([_meeting(sides[k - 1], sides[k], corners[k]) for k in range(4)], np.float64)
+        found = np.array([_meeting(sides[k - 1], sides[k], corners[k]) for k in range(4)], np.float64)
+        if np.hypot(*(found - corners).T).max() <= 2 * SIDE_REACH * scale:
+            corners = found
     to_edge = np.stack([np.where(x >= cols - 1, cols, np.maximum(corners[:, 0] / scale, 0)), np.where(y >= rows - 1, rows, np.maximum(corners[:, 1] / scale, 0))], axis=1) * scale
     # A side whose corners both lie short of CLEAR_OF_EDGES from one of the photo's edges may be
     # that edge: the polygon can take a corner a pixel short of where the sheet runs off the photo.
