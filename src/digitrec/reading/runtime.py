@@ -180,11 +180,13 @@ cells, registers) read likelier than as they lie 83 times in 600, while none of 
 read as several lines and characters this many."""
 
 UPSIDE_DOWN_MARGIN = 1.05
-"""The page is taken for upside down where, turned over, its characters' confidences sum to this
-many times theirs as it lies (_likelier's measure). Of 300 generated level pages (`--pages`,
-seeds 0-2, 100 each), the 288 with enough lines and characters summed more turned over 3 times,
-over 1.02 times as much once, over 1.05 never; the same pages upside down, turned back, summed
-over 1.05 times as much 272 times in 277."""
+"""The page is taken for upside down where, turned over, its digits' confidences sum to this many
+times theirs as it lies, and some digit as it lies is unsure (under UNCERTAIN_BELOW). Of 300
+generated level pages (`--pages`, seeds 0-2, 100 each), the 288 with enough lines and characters
+summed more turned over 3 times, over 1.02 times as much once, over 1.05 never; the same pages
+upside down, turned back, summed over 1.05 times as much 272 times in 277, 267 of them with some
+digit unsure as they lay. Without that last test, one of 60 shadowed level pages, every digit read
+sure, was turned over: a shadow's edge read as two more digits outweighed its nine."""
 
 
 def _likelier(readings: list[Reading]) -> Reading:
@@ -357,7 +359,10 @@ class Recognizer:
         """The page read turned over, where that is likelier (UPSIDE_DOWN_MARGIN): a page of numbers
         upside down (fed into a scanner so, or photographed from across the desk) has level rows,
         and is read as confidently as digits turned over can be. First each line's first look,
-        turned over (a read of the whole page costs as much again); None where that is no likelier."""
+        turned over (a read of the whole page costs as much again); None where that is no likelier,
+        or where every digit was read sure as the page lies."""
+        if all(c.confidence >= UNCERTAIN_BELOW for c in reading.characters if c.char.isdigit()):
+            return None
         rows, columns = way.mask.shape
         strength, mask = np.rot90(way.strength, 2).copy(), np.rot90(way.mask, 2).copy()
         over = [layout.Region((columns - x - w, rows - y - h, w, h), np.rot90(r.mask, 2).copy(), np.rot90(r.foreign, 2).copy()) for r in regions for x, y, w, h in [r.box]]

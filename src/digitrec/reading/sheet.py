@@ -8,7 +8,8 @@ desk as light as it is one big mark of colour, and read "no number found" too. S
 clean-up, a sheet on a darker surround or one of another colour, clear of the image's edges or
 running off them with a corner in view (CLEAR_OF_EDGES), is cut out through its four corners,
 turned as its edges run (the writing runs along its sheet) and squared (a sheet seen at a
-slant), and read as a photo of that sheet alone; the boxes found in it are carried back into the
+slant), its sides found on a small copy and then again in the photo itself (a squared page's
+lines must come out level to be lifted), and read as a photo of that sheet alone; the boxes found in it are carried back into the
 photo's pixels. Several sheets side by side (two notes, a receipt beside a form) are each cut
 out and read. A sheet darker than its desk (kraft card on a white desk, a chalkboard on a light
 wall) read "no number found" the same way, its whole self taken for one mark of ink, and is cut
