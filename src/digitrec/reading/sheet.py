@@ -337,11 +337,9 @@ def _side(image: np.ndarray, start: np.ndarray, end: np.ndarray, centre: np.ndar
     across = np.arange(-reach, reach + 1, dtype=np.float32)
     beside = np.arange(-SIDE_WIDTH, SIDE_WIDTH + 1, dtype=np.float32)
     places = start + np.linspace(0.1, 0.9, SIDE_SAMPLES)[:, None] * (end - start)
-    # (places, beside, across) sampling coordinates
-    points = places[:, None, None, :] + beside[None, :, None, None] * along + across[None, None, :, None] * normal
-    map_x = points[..., 0].reshape(-1, len(across)).astype(np.float32)
-    map_y = points[..., 1].reshape(-1, len(across)).astype(np.float32)
-    sampled = cv2.remap(image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # Each place's strip: (place, along the side, across it), sampled in one remap.
+    maps = [(places[:, k, None, None] + beside[None, :, None] * along[k] + across[None, None, :] * normal[k]).astype(np.float32).reshape(-1, len(across)) for k in (0, 1)]
+    sampled = cv2.remap(image, *maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     profiles = lightness_of(sampled).astype(np.float32).reshape(SIDE_SAMPLES, len(beside), len(across)).mean(axis=1)
     inward = np.sign(profiles[:, reach + 1 :].mean() - profiles[:, :reach].mean()) or 1.0
     rise = inward * (profiles[:, 2:] - profiles[:, :-2]) / 2
