@@ -351,7 +351,7 @@ class Recognizer:
         if not readings:
             raise missing
         best = _likelier(readings)
-        if len(ways) == 1 and len(best.lines) >= UPSIDE_DOWN_LINES and len(best.characters) >= UPSIDE_DOWN_CHARACTERS:
+        if not single and len(ways) == 1 and len(best.lines) >= UPSIDE_DOWN_LINES and len(best.characters) >= UPSIDE_DOWN_CHARACTERS:
             return self._upside_down(ways[0], regions, best, threshold) or best
         return best
 
