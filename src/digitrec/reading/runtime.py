@@ -183,7 +183,7 @@ UPSIDE_DOWN_MARGIN = 1.05
 """The page is taken for upside down where, turned over, its digits' confidences sum to this many
 times theirs as it lies, and some digit as it lies is unsure (under UNCERTAIN_BELOW). Of 300
 generated level pages (`--pages`, seeds 0-2, 100 each), the 288 with enough lines and characters
-summed more turned over 3 times, over 1.02 times as much once, over 1.05 never; the same pages
+summed more turned over 3 times, over 1.02 times as much never; the same pages
 upside down, turned back, summed over 1.05 times as much 272 times in 277, 267 of them with some
 digit unsure as they lay. Without that last test, one of 60 shadowed level pages, every digit read
 sure, was turned over: a shadow's edge read as two more digits outweighed its nine."""
