@@ -118,6 +118,11 @@ class Region:
     """(height, width) uint8: the pixels within the box that belong to other marks or to ruled
     lines, and their fringe, to be blanked; faint ink outside any mark is the line's own."""
 
+    def turned_over(self, shape: tuple[int, int]) -> Region:
+        """The region in its mask (of that shape) turned half round."""
+        x, y, w, h = self.box
+        return Region((shape[1] - x - w, shape[0] - y - h, w, h), np.rot90(self.mask, 2).copy(), np.rot90(self.foreign, 2).copy())
+
 
 def find_lines(mask: np.ndarray) -> list[Region]:
     """The lines of writing in an ink mask, top to bottom, each row's numbers left to right.

@@ -157,6 +157,11 @@ class _Cleaned:
     scale: float
     turn: skew.Turn | None = None
 
+    def turned_over(self) -> _Cleaned:
+        """The same ink turned half round: the page upside down, its turn to the image's pixels kept."""
+        turn = (self.turn or skew.Turn.none(self.strength.shape)).half_round()
+        return _Cleaned(np.rot90(self.strength, 2).copy(), np.rot90(self.mask, 2).copy(), self.scale, turn)
+
 
 def _cleaned(image: ImageInput, level: bool = True) -> list[_Cleaned]:
     """The clean-up's ink, each way the writing may stand (skew.ways) where level is asked for:
@@ -363,19 +368,16 @@ class Recognizer:
         or where every digit was read sure as the page lies."""
         if all(c.confidence >= UNCERTAIN_BELOW for c in reading.characters if c.char.isdigit()):
             return None
-        rows, columns = way.mask.shape
-        strength, mask = np.rot90(way.strength, 2).copy(), np.rot90(way.mask, 2).copy()
-        over = [layout.Region((columns - x - w, rows - y - h, w, h), np.rot90(r.mask, 2).copy(), np.rot90(r.foreign, 2).copy()) for r in regions for x, y, w, h in [r.box]]
-        glance = _digits_sure(c for region in over for c in self._read_line(strength, region, way.scale, lines.decode, {}, again=False)[2])
+        over = way.turned_over()
+        glance = _digits_sure(c for r in regions for c in self._read_line(over.strength, r.turned_over(way.mask.shape), way.scale, lines.decode, {}, again=False)[2])
         held = _digits_sure(reading.characters)
         if glance <= UPSIDE_DOWN_MARGIN * held:
             return None
-        turn = (way.turn or skew.Turn.none(way.strength.shape)).half_round()
         try:
-            turned, _ = self._read_way(_Cleaned(strength, mask, way.scale, turn), threshold, single=False)
+            turned, _ = self._read_way(over, threshold, single=False)
         except NoDigitError:
             return None
-        return turned.mapped(turn.back(way.scale)) if _digits_sure(turned.characters) > UPSIDE_DOWN_MARGIN * held else None
+        return turned.mapped(over.turn.back(way.scale)) if _digits_sure(turned.characters) > UPSIDE_DOWN_MARGIN * held else None
 
     def _read_way(self, way: _Cleaned, threshold: float, single: bool) -> tuple[Reading, list[layout.Region]]:
         """The lines of the clean-up's ink as it stands (the layout's, or the whole ink as one),

@@ -319,7 +319,7 @@ def _corners(outline: np.ndarray, shape: tuple[int, int], image: np.ndarray) -> 
         found = np.array([_meeting(sides[k - 1], sides[k], corners[k]) for k in range(4)], np.float64)
         if np.hypot(*(found - corners).T).max() <= 2 * SIDE_REACH * scale:
             corners = found
-    to_edge = np.stack([np.where(x >= cols - 1, cols, np.maximum(corners[:, 0] / scale, 0)), np.where(y >= rows - 1, rows, np.maximum(corners[:, 1] / scale, 0))], axis=1) * scale
+    to_edge = np.stack([np.where(x >= cols - 1, cols * scale, np.maximum(corners[:, 0], 0)), np.where(y >= rows - 1, rows * scale, np.maximum(corners[:, 1], 0))], axis=1)
     # A side whose corners both lie short of CLEAR_OF_EDGES from one of the photo's edges may be
     # that edge: the polygon can take a corner a pixel short of where the sheet runs off the photo.
     near = np.stack([x < CLEAR_OF_EDGES, y < CLEAR_OF_EDGES, x > cols - 1 - CLEAR_OF_EDGES, y > rows - 1 - CLEAR_OF_EDGES], axis=1)
