@@ -67,12 +67,15 @@ def test_any_pose_gives_a_centred_digit_that_fits_the_box(ink, extra, where, dar
 @settings(max_examples=30, deadline=None)
 @given(ink=digit_like, shift=st.tuples(st.integers(0, 200), st.integers(0, 200)))
 def test_position_and_polarity_do_not_matter(ink, shift):
-    canvas = (ink.shape[0] + 200, ink.shape[1] + 200)
+    """Anywhere clear of the image's edge (where the paper's estimate has less paper to go on: a
+    mark moved from the corner by one pixel came out up to 0.015 different)."""
+    clear = 8
+    canvas = (ink.shape[0] + 200 + 2 * clear, ink.shape[1] + 200 + 2 * clear)
     with pytest.MonkeyPatch.context() as patch:  # exactly, at full scale; a shrunk image is resampled
         patch.setattr(preprocess, "WORKING_STROKE", np.inf)
-        reference = preprocess.prepare(compose(ink, canvas, 0, 0, dark_on_light=False))
-        moved = preprocess.prepare(compose(ink, canvas, shift[0], shift[1], dark_on_light=False))
-        inverted = preprocess.prepare(compose(ink, canvas, shift[0], shift[1], dark_on_light=True))
+        reference = preprocess.prepare(compose(ink, canvas, clear, clear, dark_on_light=False))
+        moved = preprocess.prepare(compose(ink, canvas, clear + shift[0], clear + shift[1], dark_on_light=False))
+        inverted = preprocess.prepare(compose(ink, canvas, clear + shift[0], clear + shift[1], dark_on_light=True))
     np.testing.assert_allclose(moved, reference, atol=1e-6)
     np.testing.assert_allclose(inverted, reference, atol=1e-6)
 
@@ -415,6 +418,37 @@ def test_strokes_across_a_fine_squared_grid_keep_their_strength():
     strength, _ = preprocess.ink_strength(np.minimum(image, strokes))
     along = np.array([strength[round(40 + 125 * t), round(150 - 60 * t)] for t in np.linspace(0.05, 0.95, 60)])  # down the 7's stem
     assert along.min() >= 0.8 * np.median(along)
+
+
+def test_a_bold_stroke_over_a_squared_grids_line_keeps_its_strength(monkeypatch):
+    """Squared paper (SQUARED): a printed line under ink takes a share of the light the ink lets
+    through. Taken away as a fixed strength, over its three rows or columns at its brightest, it
+    cut a band out of a bold stroke over it, bridged only from strokes either side, and a 9's head
+    that a line crossed near its edge came out cut in two ("975" read as "175"). Here the band
+    keeps over 0.9 of the head's strength (0.6 before)."""
+    paper = np.full((200, 200), 235.0, np.float32)
+    paper[4::12], paper[:, 4::12] = 145, 145  # a grid 90 grey levels darker than the paper
+    ink = np.full_like(paper, 255)
+    cv2.circle(ink, (94, 80), 10, 60, -1)  # the line at column 100, 4 pixels in from its right edge
+    image = cv2.GaussianBlur(paper * ink / 255, (0, 0), 0.8).astype(np.uint8)  # ink over the line darkens it further
+    monkeypatch.setattr(preprocess, "WORKING_STROKE", np.inf)  # at full scale
+    strength, _ = preprocess.ink_strength(image)
+    band, head = strength[77:84, 98:102].min(), np.median(strength[77:84, 88:94])
+    assert band >= 0.9 * head
+
+
+def test_strokes_either_side_of_a_squared_grids_line_stay_apart():
+    """Squared paper (SQUARED, NICK): the bridge over a nick joined two strokes that end either side
+    of a line, and the open top of a 4 closed into a 6's loop. A nick is bridged only where ink is
+    left under the line, so paper between two strokes stays paper."""
+    image = np.full((200, 200), 235, np.uint8)
+    image[4::12], image[:, 4::12] = 175, 175
+    strokes = np.full_like(image, 255)
+    cv2.line(strokes, (98, 40), (98, 97), 90, 3)  # ends 3 pixels above the line at row 100
+    cv2.line(strokes, (98, 103), (98, 160), 90, 3)  # starts 3 pixels below it
+    strength, _ = preprocess.ink_strength(np.minimum(image, strokes))
+    assert strength[100, 96:101].max() < preprocess.INK_FLOOR
+    assert strength[60, 96:101].max() >= preprocess.MIN_CONTRAST  # the strokes themselves are there
 
 
 def test_a_faint_squared_grid_is_taken_out():
