@@ -11,7 +11,9 @@ of nine colours on desks as light as they are (white, light grey, beige) or of a
 (wood), whole or with a corner in view. Then the same pages on sheets darker than their desk
 (kraft card, grey card, a chalkboard written in chalk) on a white or light grey desk, whole or with
 a corner in view. Then two of the pages side by side on each grey desk
-(pages.beside), read also with the larger sheet alone cut out, as release 20 read them. Scored as
+(pages.beside), read also with the larger sheet alone cut out, as release 20 read them. Then pages
+photographed lit from one side (pages' "photo" paper, a third darker there) on each grey desk,
+turned and at a slant as above. Scored as
 `digitrec evaluate --pages` scores pages: the numbers read exactly, and the photos with every
 number found and none invented.
 
@@ -82,6 +84,9 @@ def main() -> None:
         shots.setdefault((desk, edge), []).append(cut(pages.on_desk(pages.darker(page, paper, chalk), desk, angle, False, rng, slant), keep))
     for desk, page, (left, right) in itertools.product(DESKS, range(len(written)), zip(ANGLES, ANGLES[1:] + ANGLES[:1])):
         shots.setdefault((desk, "two sheets side by side"), []).append(pages.beside(written[page], written[(page + 1) % len(written)], desk, (left, right), rng))
+    lit = list(itertools.islice((p for p in pages.pages(mnist.x_test, mnist.y_test, 10 * args.pages, args.seed) if p.paper == "photo"), args.pages))
+    for desk, angle, slant, page in itertools.product(DESKS, ANGLES, SLANTS, lit):
+        shots.setdefault((desk, "lit from one side"), []).append(pages.on_desk(page, desk, angle, False, rng, slant))
     finder = runtime.sheet.find
     alone = {}
     print("| desk | the sheet | photos | numbers | sheet step: exact / photos whole | baseline: exact / photos whole | time a photo, sheet step / baseline |")
