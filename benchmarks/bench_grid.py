@@ -1,7 +1,7 @@
 """Numbers written on dotted or squared paper (a bullet journal, a maths exercise book): read with
-the clean-up's dotted grid taken out and a squared grid's nicks bridged (preprocess.without_dots,
-SQUARED, NICK), against the same reader without either (the baseline, as release 22 read such
-pages), in one run.
+the clean-up's dotted grid taken out and a squared grid's lines taken out as a share of the
+light, their nicks bridged (preprocess.without_dots, SQUARED, NICK), against the same reader
+without either (the baseline, as release 22 read such pages), in one run.
 
 Each photo is a generated page (evaluation.pages: 2 to 6 numbers of 1 to 8 MNIST test digits,
 plain, ruled, table and photographed paper in turn) printed with a grid under the writing
