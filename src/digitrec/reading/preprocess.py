@@ -128,7 +128,8 @@ strength taken off its three rows, a stroke along a line lost all but its core, 
 line read as "2-": `bench_grid.py`'s squared pages at half, three quarters and a whole text height
 read 88.4 / 91.3 / 91.3% of their numbers at seed 0 and 86.2 / 88.1 / 91.2% at seed 1, now 93.1 /
 93.6 / 93.6% and 90.0 / 89.4 / 90.6% (94.2 and 90.0% with no grid); photographed on a desk 94.2
--> 94.8% and 81.9 -> 81.2%. Not on ruled paper or in tables: the line reader is trained on lines
+-> 94.8% and 81.9 -> 81.2% (this change alone: with the sheet step's repairs of the same release,
+95.4 and 90.0%). Not on ruled paper or in tables: the line reader is trained on lines
 cleaned up as they are, with their nicks, and bridged everywhere, realworld-dev read worse
 (cheques 83.0 -> 81.0%, logbook cells 92.0 -> 90.5%)."""
 
