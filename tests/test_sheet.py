@@ -198,6 +198,16 @@ def test_paper_lit_past_a_shadow_is_no_sheet(mnist):
         assert photos[k].condition == "photo" and not sheet.find(decode.read(photos[k].image))
 
 
+def test_a_cell_inside_its_borders_is_no_sheet(mnist):
+    """A tight crop of a table cell: its borders run along the crop's rim, and the paper inside
+    stands above them as a sheet stands above a desk. Cut out, "3:1" read as no number. The desk
+    round a sheet found over it is bare (BARE_DESK)."""
+    from digitrec.training.synthetic import LineMaker
+
+    cell = LineMaker(mnist.x_test, mnist.y_test).image("3:1", np.random.default_rng([7, 4]))
+    assert not sheet.find(cell)
+
+
 def test_an_image_that_is_all_paper_is_left_as_it_is(page, mnist):
     """A sheet reaching the image's edge is the paper the image is of: a page, a table, a scan
     with its black margin."""
