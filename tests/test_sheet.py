@@ -35,8 +35,8 @@ def test_a_page_on_a_desk_reads_every_number_with_its_box_in_the_photo(reader, p
 def test_a_page_lit_unevenly_on_a_desk_is_cut_out(reader, mnist, angle, slant):
     """A photographed page lit from one side (pages' "photo" paper: a third darker there), on a
     desk whose own light falls off the other way: the sheet's dim side is as dark as the desk's lit
-    side, and neither Otsu's split nor the levelled one held the sheet whole ("no number found" on
-    19 of bench_grid.py's 360 desk photos). Above the desk as its rim gives it (OVER_DESK), it is."""
+    side, and neither Otsu's split nor the levelled one held the sheet whole (19 of bench_grid.py's
+    360 desk photos were not cut out). Above the desk as its rim gives it (OVER_DESK), it is."""
     lit = pages.page(pages.Digits(mnist.x_test, mnist.y_test), [["315"], ["2870"], ["46"]], "photo", np.random.default_rng(6))
     photo = pages.on_desk(lit, 120, angle, False, np.random.default_rng(1), slant)
     assert len(sheet.find(photo.image)) == 1
