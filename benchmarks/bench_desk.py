@@ -71,7 +71,11 @@ def main() -> None:
     args = parser.parse_args()
     mnist = load_mnist(args.data)
     reader, rng = load_model("line"), np.random.default_rng([args.seed, 43])
-    written = list(itertools.islice((p for p in pages.pages(mnist.x_test, mnist.y_test, 10 * args.pages, args.seed) if p.paper == "plain"), args.pages))
+    def on(paper: str) -> list[pages.PageSample]:
+        """The first --pages generated pages of that paper."""
+        return list(itertools.islice((p for p in pages.pages(mnist.x_test, mnist.y_test, 10 * args.pages, args.seed) if p.paper == paper), args.pages))
+
+    written = on("plain")
     shots = {(desk, edge): [] for desk in DESKS for edge in ("clear of the edges", "cut by the photo's edge")}
     for desk, angle, slant, grain, page, keep in itertools.product(DESKS, ANGLES, SLANTS, (False, True), written, CUTS):
         edge = "clear of the edges" if keep == (1.0, 1.0) else "cut by the photo's edge"
@@ -84,8 +88,7 @@ def main() -> None:
         shots.setdefault((desk, edge), []).append(cut(pages.on_desk(pages.darker(page, paper, chalk), desk, angle, False, rng, slant), keep))
     for desk, page, (left, right) in itertools.product(DESKS, range(len(written)), zip(ANGLES, ANGLES[1:] + ANGLES[:1])):
         shots.setdefault((desk, "two sheets side by side"), []).append(pages.beside(written[page], written[(page + 1) % len(written)], desk, (left, right), rng))
-    lit = list(itertools.islice((p for p in pages.pages(mnist.x_test, mnist.y_test, 10 * args.pages, args.seed) if p.paper == "photo"), args.pages))
-    for desk, angle, slant, page in itertools.product(DESKS, ANGLES, SLANTS, lit):
+    for desk, angle, slant, page in itertools.product(DESKS, ANGLES, SLANTS, on("photo")):
         shots.setdefault((desk, "lit from one side"), []).append(pages.on_desk(page, desk, angle, False, rng, slant))
     finder = runtime.sheet.find
     alone = {}

@@ -616,7 +616,7 @@ def _lines_out(strength: np.ndarray, faint: float, openings: dict, grid: bool = 
                 _, my, _, mh = marks_stats[touched[0], :4]
                 ruled[i] = y < my - 0.05 * h and y + bh > my + mh + 0.05 * h
         lines = cv2.dilate(ruled[labels], np.ones((3, 3), np.uint8))  # and their anti-aliased edges
-        strength = np.where(lines > 0, _taken_out(strength, runs, across) if grid else cv2.subtract(strength, cv2.dilate(runs, np.ones((3, 3), np.uint8))), strength)
+        strength = np.where(lines > 0, _taken_out(strength, runs, across, grid), strength)
         removed[across] = lines
         counts.append(int(ruled.sum()))
     if grid and (len(counts) < 2 or min(counts) < SQUARED):
@@ -624,12 +624,16 @@ def _lines_out(strength: np.ndarray, faint: float, openings: dict, grid: bool = 
     return strength, removed
 
 
-def _taken_out(strength: np.ndarray, runs: np.ndarray, across: bool) -> np.ndarray:
-    """The strength with a squared grid's lines (runs, from the opening) taken away (SQUARED): a
-    printed line under the ink takes a share of the light the ink lets through, not a fixed amount,
-    so what is left over the line's strength is scaled back by 255 / (255 - line); not what is left
-    by less than FAINT_LINE, the opening's shortfall on a line that fades along its length. Each
-    row of a line across (each column of one down) at its own strength, widened only along it."""
+def _taken_out(strength: np.ndarray, runs: np.ndarray, across: bool, grid: bool) -> np.ndarray:
+    """The strength with the lines (runs, from the opening) taken away. Ruled paper's and tables'
+    lines at their brightest over their three rows, a fixed strength, as the line reader's
+    training lines were cleaned up. A squared grid's (SQUARED) as a share of the light: a printed
+    line under the ink takes a share of what the ink lets through, so what is left over the line's
+    strength is scaled back by 255 / (255 - line); not what is left by less than FAINT_LINE, the
+    opening's shortfall on a line that fades along its length. Each row of a line across (each
+    column of one down) at its own strength, widened only along it."""
+    if not grid:
+        return cv2.subtract(strength, cv2.dilate(runs, np.ones((3, 3), np.uint8)))
     line = cv2.dilate(runs, np.ones((1, 3) if across else (3, 1), np.uint8)).astype(np.float32)
     left = np.maximum(strength - line, 0)
     return np.where(left >= FAINT_LINE, np.minimum(left * 255 / np.maximum(255 - line, 1), 255), left).astype(strength.dtype)
