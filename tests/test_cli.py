@@ -182,6 +182,8 @@ def test_train_workers_are_for_the_line_reader_only(tmp_path):
     assert result.exit_code == 2 and "--workers is for --model line" in result.output
     assert not any(tmp_path.iterdir())  # refused before anything was loaded or written
     assert "Traceback" not in result.output
+    result = run("train", "--model", "mlp", "--buckets", "4", "--out", str(tmp_path))
+    assert result.exit_code == 2 and "--buckets is for --model line" in result.output
 
 
 @pytest.fixture(scope="module")

@@ -128,13 +128,47 @@ def test_worker_processes_make_the_same_lines_as_the_trainer_would(mnist):
     maker = LineMaker(mnist.x_train[:2000], mnist.y_train[:2000], tuple(installed_fonts()))
     pool = LinePool(maker, 2)
     try:
-        made = [pool.batch([0, 1, i], 8) for i in range(3)]
+        made = [pool.batches([0, 1, i], 8, 1 + i % 2) for i in range(3)]
     finally:
         pool.close()
-    for i, (pixels, labels) in enumerate(made):
-        here = maker.batch(np.random.default_rng([0, 1, i]), 8)
-        assert np.array_equal(pixels, here[0]) and np.array_equal(labels, here[1])
-    assert not np.array_equal(made[0][0], made[1][0])
+    for i, batches in enumerate(made):
+        here = maker.batches(np.random.default_rng([0, 1, i]), 8, 1 + i % 2)
+        assert len(batches) == len(here) == 1 + i % 2
+        for (pixels, labels), (pixels_here, labels_here) in zip(batches, here):
+            assert np.array_equal(pixels, pixels_here) and np.array_equal(labels, labels_here)
+    assert not np.array_equal(made[0][0][0], made[2][0][0])
+
+
+def test_bucketed_batches_hold_the_same_lines_each_only_as_wide_as_its_widest(mnist):
+    """`digitrec train --buckets N`: the lines batch would make, sorted by width into N batches."""
+    from digitrec.training.synthetic import BUCKET_STEP, TRAIN_WIDTH, LineMaker, installed_fonts, text_of
+
+    maker = LineMaker(mnist.x_train[:2000], mnist.y_train[:2000], tuple(installed_fonts()))
+    whole = maker.batch(np.random.default_rng(7), 64)
+    bucketed = maker.batches(np.random.default_rng(7), 16, 4)
+    assert sorted(text_of(row) for row in whole[1]) == sorted(text_of(row) for _, labels in bucketed for row in labels)
+    assert sum(pixels.sum() for pixels, _ in bucketed) == pytest.approx(whole[0].sum(), rel=1e-5)  # every line whole
+    widths = [pixels.shape[2] for pixels, _ in bucketed]
+    assert all(w % BUCKET_STEP == 0 and w <= TRAIN_WIDTH for w in widths) and min(widths) < TRAIN_WIDTH
+
+
+def test_the_trainer_takes_each_bucketed_batch_once_whichever_thread_asks(mnist):
+    """Keras asks for batches from two threads; a group is made once and handed out batch by batch."""
+    from concurrent.futures import ThreadPoolExecutor
+    from dataclasses import replace
+
+    from digitrec.training.synthetic import LineMaker
+    from digitrec.training.train import RECIPES
+    from digitrec.training.train_line import _Lines
+
+    maker = LineMaker(mnist.x_train[:2000], mnist.y_train[:2000])
+    lines = _Lines(maker, replace(RECIPES["line"], steps=6, batch_size=8, buckets=4, seed=3), workers=0)
+    with ThreadPoolExecutor(2) as threads:
+        got = list(threads.map(lines.__getitem__, range(6)))
+    expected = maker.batches(np.random.default_rng([3, 1, 0]), 8, 4) + maker.batches(np.random.default_rng([3, 1, 1]), 8, 2)
+    for (pixels, labels), (pixels_expected, labels_expected) in zip(got, expected, strict=True):
+        assert np.array_equal(pixels, pixels_expected) and np.array_equal(labels, labels_expected)
+    assert not lines.groups  # every group handed out whole, and let go
 
 
 def test_synthetic_texts_hold_separators_and_non_digit_lines(mnist):

@@ -44,6 +44,9 @@ are used; the model's JSON records which, with their licences."""
 TRAIN_WIDTH = 192
 """Training lines are padded (or, when longer, squeezed) to this many pixels: 48 output frames."""
 
+BUCKET_STEP = 16
+"""A bucketed batch's width is a multiple of this: four output frames."""
+
 MAX_LABEL = 16
 """The longest text a training line holds."""
 
@@ -88,16 +91,34 @@ class LineMaker:
     def batch(self, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
         """size lines padded to TRAIN_WIDTH, (size, LINE_HEIGHT, TRAIN_WIDTH, 1), and their
         labels as class indices padded with CTC's blank, (size, MAX_LABEL)."""
-        pixels = np.zeros((size, LINE_HEIGHT, TRAIN_WIDTH, 1), np.float32)
-        labels = np.zeros((size, MAX_LABEL), np.int32)
-        for i in range(size):
+        return self.batches(rng, size, 1)[0]
+
+    def batches(self, rng: np.random.Generator, size: int, count: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """count batches of size lines, as batch makes them. With count over 1 the lines are
+        sorted by width across the batches, each batch padded only to its widest line (rounded
+        up to BUCKET_STEP), and the batches shuffled: the network's work follows the lines'
+        width (see BUCKETS). One batch alone keeps TRAIN_WIDTH, the recipe's lines exactly."""
+        drawn = []
+        for _ in range(size * count):
             line, text = self.line(rng)
             if line.shape[1] > TRAIN_WIDTH:
                 line = cv2.resize(line, (TRAIN_WIDTH, LINE_HEIGHT), interpolation=cv2.INTER_AREA)
-            left = int(rng.integers(0, TRAIN_WIDTH - line.shape[1] + 1))
-            pixels[i, :, left : left + line.shape[1], 0] = line
-            labels[i, : len(text)] = encode(text)
-        return pixels, labels
+            drawn.append((line, text, int(rng.integers(0, TRAIN_WIDTH - line.shape[1] + 1))))
+        if count > 1:
+            drawn.sort(key=lambda d: d[0].shape[1])
+        out = []
+        for group in (drawn[k * size : (k + 1) * size] for k in range(count)):
+            widest = max(line.shape[1] for line, _, _ in group)
+            width = TRAIN_WIDTH if count == 1 else min(TRAIN_WIDTH, -(-widest // BUCKET_STEP) * BUCKET_STEP)
+            pixels = np.zeros((len(group), LINE_HEIGHT, width, 1), np.float32)
+            labels = np.zeros((len(group), MAX_LABEL), np.int32)
+            for i, (line, text, left) in enumerate(group):
+                if width < TRAIN_WIDTH:  # the same place in the narrower batch, in proportion
+                    left = left * (width - line.shape[1]) // max(1, TRAIN_WIDTH - line.shape[1])
+                pixels[i, :, left : left + line.shape[1], 0] = line
+                labels[i, : len(text)] = encode(text)
+            out.append((pixels, labels))
+        return [out[k] for k in rng.permutation(count)] if count > 1 else out
 
     def ink(self, text: str, rng: np.random.Generator) -> np.ndarray:
         """The text written as ink coverage (float32, 0-1) on a blank canvas."""
@@ -155,17 +176,17 @@ class LineMaker:
 
 
 class LinePool:
-    """LineMaker.batch in worker processes, for a machine with cores to spare (a GPU's host, where
-    two threads making lines keep the GPU idle most of the time). Batch for batch, the same lines
-    as LineMaker.batch with the same seed."""
+    """LineMaker.batches in worker processes, for a machine with cores to spare (a GPU's host,
+    where two threads making lines keep the GPU idle most of the time). Batch for batch, the same
+    lines as LineMaker.batches with the same seed."""
 
     def __init__(self, maker: LineMaker, workers: int):
         # Spawned, not forked: the trainer's process holds Keras' and its backend's threads.
         context = multiprocessing.get_context("spawn")
         self.executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_serve, initargs=(maker,))
 
-    def batch(self, seed: list[int], size: int) -> tuple[np.ndarray, np.ndarray]:
-        return self.executor.submit(_batch, seed, size).result()
+    def batches(self, seed: list[int], size: int, count: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        return self.executor.submit(_batches, seed, size, count).result()
 
     def close(self) -> None:
         self.executor.shutdown(cancel_futures=True)
@@ -180,8 +201,8 @@ def _serve(maker: LineMaker) -> None:
     _served = maker
 
 
-def _batch(seed: list[int], size: int) -> tuple[np.ndarray, np.ndarray]:
-    return _served.batch(np.random.default_rng(seed), size)
+def _batches(seed: list[int], size: int, count: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    return _served.batches(np.random.default_rng(seed), size, count)
 
 
 def text_of(label: np.ndarray) -> str:

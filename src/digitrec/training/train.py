@@ -65,6 +65,10 @@ class TrainConfig:
     start_from: str | None = None
     """A .keras file this command saved: training goes on from its weights, with a fresh schedule,
     rather than from random ones."""
+    buckets: int = 1
+    """For the line reader: batches made together, their lines sorted by width so each batch is
+    only as wide as its widest line (synthetic.LineMaker.batches); 1 pads every line to the
+    training width, as the shipped reader was trained."""
     precision: str = "float32"
     """"float32", or "bfloat16" for the line reader: Keras' mixed_bfloat16 policy, the weights and
     the logits kept in float32 and the network saved in float32. On this machine's CPU (AVX512-BF16)

@@ -10,8 +10,9 @@ test digits, each read as a one-digit line, are evaluated once at the end, never
 from __future__ import annotations
 
 import sys
+import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 
 import keras
 import numpy as np
@@ -40,26 +41,46 @@ def texts(probabilities: np.ndarray) -> list[str]:
 
 
 class _Lines(keras.utils.PyDataset):
-    """Batches of fresh synthetic lines; batch i of epoch e is the same for the same seed, made
-    by two threads here or by that many worker processes."""
+    """Batches of fresh synthetic lines, made config.buckets at a time (LineMaker.batches); batch
+    i of epoch e is the same for the same seed, made by two threads here or by that many worker
+    processes. A thread that asks for a batch of a group being made waits for it."""
 
     def __init__(self, maker: LineMaker, config: TrainConfig, workers: int):
         threads = max(2, workers)  # with workers, each thread waits on one batch being made
         super().__init__(workers=threads, use_multiprocessing=False, max_queue_size=max(10, 2 * threads))
         self.maker, self.config, self.epoch = maker, config, 0
         self.pool = LinePool(maker, workers) if workers else None
+        self.groups: dict[tuple[int, int], _Group] = {}
+        self.lock = threading.Lock()
 
     def __len__(self) -> int:
         return self.config.steps
 
     def __getitem__(self, i: int):
-        seed = [self.config.seed, 1 + self.epoch, i]
-        if self.pool:
-            return self.pool.batch(seed, self.config.batch_size)
-        return self.maker.batch(np.random.default_rng(seed), self.config.batch_size)
+        n, k = divmod(i, self.config.buckets)
+        key = (self.epoch, n)
+        with self.lock:
+            group = self.groups.setdefault(key, _Group())
+        with group.lock:
+            if not group.batches:
+                seed, size = [self.config.seed, 1 + self.epoch, n], self.config.batch_size
+                count = min(self.config.buckets, self.config.steps - n * self.config.buckets)
+                group.batches = self.pool.batches(seed, size, count) if self.pool else self.maker.batches(np.random.default_rng(seed), size, count)
+            group.taken += 1
+            if group.taken == len(group.batches):
+                with self.lock:
+                    del self.groups[key]
+            return group.batches[k]
 
     def on_epoch_end(self) -> None:
         self.epoch += 1
+
+
+@dataclass
+class _Group:
+    batches: list = field(default_factory=list)
+    taken: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class _ExactLines(keras.callbacks.Callback):
