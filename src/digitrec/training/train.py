@@ -72,7 +72,7 @@ class TrainConfig:
     precision: str = "float32"
     """"float32", or "bfloat16" for the line reader: Keras' mixed_bfloat16 policy, the weights and
     the logits kept in float32 and the network saved in float32. On this machine's CPU (AVX512-BF16)
-    an epoch took 105 s against 128 (benchmarks/bench_precision.py); a CPU without bfloat16
+    an epoch took 105 s against 128 (benchmarks/bench_line_training.py); a CPU without bfloat16
     arithmetic emulates it."""
 
 
