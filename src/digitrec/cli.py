@@ -403,10 +403,9 @@ def train(model: str, no_normalize: bool, backend: str | None, ensemble: int | N
 
     if overrides.get("precision") == "bfloat16" and (model != "line" or overrides.get("start_from")):
         raise click.UsageError("--precision bfloat16 is for a fresh --model line, the one measured with it; the others, and a saved network going on, train in float32.")
-    if overrides.get("buckets") and model != "line":
-        raise click.UsageError(f"--buckets is for --model line, whose lines vary in width; the {model}'s digits are all 28 pixels wide.")
-    if workers and model != "line":
-        raise click.UsageError(f"--workers is for --model line, whose lines are made as it trains; the {model}'s data is MNIST itself.")
+    for option, given in (("--workers", workers), ("--buckets", overrides.get("buckets"))):
+        if given and model != "line":
+            raise click.UsageError(f"{option} is for --model line, whose lines are made as it trains; the {model}'s data is MNIST itself.")
     backend = backend or TRAINING_BACKENDS[model]
     if "keras" not in sys.modules:  # Keras fixes its backend at import
         os.environ["KERAS_BACKEND"] = backend

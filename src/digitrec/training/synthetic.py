@@ -97,7 +97,7 @@ class LineMaker:
         """count batches of size lines, as batch makes them. With count over 1 the lines are
         sorted by width across the batches, each batch padded only to its widest line (rounded
         up to BUCKET_STEP), and the batches shuffled: the network's work follows the lines'
-        width (see BUCKETS). One batch alone keeps TRAIN_WIDTH, the recipe's lines exactly."""
+        width (TrainConfig.buckets). One batch alone keeps TRAIN_WIDTH, the recipe's lines exactly."""
         drawn = []
         for _ in range(size * count):
             line, text = self.line(rng)
@@ -369,7 +369,7 @@ def _on_paper(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     paper = rng.uniform(110, 250)
     contrast = rng.uniform(45, paper) if rng.random() < 0.85 else rng.uniform(30, 60)
     image = np.full((h, w), paper, np.float32)
-    yy, xx = np.arange(h, dtype=np.float32)[:, None], np.arange(w, dtype=np.float32)[None, :]  # broadcast, not made whole: a tenth of the line's making
+    yy, xx = np.arange(h, dtype=np.float32)[:, None], np.arange(w, dtype=np.float32)[None, :]  # broadcast, not made whole: np.mgrid took an eighth of this function
     if rng.random() < 0.4:  # a cheque's security pattern: fine wavy lines, or their moire
         period, wave = rng.uniform(3, 9), rng.uniform(0.02, 0.15)
         angle = rng.uniform(0, np.pi)
