@@ -225,29 +225,30 @@ def test_a_sheets_boxes_go_back_to_the_photo_through_its_turn():
     assert read.box == read.lines[1].box == read.characters[0].box == (42, 22, 5, 4)
 
 
-@pytest.mark.parametrize("desk, angles", [(120, (5, -8)), (60, (0, 12)), (90, (-4, 3)), (170, (8, -15)), (160, (0, 12))])
-def test_two_sheets_on_a_desk_are_each_read(reader, mnist, page, desk, angles):
+@pytest.mark.parametrize(
+    "desk, angles, other",
+    [
+        (120, (5, -8), ["58", "9041"]),
+        (60, (0, 12), ["58", "9041"]),
+        (90, (-4, 3), ["58", "9041"]),
+        (170, (8, -15), ["58", "9041"]),  # a light desk, the light falling off across it
+        (160, (0, 12), ["58", "9041"]),
+        (110, (5, -8), ["33", "64123"]),  # a small sheet written large
+    ],
+)
+def test_two_sheets_on_a_desk_are_each_read(reader, mnist, page, desk, angles, other):
     """Two sheets side by side on one desk: only the larger was cut out and read, and the other's
     numbers were lost without a word. Each is cut out, and read sheet by sheet, left first. On a
     light desk (160, 170), the light falling off across it, neither was found: the page in the
-    dim half stands out from the desk beside it, not from the bright half's desk and sheet."""
-    other = pages.page(pages.Digits(mnist.x_test, mnist.y_test), [["58"], ["9041"]], "plain", np.random.default_rng(2))
-    photo = pages.beside(page, other, desk, angles, np.random.default_rng(3))
+    dim half stands out from the desk beside it, not from the bright half's desk and sheet. A
+    small sheet whose writing fills much of it was cut into by that writing on the clean-up's
+    copy, and failed as a sheet while the page beside it passed; above the desk, its writing
+    closed over, it is whole (_apart)."""
+    beside = pages.page(pages.Digits(mnist.x_test, mnist.y_test), [[number] for number in other], "plain", np.random.default_rng(2))
+    photo = pages.beside(page, beside, desk, angles, np.random.default_rng(3))
     assert len(sheet.find(photo.image)) == 2
     reading = reader.read(photo.image)
-    assert [line.number for line in reading.lines] == ["315", "2870", "46", "58", "9041"]
-    assert all(pages.centred_in(line.box, truth) for line, truth in zip(reading.lines, photo.boxes))
-
-
-def test_a_small_sheet_written_large_beside_a_page_is_read_too(reader, mnist, page):
-    """A small sheet beside a page, its writing filling much of it: on the clean-up's copy the
-    writing cut into it, so it failed as a sheet in the lightness as it is while the page passed,
-    and only the page was read. Above the desk, its writing closed over, it is whole (_apart)."""
-    other = pages.page(pages.Digits(mnist.x_test, mnist.y_test), [["33"], ["64123"]], "plain", np.random.default_rng(2))
-    photo = pages.beside(page, other, 110, (5, -8), np.random.default_rng(3))
-    assert len(sheet.find(photo.image)) == 2
-    reading = reader.read(photo.image)
-    assert [line.number for line in reading.lines] == ["315", "2870", "46", "33", "64123"]
+    assert [line.number for line in reading.lines] == ["315", "2870", "46", *other]
     assert all(pages.centred_in(line.box, truth) for line, truth in zip(reading.lines, photo.boxes))
 
 

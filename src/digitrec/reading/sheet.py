@@ -150,7 +150,8 @@ def find(image: np.ndarray) -> list[Sheet]:
     desk of 170, the light falling off towards it) only levelled, and 2 (wood grain lit past the
     split) only as they are. Then, where the desk is bare all round, every sheet that stands
     above the desk round it (OVER_DESK: a page lit unevenly, a small sheet its writing cut into
-    on the copy) and overlaps none of those (_apart). Failing all three, one sheet is looked for that is no lighter than its desk,
+    on the copy) and overlaps none of those (_apart). Failing all of these, one sheet is looked
+    for that is no lighter than its desk,
     the desk round it bare (_written_around): in a colour photo by its colour (_by_colour), then
     darker than the desk (_darker)."""
     small = shrunk(image, COPY_SIDE)
@@ -224,14 +225,14 @@ def _outlines(split: np.ndarray, lightness: np.ndarray, least: float = MIN_CONTR
     if not contours:
         return []
     contours = sorted(contours, key=cv2.contourArea, reverse=True)
-    first = _outline(contours[0], contours[1:] if on_desk else [], lightness, least)  # the largest, judged as when it was the only one looked at
+    first = _outline(contours[0], contours[1:] if on_desk else [], lightness, least)  # the largest, judged as if alone, or on the desk
     if first is None:
         return []
     outlines = [first]
     for k, found in enumerate(contours[1:] if beside else (), 1):
         if np.prod(cv2.minAreaRect(found)[1]) < BESIDE_AREA * split.size:
             continue  # a mark, or a patch of light
-        others = contours[:k] + contours[k + 1 :] if on_desk else outlines  # judged against the desk, not the sheets found
+        others = contours[:k] + contours[k + 1 :] if on_desk else outlines
         outline = _outline(found, others, lightness, least, BESIDE_AREA)
         if outline is not None:
             outlines.append(outline)
