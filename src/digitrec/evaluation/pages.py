@@ -117,6 +117,46 @@ def page(digits: Digits, rows: list[list[str]], paper: str, rng: np.random.Gener
     return PageSample(np.clip(image, 0, 255).astype(np.uint8), tuple(lines), tuple(boxes), paper)
 
 
+FIELDS = ("boxes", "apart")
+"""A form's field of character boxes: boxes side by side, sharing their sides, or printed apart."""
+
+
+def boxed(digits: Digits, text: str, field: str, rng: np.random.Generator) -> PageSample:
+    """A number written on a form one digit to a box (an account number, a date, a postcode): a
+    printed row of character boxes, one to three of them left empty after the number, each digit
+    written in its own box, the box 1.15 to 1.7 times as tall as the writing; scanned or
+    photographed flat (noise and JPEG)."""
+    height = int(rng.integers(28, 56))  # the digits' height in pixels
+    side = int(height * rng.uniform(1.15, 1.7))
+    gap = 0 if field == "boxes" else int(side * rng.uniform(0.1, 0.35))
+    count = len(text) + int(rng.integers(1, 4))
+    margin = int(height * rng.uniform(0.5, 1.5))
+    width, page_height = 2 * margin + count * side + (count - 1) * gap, 2 * margin + side
+    canvas, rules = np.zeros((page_height, width), np.float32), np.zeros((page_height, width), np.float32)
+    pen, shade = int(rng.integers(1, 3)), rng.uniform(0.5, 0.9)
+    inked = []
+    for k in range(count):
+        left = margin + k * (side + gap)
+        cv2.rectangle(rules, (left, margin), (left + side, margin + side), shade, pen)
+        if k >= len(text):
+            continue
+        ink = digits.ink(text[k], int(height * rng.uniform(0.85, 1.05)), rng)
+        ink = ink[:, : side - 2 * pen - 2]
+        x0 = left + (side - ink.shape[1]) // 2 + int(rng.integers(-height // 10, height // 10 + 1))
+        y0 = margin + (side - ink.shape[0]) // 2 + int(rng.integers(-height // 10, height // 10 + 1))
+        x0, y0 = min(max(x0, left + pen + 1), left + side - pen - 1 - ink.shape[1]), min(max(y0, margin + pen + 1), margin + side - pen - 1 - ink.shape[0])
+        region = canvas[y0 : y0 + ink.shape[0], x0 : x0 + ink.shape[1]]
+        np.maximum(region, ink, out=region)
+        ys, xs = np.nonzero(ink > 0.3)
+        inked.append((x0 + xs.min(), y0 + ys.min(), x0 + xs.max() + 1, y0 + ys.max() + 1))
+    image = np.full(canvas.shape, rng.uniform(200, 245), np.float32)
+    image -= np.maximum(canvas * rng.uniform(120, 190), rules * rng.uniform(100, 160))
+    image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.4, 0.9)) + rng.normal(0, 3, image.shape).astype(np.float32)
+    image = cv2.imdecode(cv2.imencode(".jpg", np.clip(image, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 80])[1], cv2.IMREAD_GRAYSCALE)
+    (x0, y0), (x1, y1) = np.min([b[:2] for b in inked], axis=0), np.max([b[2:] for b in inked], axis=0)
+    return PageSample(image, (text,), ((int(x0), int(y0), int(x1 - x0), int(y1 - y0)),), field)
+
+
 def _turned(canvas: np.ndarray, rules: np.ndarray, boxes: list, angle: float) -> tuple[np.ndarray, np.ndarray, list]:
     """The page's ink and rules turned by angle degrees in a frame large enough to hold them, the
     numbers' boxes the boxes round them there."""

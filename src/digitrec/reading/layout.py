@@ -75,6 +75,21 @@ STACKED = 1.3
 """Two lines one right on top of the other, together no taller than this many text heights, are
 the halves of one broken digit (lines of writing stand two text heights apart or more)."""
 
+PRINTED = 0.85
+"""A form's character boxes (an account number, a date, a postcode written one digit to a box)
+are printed: their tops, bottoms and sides are straight, each filling this share of one row or
+column of the frame's box (a 0 written square does not)..."""
+
+BOX_SHAPE = (0.5, 2.0)
+"""...each box this many times as wide as it is tall, or in between..."""
+
+LONE_SIDE = 0.15
+"""...its sides no wider than this share of its height..."""
+
+BOX_WIDTH = 2.5
+"""...and the digits in neighbouring boxes one number, though they stand up to this many text
+heights apart, a box's sides between them (a table's cells hold a number each)."""
+
 MIN_MARK = 0.08
 """Marks smaller than this many text heights both ways are dust, not ink (a full stop is about 0.15)."""
 
@@ -129,9 +144,11 @@ def find_lines(mask: np.ndarray) -> list[Region]:
 
     Raises NoDigitError if nothing but lines and dust is there.
     """
-    height = text_height(mask)
     ink = mask
+    mask, boxes = _without_boxes(mask)
+    height = text_height(mask)
     mask, upright = without_rules(mask, height)
+    upright = upright | (boxes < 0)
     # Marks are found with the gaps that removed rules left bridged: a 1 that crossed a line stays one mark.
     bridged = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((5, 1), np.uint8)) if mask is not ink else mask
     n, labels, stats, _ = cv2.connectedComponentsWithStats(bridged, connectivity=8)
@@ -154,7 +171,7 @@ def find_lines(mask: np.ndarray) -> list[Region]:
     if len(marks) > MAX_MARKS:
         raise ImageError(f"too many separate marks ({len(marks)}) to be numbers: is this a photo of texture or noise?")
     stats, marks, members = _joined_pieces(stats, marks, height)
-    groups = [[m for k in g for m in members.get(k, (k,))] for g in _rows_and_numbers(stats, marks, height, upright)]
+    groups = [[m for k in g for m in members.get(k, (k,))] for g in _rows_and_numbers(stats, marks, height, upright, boxes)]
     if len(groups) > 1:
         holed = _holed(bridged, labels)
         # None like a number (a grid of dots, say): the caller reads the whole ink as one line.
@@ -226,6 +243,95 @@ def unruled(page: Page) -> Page:
     return replace(page, mask=mask, ink=within_marks(page.ink, mask))
 
 
+def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mask without the printed frames of a form's character boxes, and where the boxes are:
+    each box's inside numbered from 1, their sides -1. A frame is no writing, and a box as tall as
+    the digits in it is too short for a rule (UPRIGHT_LENGTH), so its sides were read as 1s. A
+    box's sides are straight upright columns of ink (PRINTED) of one height, standing a box's
+    width apart (BOX_SHAPE): the sides of a frame (_frame), or lone ones where the clean-up took
+    the frame's top and bottom for ruled lines. A row of them is boxes where two or more of its
+    boxes hold writing, or its one box does (not "111" written straight, nor a 0 written square)."""
+    boxes = np.zeros(mask.shape, np.int32)
+    # Closed first: a printed hairline comes out of the clean-up with gaps a pixel or two long.
+    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    x, y, w, h = (stats[:, k] for k in range(4))
+    sides, lines = [], {}  # each side's (first column, last column, top, bottom, mark, whether a frame's end); each frame's top and bottom rows
+    for i in np.flatnonzero(h >= 8)[1:] if n > 1 else ():
+        mark = labels[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] == i
+        found = _frame(mark) if w[i] >= BOX_SHAPE[0] * h[i] else None
+        if found is not None:
+            lines[i], spans = found
+        elif w[i] <= LONE_SIDE * h[i] and mark.mean(axis=0).max() >= PRINTED:
+            spans = [(0, int(w[i]) - 1)]
+        else:
+            continue
+        sides += [(int(x[i]) + a, int(x[i]) + b, int(y[i]), int(y[i] + h[i]), i, k in (0, len(spans) - 1)) for k, (a, b) in enumerate(spans)]
+    rails = np.zeros(mask.shape, bool)  # the frames' tops and bottoms
+    for i, flat in lines.items():
+        rails[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] |= (labels[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] == i) & flat[:, None]
+    framing = rails.astype(np.uint8)
+    for first, last, top, bottom, *_ in sides:
+        framing[top:bottom, first : last + 1] = 1
+    writing = mask.astype(bool) & (cv2.dilate(framing, np.ones((5, 5), np.uint8)) == 0)  # what a box may hold, clear of frames and uprights
+    taken = []
+    for row in _rows_of_sides(sides):
+        top, bottom = row[0][2], row[0][3]
+        kept = [row[0]]
+        for side in row[1:]:  # not a digit's stroke as tall as the box, nor the next box's side printed close
+            if side[0] - kept[-1][1] >= BOX_SHAPE[0] * (bottom - top):
+                kept.append(side)
+        ends = [side for side in row if side[5] and side not in kept]  # a frame's own ends are sides however close
+        pairs = [(a[1] + 1, b[0]) for a, b in zip(kept, kept[1:]) if b[0] - a[1] <= BOX_SHAPE[1] * (bottom - top)]
+        held = [int(writing[top:bottom, left:right].sum()) >= (bottom - top) / 2 for left, right in pairs]  # writing in the box
+        if sum(held) >= 2 or len(pairs) == 1 and held[0]:
+            for left, right in pairs:
+                boxes[top:bottom, left:right] = boxes.max() + 1
+            taken += kept + ends
+    if not taken:
+        return mask, boxes
+    frame = np.zeros_like(mask)
+    for first, last, top, bottom, i, _ in taken:
+        frame[top:bottom, first : last + 1] = 1
+        boxes[top:bottom, first : last + 1] = -1
+        if i in lines:
+            frame[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] |= rails[y[i] : y[i] + h[i], x[i] : x[i] + w[i]]
+    # and the frame's one-pixel fringe, as with rules (_without_runs)
+    return np.where(cv2.dilate(frame, np.ones((3, 3), np.uint8)) > 0, 0, mask).astype(np.uint8), boxes
+
+
+def _rows_of_sides(sides: list[tuple]) -> list[list[tuple]]:
+    """The sides in rows of one height, each left to right: tops and bottoms alike within a tenth
+    of the height, or two pixels."""
+    rows: list[list[tuple]] = []
+    for side in sorted(sides, key=lambda s: (s[2], s[0])):
+        slack = max(2, (side[3] - side[2]) // 10)
+        row = next((r for r in rows if abs(r[0][2] - side[2]) <= slack and abs(r[0][3] - side[3]) <= slack), None)
+        if row is None:
+            rows.append([side])
+        else:
+            row.append(side)
+    return [sorted(r) for r in rows]
+
+
+def _frame(mark: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]] | None:
+    """A frame of boxes: the rows of its top and bottom (a boolean per row of the mark), and the
+    first and last columns of each straight upright in it; None where the mark is no frame: a
+    straight top and bottom (PRINTED), nothing as straight across in between (a table's rows),
+    straight columns at both ends."""
+    rows, cols = mark.mean(axis=1), mark.mean(axis=0)
+    h, w = mark.shape
+    reach = max(2, h // 10)  # a frame's line may sit a pixel or two inside the mark's box
+    flat, upright = rows >= PRINTED, cols >= PRINTED
+    starts = np.flatnonzero(np.diff(np.r_[0, flat.astype(np.int8), 0]) == 1)  # where each straight run across starts
+    if not (flat[:reach].any() and flat[-reach:].any() and upright[:reach].any() and upright[-reach:].any()) or len(starts) != 2:
+        return None
+    if upright.mean() > 0.4:  # a solid mark, not a frame
+        return None
+    at = np.flatnonzero(upright)  # each upright's columns as one: a thick side's, or one the clean-up nicked
+    return flat, [(int(c[0]), int(c[-1])) for c in np.split(at, np.flatnonzero(np.diff(at) > max(2, h // 10)) + 1)]
+
+
 def without_rules(mask: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray]:
     """The mask without its long straight runs: ruled lines, table borders, underlines, the edge
     of a scan's margin. Strokes that cross a line lose only the pixels they share with it. Also
@@ -259,7 +365,7 @@ def _without_runs(mask: np.ndarray, across: float, down: float) -> tuple[np.ndar
     return np.where(cv2.dilate(runs, np.ones((3, 3), np.uint8)) > 0, 0, mask).astype(np.uint8), upright
 
 
-def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float, upright: np.ndarray) -> list[list[int]]:
+def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float, upright: np.ndarray, boxes: np.ndarray) -> list[list[int]]:
     """Group marks into numbers: the marks as tall as characters into rows, by their vertical
     overlap (following a row's drift as it goes), a row cut where the gap is wider than GAP text
     heights; then each smaller mark (a separator, a broken stroke's piece) joins the number it
@@ -273,7 +379,7 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float, uprigh
     right: list[int] = []  # each group's right edge
     later = []  # small marks beside no open number, for a second look once all are known
     for i in sorted(marks, key=lambda i: x[i]):
-        open_ = [g for g in open_ if x[i] - right[g] <= GAP * height]
+        open_ = [g for g in open_ if x[i] - right[g] <= BOX_WIDTH * height]
         best, best_overlap = None, SAME_ROW
         for g in open_:
             # The row as its marks of the last text height and a half stand: it follows a drift
@@ -284,7 +390,7 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float, uprigh
                 overlap = (min(y[i] + h[i], bottom) - max(y[i], top)) / max(min(h[i], bottom - top), 1)
             else:  # a separator or a piece: its centre within the row's band, a little beyond
                 overlap = 1.0 if top - 0.25 * height <= y[i] + h[i] / 2 <= bottom + 0.25 * height else 0.0
-            if overlap >= best_overlap and not upright[top:bottom, right[g] : x[i]].any():  # no cell border between
+            if overlap >= best_overlap and _beside(upright, boxes, top, bottom, right[g], x[i], height):
                 best, best_overlap = g, overlap
         if best is not None:
             groups[best].append(i)
@@ -313,6 +419,16 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float, uprigh
             if d <= NEAR * height:
                 groups[g].append(int(i))
     return _reading_order(_merged(groups, stats, _halves_of_a_row), stats)
+
+
+def _beside(upright: np.ndarray, boxes: np.ndarray, top: int, bottom: int, left: int, right: int, height: float) -> bool:
+    """Whether a mark (from right on) goes on a row's number that ends at left, over the rows top
+    to bottom: within GAP, with no cell border between; or in the next of a row of character
+    boxes (_without_boxes), no box between, within BOX_WIDTH."""
+    if not upright[top:bottom, left:right].any():
+        return right - left <= GAP * height
+    across = boxes[(top + bottom) // 2, max(left - 1, 0) : right + 1]
+    return len(np.unique(across[across > 0])) == 2 and right - left <= BOX_WIDTH * height  # the two boxes, none between
 
 
 def _holed(mask: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -1,0 +1,59 @@
+"""A number written on a form one digit to a box: read with the layout's character boxes
+(layout._without_boxes: the frames taken out, the digits in neighbouring boxes one number),
+against the same reader without them (the baseline, as release 27 read such forms), in one run.
+
+Each image is a form's field (evaluation.pages.boxed): a printed row of character boxes, side
+by side sharing their sides or printed apart, one to three left empty after a number of 2 to 8
+MNIST test digits, each digit written in its own box, the box 1.15 to 1.7 times as tall as the
+writing, scanned (blur, noise, JPEG). Scored as `digitrec evaluate --pages` scores pages: the
+numbers read exactly, and the fields read as one number and nothing more.
+
+    python benchmarks/bench_boxes.py --data ../shared/data/mnist
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from contextlib import nullcontext
+from unittest import mock
+
+import numpy as np
+
+from digitrec.data import load_mnist
+from digitrec.evaluation import pages
+from digitrec.evaluation.evaluate import _read
+from digitrec.reading import layout
+from digitrec.reading.runtime import load_model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="MNIST (mnist.npz or the IDX folder): its test digits write the numbers")
+    parser.add_argument("--fields", type=int, default=100, help="fields of each kind")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    mnist = load_mnist(args.data)
+    reader, rng = load_model("line"), np.random.default_rng([args.seed, 53])
+    digits = pages.Digits(mnist.x_test, mnist.y_test)
+    print("| boxes | fields | boxes found: exact / read as one number | baseline: exact / read as one number | time a field, boxes found / baseline |")
+    print("|---|---:|---:|---:|---:|")
+    for field in pages.FIELDS:
+        shots = [pages.boxed(digits, "".join(str(d) for d in rng.integers(0, 10, int(rng.integers(2, 9)))), field, rng) for _ in range(args.fields)]
+        scores, seconds = [], []
+        for baseline in (False, True):
+            none = lambda mask: (mask, np.zeros(mask.shape, np.int32))  # noqa: E731
+            with mock.patch.object(layout, "_without_boxes", none) if baseline else nullcontext():
+                start = time.perf_counter()
+                readings = [_read(reader, shot.image) for shot in shots]
+                seconds.append((time.perf_counter() - start) / len(shots))
+            scores.append(pages.score(shots, readings))
+        found, base = scores
+        print(
+            f"| {field} | {len(shots)} | {found['lines_exact']:.1%} / {found['pages_whole']:.1%} | {base['lines_exact']:.1%} / {base['pages_whole']:.1%} | {1000 * seconds[0]:.0f} / {1000 * seconds[1]:.0f} ms |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
