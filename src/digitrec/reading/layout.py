@@ -86,7 +86,7 @@ BOX_SHAPE = (0.5, 2.0)
 LONE_SIDE = 0.15
 """...its sides no wider than this share of its height..."""
 
-BOX_WIDTH = 2.5
+BOX_WIDTH = 3.0
 """...and the digits in neighbouring boxes one number, though they stand up to this many text
 heights apart, a box's sides between them (a table's cells hold a number each)."""
 
@@ -274,8 +274,13 @@ def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for first, last, top, bottom, *_ in sides:
         framing[top:bottom, first : last + 1] = 1
     writing = mask.astype(bool) & (cv2.dilate(framing, np.ones((5, 5), np.uint8)) == 0)  # what a box may hold, clear of frames and uprights
+    spans = [(x[i], x[i] + w[i]) for i in lines]
     taken = []
     for row in _rows_of_sides(sides):
+        # A straight 1 written in a frame's box is no side: only a frame's own, or lone ones outside any frame.
+        row = [side for side in row if side[4] in lines or not any(a < side[0] and side[1] < b for a, b in spans)]
+        if not row:
+            continue
         top, bottom = row[0][2], row[0][3]
         kept = [row[0]]
         for side in row[1:]:  # not a digit's stroke as tall as the box, nor the next box's side printed close
@@ -424,11 +429,11 @@ def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float, uprigh
 def _beside(upright: np.ndarray, boxes: np.ndarray, top: int, bottom: int, left: int, right: int, height: float) -> bool:
     """Whether a mark (from right on) goes on a row's number that ends at left, over the rows top
     to bottom: within GAP, with no cell border between; or in the next of a row of character
-    boxes (_without_boxes), no box between, within BOX_WIDTH."""
+    boxes (_without_boxes), no box between."""
     if not upright[top:bottom, left:right].any():
         return right - left <= GAP * height
     across = boxes[(top + bottom) // 2, max(left - 1, 0) : right + 1]
-    return len(np.unique(across[across > 0])) == 2 and right - left <= BOX_WIDTH * height  # the two boxes, none between
+    return len(np.unique(across[across > 0])) == 2  # the two boxes, none between
 
 
 def _holed(mask: np.ndarray, labels: np.ndarray) -> np.ndarray:
