@@ -273,7 +273,8 @@ def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     framing = rails.astype(np.uint8)
     for first, last, top, bottom, *_ in sides:
         framing[top:bottom, first : last + 1] = 1
-    writing = mask.astype(bool) & (cv2.dilate(framing, np.ones((5, 5), np.uint8)) == 0)  # what a box may hold, clear of frames and uprights
+    writing = (mask.astype(bool) & (cv2.dilate(framing, np.ones((5, 5), np.uint8)) == 0)).astype(np.uint8)  # what a box may hold, clear of frames and uprights
+    _, _, marks, _ = cv2.connectedComponentsWithStats(writing, connectivity=8)
     spans = [(x[i], x[i] + w[i]) for i in lines]
     taken = []
     for row in _rows_of_sides(sides):
@@ -288,8 +289,8 @@ def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 kept.append(side)
         ends = [side for side in row if side[5] and side not in kept]  # a frame's own ends are sides however close
         pairs = [(a[1] + 1, b[0]) for a, b in zip(kept, kept[1:]) if b[0] - a[1] <= BOX_SHAPE[1] * (bottom - top)]
-        held = [int(writing[top:bottom, left:right].sum()) >= (bottom - top) / 2 for left, right in pairs]  # writing in the box
-        if sum(held) >= 2 or len(pairs) == 1 and held[0]:
+        held = [_holds(writing, marks, top, bottom, left, right) for left, right in pairs]
+        if None not in held and (sum(held) >= 2 or len(pairs) == 1 and held[0]):
             for left, right in pairs:
                 boxes[top:bottom, left:right] = boxes.max() + 1
             taken += kept + ends
@@ -303,6 +304,22 @@ def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             frame[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] |= rails[y[i] : y[i] + h[i], x[i] : x[i] + w[i]]
     # and the frame's one-pixel fringe, as with rules (_without_runs)
     return np.where(cv2.dilate(frame, np.ones((3, 3), np.uint8)) > 0, 0, mask).astype(np.uint8), boxes
+
+
+def _holds(writing: np.ndarray, marks: np.ndarray, top: int, bottom: int, left: int, right: int) -> bool | None:
+    """Whether a box (rows top to bottom, columns left to right) holds writing: half its height in
+    pixels of ink or more, within it. None where writing runs out of it, beyond its sides or a
+    quarter of its height above or below: no box then, but what stands like the sides of boxes
+    among the writing (the pieces of a squared grid left in)."""
+    if not writing[top:bottom, left:right].any():
+        return False
+    x, y, w, h = (marks[1:, k] for k in range(4))
+    slack = (bottom - top) // 4
+    meets = (x < right) & (x + w > left) & (y < bottom) & (y + h > top)
+    inside = (x >= left - 2) & (x + w <= right + 2) & (y >= top - slack) & (y + h <= bottom + slack)
+    if (meets & ~inside).any():
+        return None
+    return int(marks[1:, 4][meets].sum()) >= (bottom - top) / 2
 
 
 def _rows_of_sides(sides: list[tuple]) -> list[list[tuple]]:
