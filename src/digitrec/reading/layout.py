@@ -235,9 +235,10 @@ def text_height(mask: np.ndarray) -> float:
 
 
 def unruled(page: Page) -> Page:
-    """The page without its ruled lines and borders, for the digit models, which segment the
-    whole page into blobs: a cell border's stub left by the clean-up would be read as a 1."""
-    mask, _ = without_rules(page.mask, text_height(page.mask))
+    """The page without its ruled lines, borders and character boxes, for the digit models, which
+    segment the whole page into blobs: a cell border's stub left by the clean-up would be read as a 1."""
+    unboxed, _ = _without_boxes(page.mask)
+    mask, _ = without_rules(unboxed, text_height(unboxed)) if unboxed.any() else (unboxed, None)
     if not mask.any() or mask is page.mask:
         return page
     return replace(page, mask=mask, ink=within_marks(page.ink, mask))
