@@ -80,11 +80,15 @@ PRINTED = 0.85
 are printed: their tops, bottoms and sides are straight, each filling this share of one row or
 column of the frame's box (a 0 written square does not)..."""
 
-BOX_SHAPE = (0.5, 2.0)
+BOX_SHAPE = (0.5, 1.4)
 """...each box this many times as wide as it is tall, or in between..."""
 
 LONE_SIDE = 0.15
 """...its sides no wider than this share of its height..."""
+
+ONE_CHARACTER = 2.0
+"""...each holding one character, no wider than this many times its height (a table's cell holds
+a number, wider than tall)..."""
 
 BOX_WIDTH = 3.0
 """...and the digits in neighbouring boxes one number, though they stand up to this many text
@@ -308,17 +312,23 @@ def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _holds(writing: np.ndarray, marks: np.ndarray, top: int, bottom: int, left: int, right: int) -> bool | None:
-    """Whether a box (rows top to bottom, columns left to right) holds writing: half its height in
-    pixels of ink or more, within it. None where writing runs out of it, beyond its sides or a
-    quarter of its height above or below: no box then, but what stands like the sides of boxes
-    among the writing (the pieces of a squared grid left in)."""
-    if not writing[top:bottom, left:right].any():
-        return False
+    """Whether a box (rows top to bottom, columns left to right) holds a character: half its height
+    in pixels of ink or more, within it (marks: the writing's marks' stats). None where it is no
+    character box: writing runs out of it, beyond its sides or a quarter of its height above or
+    below (the pieces of a squared grid left in, standing like box sides among the writing), or
+    what it holds is wider than one character (ONE_CHARACTER: a table's cell, holding a number)."""
     x, y, w, h = (marks[1:, k] for k in range(4))
-    slack = (bottom - top) // 4
     meets = (x < right) & (x + w > left) & (y < bottom) & (y + h > top)
+    if not meets.any():
+        return False
+    slack = (bottom - top) // 4
     inside = (x >= left - 2) & (x + w <= right + 2) & (y >= top - slack) & (y + h <= bottom + slack)
-    if (meets & ~inside).any():
+    width, height = (x + w)[meets].max() - x[meets].min(), (y + h)[meets].max() - y[meets].min()
+    if (meets & ~inside).any() or width > ONE_CHARACTER * height:
+        return None
+    tall = np.flatnonzero(meets & (h >= height / 2) & (w >= 0.2 * height))  # not a sliver a side left
+    order = tall[np.argsort(x[tall])]
+    if (x[order[1:]] >= (x + w)[order[:-1]] - 2).any():  # characters side by side: a table's cell, holding a number
         return None
     return int(marks[1:, 4][meets].sum()) >= (bottom - top) / 2
 
