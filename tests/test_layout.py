@@ -78,6 +78,23 @@ def test_a_number_written_one_digit_to_a_box_reads_as_one_number(reader, digits,
     assert score["lines_exact"] >= 0.6 and score["pages_whole"] >= 0.85, [r.number for r in readings]  # the layout before: 35 / 65% and 40 / 75%
 
 
+@pytest.mark.parametrize("per_cell, boxed", [(1, True), (2, False)])
+def test_boxes_each_hold_one_character_and_a_table_cells_numbers_are_not_boxes(per_cell, boxed):
+    """A row of printed boxes, each holding one mark as tall as a character, is a form's field; the
+    same row with two characters side by side in each box is a table's row of cells."""
+    mask = np.zeros((100, 260), np.uint8)
+    cv2.rectangle(mask, (20, 20), (230, 76), 1, 2)
+    for k in range(1, 4):
+        mask[20:77, 20 + 56 * k : 22 + 56 * k] = 1  # the boxes' shared sides, 56 pixels apart
+    for k in range(3):
+        for j in range(per_cell):
+            centre = 48 + 56 * k + (12 * (2 * j - 1) if per_cell == 2 else 0)
+            cv2.ellipse(mask, (centre, 48), (9 if per_cell == 2 else 14, 18), 0, 0, 360, 1, 3)
+    unboxed, boxes = layout._without_boxes(mask)
+    assert (boxes > 0).any() == boxed
+    assert (unboxed[20:77, 20:232].sum() < mask[20:77, 20:232].sum()) == boxed  # the frame taken out
+
+
 def test_strokes_as_straight_as_box_sides_with_nothing_between_are_no_boxes():
     """Three 1s written dead straight, of one height, stand like the sides of two boxes; but
     boxes hold writing, and theirs would hold none."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import partial
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -248,6 +249,18 @@ def unruled(page: Page) -> Page:
     return replace(page, mask=mask, ink=within_marks(page.ink, mask))
 
 
+class _Side(NamedTuple):
+    """An upright side of a character box: its first and last columns and its rows, the mark
+    it belongs to, and whether it is one of a frame's two ends."""
+
+    first: int
+    last: int
+    top: int
+    bottom: int
+    mark: int
+    end: bool
+
+
 def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The mask without the printed frames of a form's character boxes, and where the boxes are:
     each box's inside numbered from 1, their sides -1. A frame is no writing, and a box as tall as
@@ -255,13 +268,14 @@ def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     box's sides are straight upright columns of ink (PRINTED) of one height, standing a box's
     width apart (BOX_SHAPE): the sides of a frame (_frame), or lone ones where the clean-up took
     the frame's top and bottom for ruled lines. A row of them is boxes where two or more of its
-    boxes hold writing, or its one box does (not "111" written straight, nor a 0 written square)."""
+    boxes each hold a character, or its one box does (_holds: not "111" written straight, nor a 0
+    written square, nor a table's cells holding numbers)."""
     boxes = np.zeros(mask.shape, np.int32)
     # Closed first: a printed hairline comes out of the clean-up with gaps a pixel or two long.
     closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     x, y, w, h = (stats[:, k] for k in range(4))
-    sides, lines = [], {}  # each side's (first column, last column, top, bottom, mark, whether a frame's end); each frame's top and bottom rows
+    sides, lines = [], {}  # every side found; each frame's top and bottom rows
     for i in np.flatnonzero(h >= 8)[1:] if n > 1 else ():
         mark = labels[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] == i
         found = _frame(mark) if w[i] >= BOX_SHAPE[0] * h[i] else None
@@ -271,30 +285,30 @@ def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             spans = [(0, int(w[i]) - 1)]
         else:
             continue
-        sides += [(int(x[i]) + a, int(x[i]) + b, int(y[i]), int(y[i] + h[i]), i, k in (0, len(spans) - 1)) for k, (a, b) in enumerate(spans)]
+        sides += [_Side(int(x[i]) + a, int(x[i]) + b, int(y[i]), int(y[i] + h[i]), int(i), k in (0, len(spans) - 1)) for k, (a, b) in enumerate(spans)]
     rails = np.zeros(mask.shape, bool)  # the frames' tops and bottoms
     for i, flat in lines.items():
         rails[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] |= (labels[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] == i) & flat[:, None]
     framing = rails.astype(np.uint8)
-    for first, last, top, bottom, *_ in sides:
-        framing[top:bottom, first : last + 1] = 1
+    for side in sides:
+        framing[side.top : side.bottom, side.first : side.last + 1] = 1
     writing = (mask.astype(bool) & (cv2.dilate(framing, np.ones((5, 5), np.uint8)) == 0)).astype(np.uint8)  # what a box may hold, clear of frames and uprights
     _, _, marks, _ = cv2.connectedComponentsWithStats(writing, connectivity=8)
-    spans = [(x[i], x[i] + w[i]) for i in lines]
-    taken = []
+    frames = [(x[i], x[i] + w[i]) for i in lines]
+    taken: list[_Side] = []
     for row in _rows_of_sides(sides):
         # A straight 1 written in a frame's box is no side: only a frame's own, or lone ones outside any frame.
-        row = [side for side in row if side[4] in lines or not any(a < side[0] and side[1] < b for a, b in spans)]
+        row = [side for side in row if side.mark in lines or not any(a < side.first and side.last < b for a, b in frames)]
         if not row:
             continue
-        top, bottom = row[0][2], row[0][3]
+        top, bottom = row[0].top, row[0].bottom
         kept = [row[0]]
         for side in row[1:]:  # not a digit's stroke as tall as the box, nor the next box's side printed close
-            if side[0] - kept[-1][1] >= BOX_SHAPE[0] * (bottom - top):
+            if side.first - kept[-1].last >= BOX_SHAPE[0] * (bottom - top):
                 kept.append(side)
-        ends = [side for side in row if side[5] and side not in kept]  # a frame's own ends are sides however close
-        pairs = [(a[1] + 1, b[0]) for a, b in zip(kept, kept[1:]) if b[0] - a[1] <= BOX_SHAPE[1] * (bottom - top)]
-        held = [_holds(writing, marks, top, bottom, left, right) for left, right in pairs]
+        ends = [side for side in row if side.end and side not in kept]  # a frame's own ends are sides however close
+        pairs = [(a.last + 1, b.first) for a, b in zip(kept, kept[1:]) if b.first - a.last <= BOX_SHAPE[1] * (bottom - top)]
+        held = [_holds(marks, top, bottom, left, right) for left, right in pairs]
         if None not in held and (sum(held) >= 2 or len(pairs) == 1 and held[0]):
             for left, right in pairs:
                 boxes[top:bottom, left:right] = boxes.max() + 1
@@ -302,16 +316,17 @@ def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not taken:
         return mask, boxes
     frame = np.zeros_like(mask)
-    for first, last, top, bottom, i, _ in taken:
-        frame[top:bottom, first : last + 1] = 1
-        boxes[top:bottom, first : last + 1] = -1
-        if i in lines:
+    for side in taken:
+        frame[side.top : side.bottom, side.first : side.last + 1] = 1
+        boxes[side.top : side.bottom, side.first : side.last + 1] = -1
+        if side.mark in lines:
+            i = side.mark
             frame[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] |= rails[y[i] : y[i] + h[i], x[i] : x[i] + w[i]]
     # and the frame's one-pixel fringe, as with rules (_without_runs)
     return np.where(cv2.dilate(frame, np.ones((3, 3), np.uint8)) > 0, 0, mask).astype(np.uint8), boxes
 
 
-def _holds(writing: np.ndarray, marks: np.ndarray, top: int, bottom: int, left: int, right: int) -> bool | None:
+def _holds(marks: np.ndarray, top: int, bottom: int, left: int, right: int) -> bool | None:
     """Whether a box (rows top to bottom, columns left to right) holds a character: half its height
     in pixels of ink or more, within it (marks: the writing's marks' stats). None where it is no
     character box: writing runs out of it, beyond its sides or a quarter of its height above or
@@ -333,13 +348,13 @@ def _holds(writing: np.ndarray, marks: np.ndarray, top: int, bottom: int, left: 
     return int(marks[1:, 4][meets].sum()) >= (bottom - top) / 2
 
 
-def _rows_of_sides(sides: list[tuple]) -> list[list[tuple]]:
+def _rows_of_sides(sides: list[_Side]) -> list[list[_Side]]:
     """The sides in rows of one height, each left to right: tops and bottoms alike within a tenth
     of the height, or two pixels."""
-    rows: list[list[tuple]] = []
-    for side in sorted(sides, key=lambda s: (s[2], s[0])):
-        slack = max(2, (side[3] - side[2]) // 10)
-        row = next((r for r in rows if abs(r[0][2] - side[2]) <= slack and abs(r[0][3] - side[3]) <= slack), None)
+    rows: list[list[_Side]] = []
+    for side in sorted(sides, key=lambda s: (s.top, s.first)):
+        slack = max(2, (side.bottom - side.top) // 10)
+        row = next((r for r in rows if abs(r[0].top - side.top) <= slack and abs(r[0].bottom - side.bottom) <= slack), None)
         if row is None:
             rows.append([side])
         else:
