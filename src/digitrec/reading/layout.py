@@ -286,6 +286,8 @@ def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         else:
             continue
         sides += [_Side(int(x[i]) + a, int(x[i]) + b, int(y[i]), int(y[i] + h[i]), int(i), k in (0, len(spans) - 1)) for k, (a, b) in enumerate(spans)]
+    if len(sides) < 2:  # most images
+        return mask, boxes
     rails = np.zeros(mask.shape, bool)  # the frames' tops and bottoms
     for i, flat in lines.items():
         rails[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] |= (labels[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] == i) & flat[:, None]
@@ -367,14 +369,14 @@ def _frame(mark: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]] | None:
     first and last columns of each straight upright in it; None where the mark is no frame: a
     straight top and bottom (PRINTED), nothing as straight across in between (a table's rows),
     straight columns at both ends."""
-    rows, cols = mark.mean(axis=1), mark.mean(axis=0)
     h, w = mark.shape
     reach = max(2, h // 10)  # a frame's line may sit a pixel or two inside the mark's box
-    flat, upright = rows >= PRINTED, cols >= PRINTED
-    starts = np.flatnonzero(np.diff(np.r_[0, flat.astype(np.int8), 0]) == 1)  # where each straight run across starts
-    if not (flat[:reach].any() and flat[-reach:].any() and upright[:reach].any() and upright[-reach:].any()) or len(starts) != 2:
+    flat = mark.mean(axis=1) >= PRINTED
+    runs = int(flat[0]) + np.count_nonzero(flat[1:] & ~flat[:-1])  # straight runs across: the top and the bottom only
+    if not (flat[:reach].any() and flat[-reach:].any()) or runs != 2:  # most marks: no straight top and bottom
         return None
-    if upright.mean() > 0.4:  # a solid mark, not a frame
+    upright = mark.mean(axis=0) >= PRINTED
+    if not (upright[:reach].any() and upright[-reach:].any()) or upright.mean() > 0.4:  # open at an end, or a solid mark
         return None
     at = np.flatnonzero(upright)  # each upright's columns as one: a thick side's, or one the clean-up nicked
     return flat, [(int(c[0]), int(c[-1])) for c in np.split(at, np.flatnonzero(np.diff(at) > max(2, h // 10)) + 1)]
