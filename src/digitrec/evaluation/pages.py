@@ -5,7 +5,8 @@ the training set) as the realistic set writes its numbers, on paper that may be 
 into table cells or photographed under uneven light. (Not by the training's line maker: the
 benchmark must stay put while the training recipe changes.) Each number's box is known, so a
 reading can be scored line by line: is every line found, none invented, and each read exactly.
-The same seed gives the same pages.
+Also a form's field of character boxes, a number written one digit to a box (boxed). The same
+seed gives the same pages.
 """
 
 from __future__ import annotations
