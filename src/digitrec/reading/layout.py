@@ -306,6 +306,7 @@ def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     _, _, marks, _ = cv2.connectedComponentsWithStats(writing, connectivity=8)
     frames = [(x[i], x[i] + w[i]) for i in lines]
     taken: list[_Side] = []
+    count = 0  # boxes numbered so far
     for row in _rows_of_sides(sides):
         # A straight 1 written in a frame's box is no side: only a frame's own, or lone ones outside any frame.
         row = [side for side in row if side.mark in lines or not any(a < side.first and side.last < b for a, b in frames)]
@@ -321,7 +322,8 @@ def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         held = [_holds(marks, top, bottom, left, right) for left, right in pairs]
         if None not in held and (sum(held) >= 2 or len(pairs) == 1 and held[0]):
             for left, right in pairs:
-                boxes[top:bottom, left:right] = boxes.max() + 1
+                count += 1
+                boxes[top:bottom, left:right] = count
             taken += kept + ends
     if not taken:
         return mask, boxes
@@ -329,11 +331,9 @@ def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for side in taken:
         frame[side.top : side.bottom, side.first : side.last + 1] = 1
         boxes[side.top : side.bottom, side.first : side.last + 1] = -1
-        if side.mark in lines:
-            i = side.mark
-            frame[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] |= rails[y[i] : y[i] + h[i], x[i] : x[i] + w[i]]
-    # and the frame's one-pixel fringe, as with rules (_without_runs)
-    return np.where(cv2.dilate(frame, np.ones((3, 3), np.uint8)) > 0, 0, mask).astype(np.uint8), boxes
+    for i in {side.mark for side in taken} & lines.keys():  # each frame's top and bottom, once
+        frame[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] |= rails[y[i] : y[i] + h[i], x[i] : x[i] + w[i]]
+    return _taken_out(mask, frame), boxes
 
 
 def _holds(marks: np.ndarray, top: int, bottom: int, left: int, right: int) -> bool | None:
@@ -377,7 +377,7 @@ def _frame(mark: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]] | None:
     first and last columns of each straight upright in it; None where the mark is no frame: a
     straight top and bottom (PRINTED), nothing as straight across in between (a table's rows),
     straight columns at both ends."""
-    h, w = mark.shape
+    h = mark.shape[0]
     reach = max(2, h // 10)  # a frame's line may sit a pixel or two inside the mark's box
     flat = mark.mean(axis=1) >= PRINTED
     runs = int(flat[0]) + np.count_nonzero(flat[1:] & ~flat[:-1])  # straight runs across: the top and the bottom only
@@ -387,7 +387,7 @@ def _frame(mark: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]] | None:
     if not (upright[:reach].any() and upright[-reach:].any()) or upright.mean() > 0.4:  # open at an end, or a solid mark
         return None
     at = np.flatnonzero(upright)  # each upright's columns as one: a thick side's, or one the clean-up nicked
-    return flat, [(int(c[0]), int(c[-1])) for c in np.split(at, np.flatnonzero(np.diff(at) > max(2, h // 10)) + 1)]
+    return flat, [(int(c[0]), int(c[-1])) for c in np.split(at, np.flatnonzero(np.diff(at) > reach) + 1)]
 
 
 def without_rules(mask: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray]:
@@ -420,7 +420,12 @@ def _without_runs(mask: np.ndarray, across: float, down: float) -> tuple[np.ndar
                 upright = found
     if not runs.any():
         return mask, upright
-    return np.where(cv2.dilate(runs, np.ones((3, 3), np.uint8)) > 0, 0, mask).astype(np.uint8), upright
+    return _taken_out(mask, runs), upright
+
+
+def _taken_out(mask: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """The mask without the lines (1 where they lie) nor their one-pixel fringe, their anti-aliased edges."""
+    return np.where(cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0, 0, mask).astype(np.uint8)
 
 
 def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float, upright: np.ndarray, boxes: np.ndarray) -> list[list[int]]:
