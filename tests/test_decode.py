@@ -225,6 +225,8 @@ def test_every_input_type_reads_the_same(tmp_path):
         (np.zeros((0, 5)), "empty"),
         (np.full((4, 4), np.nan), "NaN"),
         (12345, "cannot read a int"),
+        (np.zeros((4, 4), complex), "must hold numbers.*complex128"),
+        (np.array([["a", "b"], ["c", "d"]]), "must hold numbers"),
     ],
 )
 def test_bad_inputs_give_clear_errors(image, message):

@@ -98,6 +98,28 @@ def test_load_errors(tmp_path):
         digitrec.load_model(tmp_path / "broken.onnx")
     with pytest.raises(digitrec.ModelError, match="found 0"):
         digitrec.load_model(tmp_path / "..")
+    with pytest.raises(digitrec.ModelError, match="not NoneType.*mlp"):
+        digitrec.load_model(None)
+
+
+@pytest.mark.parametrize("threshold", ["0.9", 2, -0.1, None, True])
+def test_a_threshold_that_is_no_confidence_is_refused(mlp, threshold):
+    with pytest.raises(ValueError, match="threshold must be a confidence from 0 to 1"):
+        mlp.read(SAMPLES / "7-centred.png", threshold=threshold)
+    with pytest.raises(ValueError, match="threshold must be a confidence"):
+        mlp.predict(SAMPLES / "7-centred.png", threshold=threshold)
+
+
+def test_arrays_of_the_wrong_shape_say_what_each_model_takes(mlp):
+    with pytest.raises(ValueError, match=r"\(N, 28, 28\) MNIST-format images, not shape \(3, 20, 20\)"):
+        mlp.probabilities(np.zeros((3, 20, 20)))
+    assert mlp.probabilities(np.zeros((28, 28))).shape == (1, 10)
+    with pytest.raises(digitrec.ModelError, match="not lines"):
+        mlp.line_probabilities(np.zeros((1, 32, 40)))
+    line = digitrec.load_model("line")
+    with pytest.raises(ValueError, match=r"\(N, 32, W\) lines"):
+        line.line_probabilities(np.zeros((2, 10, 10)))
+    assert line.line_probabilities(np.zeros((2, 32, 40))).shape == (2, 10, 16)
 
 
 def test_robustness_report_shows_what_re_centring_buys(mlp, mnist):

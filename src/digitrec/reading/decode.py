@@ -198,6 +198,8 @@ def _from_array(a: np.ndarray, max_pixels: int) -> np.ndarray:
         raise ImageError(f"an image array must be (H, W), (H, W, 3) or (H, W, 4); got shape {a.shape}")
     if a.size == 0:
         raise ImageError("the image array is empty")
+    if not (a.dtype == bool or np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+        raise ImageError(f"an image array must hold numbers (uint8, other integers, floats or bools); got dtype {a.dtype}")
     _check_size((a.shape[1], a.shape[0]), "the image array", max_pixels)
     a = _to_uint8(a)
     if a.ndim == 3 and a.shape[2] == 4:

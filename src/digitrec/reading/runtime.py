@@ -258,7 +258,10 @@ class Recognizer:
         """Class probabilities for a batch of MNIST-format images, shape (N, 28, 28), in [0, 1]."""
         if self.reads_lines:
             raise ModelError("a line reader takes lines, not 28x28 digits: use line_probabilities, or read(image)")
-        batch = np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
+        batch = np.asarray(images, dtype=np.float32)
+        if batch.shape[-2:] != (IMAGE_SIZE, IMAGE_SIZE) or batch.ndim not in (2, 3):
+            raise ValueError(f"probabilities takes (N, {IMAGE_SIZE}, {IMAGE_SIZE}) MNIST-format images, not shape {batch.shape}: use read(image) or predict(image) for a picture")
+        batch = batch.reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
         return self._session.run(None, {self._input: batch * self._scale})[0]
 
     def predict(self, image: ImageInput, preprocess_mode: str = "mnist", threshold: float = UNCERTAIN_BELOW) -> Prediction:
@@ -269,7 +272,7 @@ class Recognizer:
         if self.reads_lines:
             raise ModelError("a line reader reads numbers: use read(image, single=True) for one digit")
         x = preprocess.prepare(image, preprocess_mode)
-        return self._predictions([x], [None], threshold)[0]
+        return self._predictions([x], [None], _checked(threshold))[0]
 
     def read(self, image: ImageInput, preprocess_mode: str = "mnist", threshold: float = UNCERTAIN_BELOW, single: bool = False) -> Reading:
         """Read a whole number, digit by digit. Raises NoDigitError if the image holds no ink.
@@ -285,6 +288,7 @@ class Recognizer:
         out, and a page that cannot be read as numbers (a page of marks) named in Reading.unread
         while the others are read. Raises NoDigitError only if no page holds a number, ImageError
         if no page could be read."""
+        threshold = _checked(threshold)
         if len(pages) == 1:
             return self._read_page(pages[0], preprocess_mode, threshold, single)
         read, unread = [], []
@@ -340,7 +344,11 @@ class Recognizer:
 
     def line_probabilities(self, lines_batch: np.ndarray) -> np.ndarray:
         """The line reader's (N, frames, classes) probabilities for (N, 32, W) lines of equal width."""
+        if not self.reads_lines:
+            raise ModelError(f"{self.name} reads 28x28 digits, not lines: use probabilities, or load the line reader")
         batch = np.asarray(lines_batch, dtype=np.float32)
+        if batch.ndim != 3 or batch.shape[1] != lines.LINE_HEIGHT or batch.shape[2] < 1:
+            raise ValueError(f"line_probabilities takes (N, {lines.LINE_HEIGHT}, W) lines (lines.line_input), not shape {batch.shape}: use read(image) for a picture")
         return self._session.run(None, {self._input: batch[..., None]})[0]
 
     def _read_lines(self, image: ImageInput, threshold: float, single: bool) -> Reading:
@@ -481,6 +489,13 @@ class Recognizer:
         return predictions
 
 
+def _checked(threshold: float) -> float:
+    """The threshold, if it is a confidence: a mistyped one would otherwise flag everything or nothing."""
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating, np.integer)) or not 0 <= threshold <= 1:
+        raise ValueError(f"threshold must be a confidence from 0 to 1, not {threshold!r}")
+    return float(threshold)
+
+
 def _read_info(onnx_path: Path) -> dict:
     """The metrics JSON that `digitrec train` wrote beside the model, or {} if there is none."""
     info_path = onnx_path.with_suffix(".json")
@@ -511,6 +526,8 @@ def load_model(name: str | os.PathLike = DEFAULT_MODEL, threads: int | None = No
 
 def find_model(name: str | os.PathLike) -> Path:
     """The .onnx file of a shipped model's name, or of a path to the file or its folder."""
+    if not isinstance(name, (str, os.PathLike)):
+        raise ModelError(f"a model is named by a string or a path, not {type(name).__name__}: a shipped model ({', '.join(available_models())}) or an .onnx file")
     path = Path(name)
     if str(name) in available_models():
         path = ARTIFACTS / f"{name}.onnx"
