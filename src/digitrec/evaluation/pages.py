@@ -118,27 +118,35 @@ def page(digits: Digits, rows: list[list[str]], paper: str, rng: np.random.Gener
     return PageSample(np.clip(image, 0, 255).astype(np.uint8), tuple(lines), tuple(boxes), paper)
 
 
-FIELDS = ("boxes", "apart")
-"""A form's field of character boxes: boxes side by side, sharing their sides, or printed apart."""
+FIELDS = ("boxes", "apart", "comb")
+"""A form's field of character boxes: boxes side by side, sharing their sides, or printed apart;
+or a comb, a base line with a short tick rising between each two boxes and no top."""
 
 
 def boxed(digits: Digits, text: str, field: str, rng: np.random.Generator) -> PageSample:
     """A number written on a form one digit to a box (an account number, a date, a postcode): a
-    printed row of character boxes, one to three of them left empty after the number, each digit
+    printed row of character boxes (or a comb: their base and a tick a quarter to half their
+    height between each two), one to three of them left empty after the number, each digit
     written in its own box, the box 1.15 to 1.7 times as tall as the writing; scanned or
     photographed flat (noise and JPEG)."""
     height = int(rng.integers(28, 56))  # the digits' height in pixels
     side = int(height * rng.uniform(1.15, 1.7))
-    gap = 0 if field == "boxes" else int(side * rng.uniform(0.1, 0.35))
+    gap = int(side * rng.uniform(0.1, 0.35)) if field == "apart" else 0
     count = len(text) + int(rng.integers(1, 4))
     margin = int(height * rng.uniform(0.5, 1.5))
     width, page_height = 2 * margin + count * side + (count - 1) * gap, 2 * margin + side
     canvas, rules = np.zeros((page_height, width), np.float32), np.zeros((page_height, width), np.float32)
     pen, shade = int(rng.integers(1, 3)), rng.uniform(0.5, 0.9)
     inked = []
+    tick = int(side * rng.uniform(0.25, 0.5)) if field == "comb" else 0
     for k in range(count):
         left = margin + k * (side + gap)
-        cv2.rectangle(rules, (left, margin), (left + side, margin + side), shade, pen)
+        if field == "comb":
+            cv2.line(rules, (left, margin + side), (left + side, margin + side), shade, pen)
+            for x in (left, left + side):
+                cv2.line(rules, (x, margin + side), (x, margin + side - tick), shade, pen)
+        else:
+            cv2.rectangle(rules, (left, margin), (left + side, margin + side), shade, pen)
         if k >= len(text):
             continue
         ink = digits.ink(text[k], int(height * rng.uniform(0.85, 1.05)), rng)

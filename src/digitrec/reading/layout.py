@@ -103,6 +103,13 @@ BOX_WIDTH = 3.0
 heights apart, a box's sides between them (large boxes printed apart hold digits over 2 text
 heights apart; their boxes, not the gap, decide)."""
 
+COMB_WIDTH = 2.0
+"""A comb's base line runs at least this many times as far as the comb and the digits touching it
+stand tall (three boxes or more)..."""
+
+COMB_TICKS = 4
+"""...with this many ticks or more along it: three boxes."""
+
 MIN_MARK = 0.08
 """Marks smaller than this many text heights both ways are dust, not ink (a full stop is about 0.15)."""
 
@@ -257,6 +264,11 @@ def unruled(page: Page) -> Page:
     return replace(page, mask=mask, ink=within_marks(page.ink, mask))
 
 
+def without_boxes(mask: np.ndarray) -> np.ndarray:
+    """The mask without a form's character boxes or combs (_without_boxes)."""
+    return _without_boxes(mask)[0]
+
+
 class _Side(NamedTuple):
     """An upright side of a character box: its first and last columns and its rows, the mark
     it belongs to, and whether it is one of a frame's two ends."""
@@ -267,6 +279,15 @@ class _Side(NamedTuple):
     bottom: int
     mark: int
     end: bool
+
+
+class _Comb(NamedTuple):
+    """A comb: the row its ticks stand on, each tick's centre column (those the clean-up lost
+    filled in), and its pixels, as (top, left, mask) pieces of the image."""
+
+    base: int
+    ticks: np.ndarray
+    own: list[tuple[int, int, np.ndarray]]
 
 
 def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -283,7 +304,7 @@ def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     x, y, w, h = (stats[:, k] for k in range(4))
-    sides, lines = [], {}  # every side found; each frame's top and bottom rows
+    sides, lines, combs, lone = [], {}, [], []  # every side found; each frame's top and bottom rows; the combs; straight uprights alone
     for i in np.flatnonzero(h >= 8)[1:] if n > 1 else ():
         mark = labels[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] == i
         found = _frame(mark) if w[i] >= BOX_SHAPE[0] * h[i] else None
@@ -291,10 +312,17 @@ def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             lines[i], spans = found
         elif w[i] <= LONE_SIDE * h[i] and mark.mean(axis=0).max() >= PRINTED:
             spans = [(0, int(w[i]) - 1)]
+            lone.append(i)
         else:
+            if w[i] <= max(4, LONE_SIDE * h[i]) and mark.mean(axis=0).max() >= PRINTED:
+                lone.append(i)  # a comb's tick, its base taken for a ruled line by the clean-up
+            comb = _comb(mark) if w[i] >= COMB_WIDTH * h[i] else None
+            if comb is not None:
+                combs.append(comb._replace(base=comb.base + int(y[i]), ticks=comb.ticks + x[i], own=[(int(y[i]), int(x[i]), comb.own[0][2])]))
             continue
         sides += [_Side(int(x[i]) + a, int(x[i]) + b, int(y[i]), int(y[i] + h[i]), int(i), k in (0, len(spans) - 1)) for k, (a, b) in enumerate(spans)]
-    if len(sides) < 2:  # most images
+    combs += _lone_combs(closed, stats, lone)
+    if len(sides) < 2 and not combs:  # most images
         return mask, boxes
     rails = np.zeros(mask.shape, bool)  # the frames' tops and bottoms
     for i, flat in lines.items():
@@ -302,6 +330,8 @@ def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     framing = rails.astype(np.uint8)
     for side in sides:
         framing[side.top : side.bottom, side.first : side.last + 1] = 1
+    for comb in combs:
+        _laid(framing, comb.own)
     writing = (mask.astype(bool) & (cv2.dilate(framing, np.ones((5, 5), np.uint8)) == 0)).astype(np.uint8)  # what a box may hold, clear of frames and uprights
     _, _, marks, _ = cv2.connectedComponentsWithStats(writing, connectivity=8)
     frames = [(x[i], x[i] + w[i]) for i in lines]
@@ -325,15 +355,34 @@ def _without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 count += 1
                 boxes[top:bottom, left:right] = count
             taken += kept + ends
-    if not taken:
-        return mask, boxes
     frame = np.zeros_like(mask)
+    for comb in combs:
+        # A comb's box is open above: as tall as the pitch and a half.
+        step = (comb.ticks[-1] - comb.ticks[0]) / (len(comb.ticks) - 1)
+        top, bottom = max(0, comb.base - round(1.5 * step)), comb.base
+        pairs = [(round(a) + 1, round(b)) for a, b in zip(comb.ticks, comb.ticks[1:])]  # up to the ticks, as a frame's boxes reach their sides
+        held = [_holds(marks, top, bottom, left, right) for left, right in pairs]
+        if None in held or sum(held) < 2:
+            continue
+        for left, right in pairs:
+            count += 1
+            boxes[top:bottom, left:right] = count
+        _laid(frame, comb.own)
+        _laid(boxes, comb.own, -1)
+    if not taken and not frame.any():
+        return mask, boxes
     for side in taken:
         frame[side.top : side.bottom, side.first : side.last + 1] = 1
         boxes[side.top : side.bottom, side.first : side.last + 1] = -1
     for i in {side.mark for side in taken} & lines.keys():  # each frame's top and bottom, once
         frame[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] |= rails[y[i] : y[i] + h[i], x[i] : x[i] + w[i]]
     return _taken_out(mask, frame), boxes
+
+
+def _laid(canvas: np.ndarray, pieces: list[tuple[int, int, np.ndarray]], value: int = 1) -> None:
+    """The value laid on the canvas where the (top, left, mask) pieces are."""
+    for top, left, piece in pieces:
+        canvas[top : top + piece.shape[0], left : left + piece.shape[1]][piece > 0] = value
 
 
 def _holds(marks: np.ndarray, top: int, bottom: int, left: int, right: int) -> bool | None:
@@ -388,6 +437,100 @@ def _frame(mark: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]] | None:
         return None
     at = np.flatnonzero(upright)  # each upright's columns as one: a thick side's, or one the clean-up nicked
     return flat, [(int(c[0]), int(c[-1])) for c in np.split(at, np.flatnonzero(np.diff(at) > reach) + 1)]
+
+
+def _comb(mark: np.ndarray) -> _Comb | None:
+    """A comb (a form's row of boxes printed as a base line with a tick rising between each two,
+    and no top) in a mark, with the digits that touch it; None where the mark holds none. Its one
+    straight run across (PRINTED) is the base, and a tick is ink rising straight up from it, no
+    wider than the base is thick, as high as the others; evenly set (_even), and at the base's ends
+    or a step from them (a ruled line runs on past the digits that stand on it)."""
+    h, w = mark.shape
+    flat = mark.mean(axis=1) >= PRINTED
+    runs = int(flat[0]) + np.count_nonzero(flat[1:] & ~flat[:-1])
+    if runs != 1:
+        return None
+    rows = np.flatnonzero(flat)
+    base, under = int(rows[0]), int(rows[-1]) + 1
+    if base < 3:
+        return None
+    above = mark[:base]
+    rising = np.argmin(np.vstack([above[::-1], np.zeros((1, w), bool)]), axis=0)  # each column's ink unbroken up from the base
+    at = np.flatnonzero(rising >= 3)
+    thick = 2 * (under - base) + 2  # a tick's columns, its blurred edges with them
+    spans = [(int(c[0]), int(c[-1])) for c in np.split(at, np.flatnonzero(np.diff(at) > 1) + 1) if len(c) and c[-1] - c[0] < thick]
+    if len(spans) < COMB_TICKS:
+        return None
+    rise = np.array([rising[a : b + 1].max() for a, b in spans])
+    tall = float(np.median(rise))
+    spans = [span for span, r in zip(spans, rise) if abs(r - tall) <= max(2.0, 0.25 * tall)]  # not a digit standing on the base
+    ticks = _even(np.array([(a + b) / 2 for a, b in spans]), thick)
+    if ticks is None:
+        return None
+    step = (ticks[-1] - ticks[0]) / (len(ticks) - 1)
+    ends = np.flatnonzero(mark[base:under].any(axis=0))[[0, -1]]
+    if ends[0] < ticks[0] - step - thick or ends[1] > ticks[-1] + step + thick:
+        return None
+    ticks = np.concatenate([ticks[:1] - step, ticks, ticks[-1:] + step])  # ticks at the base's ends the clean-up lost, if any
+    ticks = ticks[(ticks >= ends[0] - thick) & (ticks <= ends[1] + thick)]
+    half = int(np.median([b - a for a, b in spans])) // 2 + 1
+    own = np.zeros_like(mark)
+    own[base:under] = mark[base:under]
+    for centre in np.round(ticks).astype(int):  # found or filled in: a tick a digit merged with is still the comb's
+        rows, cols = slice(max(0, base - int(tall)), base), slice(max(0, centre - half), centre + half + 1)
+        own[rows, cols] = mark[rows, cols]
+    return _Comb(base, ticks, [(0, 0, own)])
+
+
+def _lone_combs(closed: np.ndarray, stats: np.ndarray, lone: list[int]) -> list[_Comb]:
+    """The combs whose base the clean-up took for a ruled line: straight uprights alone (`lone`,
+    by their `stats`), of one height and standing on one row, evenly set (_even) further apart
+    than boxes' sides (BOX_SHAPE). Their ticks are the ink's (`closed`) columns straight up over
+    the ticks' rows (PRINTED) at each step, a step beyond them too: a tick a digit touches is no
+    mark of its own."""
+    combs = []
+    for row in _rows_of_sides([_Side(int(stats[i, 0]), int(stats[i, 0] + stats[i, 2] - 1), int(stats[i, 1]), int(stats[i, 1] + stats[i, 3]), i, False) for i in lone]):
+        top, bottom = row[0].top, row[0].bottom
+        slack = max(2, (bottom - top) // 10)
+        ticks = _even(np.array([(side.first + side.last) / 2 for side in row]), slack)
+        if ticks is None or ticks[1] - ticks[0] <= BOX_SHAPE[1] * (bottom - top):
+            continue
+
+        def straight(at: float) -> tuple[int, int] | None:
+            lo, hi = max(0, round(at) - slack), min(closed.shape[1], round(at) + slack + 1)
+            cols = np.flatnonzero(closed[top:bottom, lo:hi].mean(axis=0) >= PRINTED) if lo < hi else []
+            return (lo + int(cols[0]), lo + int(cols[-1])) if len(cols) else None
+
+        step, found = ticks[1] - ticks[0], [straight(at) for at in ticks]
+        for end, way in ((0, -1), (-1, 1)):
+            while (more := straight(ticks[end] + way * step)) is not None:
+                ticks = np.insert(ticks, len(ticks) if way > 0 else 0, (more[0] + more[1]) / 2)
+                found.insert(len(found) if way > 0 else 0, more)
+        own = [(top, a, closed[top:bottom, a : b + 1]) for a, b in filter(None, found)]
+        combs.append(_Comb(bottom, ticks, own))
+    return combs
+
+
+def _even(centres: np.ndarray, slack: float) -> np.ndarray | None:
+    """Ticks (their centres, left to right) set at even steps, as a comb's are: those on the steps
+    that most of them stand on (two thirds of the steps or more), any missing between them (a
+    faint hairline the clean-up lost) filled in; None where fewer than COMB_TICKS stand so."""
+    best, chosen = COMB_TICKS - 1, None
+    for i, first in enumerate(centres):
+        for step in centres[i + 1 :] - first:
+            if step <= 2 * slack:
+                continue
+            k = np.round((centres - first) / step)
+            on = (np.abs(centres - first - k * step) <= slack) & (k >= 0)
+            if on.sum() > best and on.sum() >= 2 / 3 * (k[on].max() + 1):
+                best, chosen = on.sum(), (centres[on], step)
+    if chosen is None:
+        return None
+    found, step = chosen
+    filled = [found[0]]
+    for centre in found[1:]:
+        filled += list(np.linspace(filled[-1], centre, int(round((centre - filled[-1]) / step)) + 1)[1:])
+    return np.array(filled)
 
 
 def without_rules(mask: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray]:
