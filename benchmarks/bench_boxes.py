@@ -1,9 +1,11 @@
 """A number written on a form one digit to a box: read with the layout's character boxes
-(layout._without_boxes: the frames taken out, the digits in neighbouring boxes one number),
-against the same reader without them (the baseline, as release 27 read such forms), in one run.
+(layout.without_boxes: the frames taken out, the digits in neighbouring boxes one number),
+against the same reader without them (the baseline, as release 27 read such forms; combs, as
+release 28 did), in one run.
 
 Each image is a form's field (evaluation.pages.boxed): a printed row of character boxes, side
-by side sharing their sides or printed apart, one to three left empty after a number of 2 to 8
+by side sharing their sides or printed apart, or a comb (a base line with a tick a quarter to half
+a box tall between each two boxes), one to three left empty after a number of 2 to 8
 MNIST test digits, each digit written in its own box, the box 1.15 to 1.7 times as tall as the
 writing, scanned (blur, noise, JPEG). Scored as `digitrec evaluate --pages` scores pages: the
 numbers read exactly, and the fields read as one number and nothing more.
@@ -47,7 +49,7 @@ def main() -> None:
         shots = [pages.boxed(digits, "".join(str(d) for d in rng.integers(0, 10, int(rng.integers(2, 9)))), field, rng) for _ in range(args.fields)]
         scores, seconds = [], []
         for baseline in (False, True):
-            with mock.patch.object(layout, "_without_boxes", no_boxes) if baseline else nullcontext():
+            with mock.patch.object(layout, "without_boxes", no_boxes) if baseline else nullcontext():
                 start = time.perf_counter()
                 readings = [_read(reader, shot.image) for shot in shots]
                 seconds.append((time.perf_counter() - start) / len(shots))

@@ -92,7 +92,7 @@ def test_boxes_each_hold_one_character_and_a_table_cells_numbers_are_not_boxes(p
         for j in range(per_cell):
             centre = 48 + 56 * k + (12 * (2 * j - 1) if per_cell == 2 else 0)
             cv2.ellipse(mask, (centre, 48), (9 if per_cell == 2 else 14, 18), 0, 0, 360, 1, 3)
-    unboxed, boxes = layout._without_boxes(mask)
+    unboxed, boxes = layout.without_boxes(mask)
     assert (boxes > 0).any() == boxed
     assert (unboxed[20:77, 20:232].sum() < mask[20:77, 20:232].sum()) == boxed  # the frame taken out
 
@@ -103,7 +103,7 @@ def test_strokes_as_straight_as_box_sides_with_nothing_between_are_no_boxes():
     mask = np.zeros((80, 160), np.uint8)
     for x in (40, 75, 110):
         mask[20:60, x : x + 3] = 1
-    unboxed, boxes = layout._without_boxes(mask)
+    unboxed, boxes = layout.without_boxes(mask)
     assert unboxed is mask and not boxes.any()
 
 
@@ -126,7 +126,7 @@ def test_a_comb_is_a_row_of_boxes_and_its_ticks_go(base):
     with its base line or without it; its ticks were read as 1s and commas."""
     mask = comb(base, range(20, 380, 50))
     cv2.line(mask, (95, 78), (82, 80), 1, 2)  # the second 0 touches the base line and a tick
-    unboxed, boxes = layout._without_boxes(mask)
+    unboxed, boxes = layout.without_boxes(mask)
     assert boxes.max() == 7  # the boxes between its eight ticks
     assert not unboxed[64:82, 170:400].any()  # ticks and base gone
     assert unboxed[36:80, 30:190].sum() >= 0.9 * mask[36:78, 30:190].sum() - mask[64:80, 70:72].sum() - mask[64:80, 120:122].sum()  # the 0s kept
@@ -137,7 +137,7 @@ def test_digits_standing_on_a_ruled_line_are_no_comb():
     line, a row of 4s' stems) stand like a comb's ticks, but a comb's base ends at its ticks."""
     mask = comb(True, range(150, 330, 50), rise=40)
     mask[80:82, 10:410] = 1
-    unboxed, boxes = layout._without_boxes(mask)
+    unboxed, boxes = layout.without_boxes(mask)
     assert unboxed is mask and not boxes.any()
 
 

@@ -156,6 +156,8 @@ class _Cleaned:
     mask: np.ndarray
     scale: float
     turn: skew.Turn | None = None
+    unboxed: tuple[np.ndarray, np.ndarray] | None = None
+    """layout.without_boxes(mask), where it was found already."""
 
     def turned_over(self) -> _Cleaned:
         """The same ink turned half round: the page upside down, its turn to the image's pixels kept."""
@@ -170,9 +172,10 @@ def _cleaned(image: ImageInput, level: bool = True) -> list[_Cleaned]:
     strength, scale = preprocess.ink_strength(image)
     mask = preprocess.ink_mask(strength)
     cleaned = []
-    for turn in skew.ways(strength, layout.without_boxes(mask)) if level else [None]:
+    unboxed = layout.without_boxes(mask) if level else None
+    for turn in skew.ways(strength, unboxed[0]) if unboxed else [None]:
         if turn is None:
-            cleaned.append(_Cleaned(strength, mask, scale))
+            cleaned.append(_Cleaned(strength, mask, scale, unboxed=unboxed))
             continue
         levelled = preprocess.without_lines(turn.level(strength))
         cleaned.append(_Cleaned(levelled, preprocess.ink_mask(levelled), scale, turn))
@@ -397,7 +400,7 @@ class Recognizer:
             regions = [layout.whole(mask)]
             readings = self._read_regions(strength, regions, page_scale, threshold, lines.best_digit, seen)
         else:
-            regions = layout.find_lines(mask)
+            regions = layout.find_lines(mask, way.unboxed)
             readings = self._read_regions(strength, regions, page_scale, threshold, lines.decode, seen)
             kept, total = sum(int(r.mask.sum()) for r in regions), int(mask.sum())
             kept_all = len(regions) == 1 and kept == total  # the whole ink is that region
