@@ -120,13 +120,14 @@ def page(digits: Digits, rows: list[list[str]], paper: str, rng: np.random.Gener
 
 FIELDS = ("boxes", "apart", "comb")
 """A form's field of character boxes: boxes side by side, sharing their sides, or printed apart;
-or a comb, a base line with a short tick rising between each two boxes and no top."""
+or a comb, a base line with a short tick rising between each two boxes (the end ticks often
+taller) and no top."""
 
 
 def boxed(digits: Digits, text: str, field: str, rng: np.random.Generator) -> PageSample:
     """A number written on a form one digit to a box (an account number, a date, a postcode): a
     printed row of character boxes (or a comb: their base and a tick a quarter to half their
-    height between each two), one to three of them left empty after the number, each digit
+    height between each two, the end ticks half of the time up to the box's height), one to three of them left empty after the number, each digit
     written in its own box, the box 1.15 to 1.7 times as tall as the writing; scanned or
     photographed flat (noise and JPEG)."""
     height = int(rng.integers(28, 56))  # the digits' height in pixels
@@ -139,12 +140,13 @@ def boxed(digits: Digits, text: str, field: str, rng: np.random.Generator) -> Pa
     pen, shade = int(rng.integers(1, 3)), rng.uniform(0.5, 0.9)
     inked = []
     tick = int(side * rng.uniform(0.25, 0.5)) if field == "comb" else 0
+    end = int(side * rng.uniform(0.5, 1.0)) if field == "comb" and rng.random() < 0.5 else tick  # a comb's end ticks, often taller
     for k in range(count):
         left = margin + k * (side + gap)
         if field == "comb":
             cv2.line(rules, (left, margin + side), (left + side, margin + side), shade, pen)
-            for x in (left, left + side):
-                cv2.line(rules, (x, margin + side), (x, margin + side - tick), shade, pen)
+            for x, rise in ((left, end if k == 0 else tick), (left + side, end if k == count - 1 else tick)):
+                cv2.line(rules, (x, margin + side), (x, margin + side - rise), shade, pen)
         else:
             cv2.rectangle(rules, (left, margin), (left + side, margin + side), shade, pen)
         if k >= len(text):

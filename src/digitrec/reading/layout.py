@@ -314,7 +314,7 @@ def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             spans = [(0, int(w[i]) - 1)]
             lone.append(i)
         else:
-            if w[i] <= max(4, LONE_SIDE * h[i]) and mark.mean(axis=0).max() >= PRINTED:
+            if w[i] <= max(6, LONE_SIDE * h[i]) and mark.mean(axis=0).max() >= PRINTED:
                 lone.append(i)  # a comb's tick, its base taken for a ruled line by the clean-up
             comb = _comb(mark) if w[i] >= COMB_WIDTH * h[i] else None
             if comb is not None:
@@ -443,8 +443,8 @@ def _comb(mark: np.ndarray) -> _Comb | None:
     """A comb (a form's row of boxes printed as a base line with a tick rising between each two,
     and no top) in a mark, with the digits that touch it; None where the mark holds none. Its one
     straight run across (PRINTED) is the base, and a tick is ink rising straight up from it, no
-    wider than the base is thick, as high as the others; evenly set (_even), and at the base's ends
-    or a step from them (a ruled line runs on past the digits that stand on it)."""
+    wider than the base is thick; evenly set (_even), and at the base's ends or a step from them
+    (a ruled line runs on past the digits that stand on it)."""
     h, w = mark.shape
     flat = mark.mean(axis=1) >= PRINTED
     runs = int(flat[0]) + np.count_nonzero(flat[1:] & ~flat[:-1])
@@ -461,24 +461,26 @@ def _comb(mark: np.ndarray) -> _Comb | None:
     spans = [(int(c[0]), int(c[-1])) for c in np.split(at, np.flatnonzero(np.diff(at) > 1) + 1) if len(c) and c[-1] - c[0] < thick]
     if len(spans) < COMB_TICKS:
         return None
-    rise = np.array([rising[a : b + 1].max() for a, b in spans])
-    tall = float(np.median(rise))
-    spans = [span for span, r in zip(spans, rise) if abs(r - tall) <= max(2.0, 0.25 * tall)]  # not a digit standing on the base
-    ticks = _even(np.array([(a + b) / 2 for a, b in spans]), thick)
+    centres = np.array([(a + b) / 2 for a, b in spans])
+    ticks = _even(centres, thick)  # not a digit's stroke standing on the base, off the steps
     if ticks is None:
         return None
+    on = [k for k, c in enumerate(centres) if np.abs(ticks - c).min() <= thick]
+    inner = [k for k in on if ticks[0] + thick < centres[k] < ticks[-1] - thick] or on  # the end ticks are often taller
+    tall = float(np.median([rising[spans[k][0] : spans[k][1] + 1].max() for k in inner]))
     step = (ticks[-1] - ticks[0]) / (len(ticks) - 1)
     ends = np.flatnonzero(mark[base:under].any(axis=0))[[0, -1]]
     if ends[0] < ticks[0] - step - thick or ends[1] > ticks[-1] + step + thick:
         return None
     ticks = np.concatenate([ticks[:1] - step, ticks, ticks[-1:] + step])  # ticks at the base's ends the clean-up lost, if any
     ticks = ticks[(ticks >= ends[0] - thick) & (ticks <= ends[1] + thick)]
-    half = int(np.median([b - a for a, b in spans])) // 2 + 1
+    half = int(np.median([spans[k][1] - spans[k][0] for k in on])) // 2 + 1
     own = np.zeros_like(mark)
     own[base:under] = mark[base:under]
-    for centre in np.round(ticks).astype(int):  # found or filled in: a tick a digit merged with is still the comb's
-        rows, cols = slice(max(0, base - int(tall)), base), slice(max(0, centre - half), centre + half + 1)
-        own[rows, cols] = mark[rows, cols]
+    for k, centre in enumerate(np.round(ticks).astype(int)):  # found or filled in: a tick a digit merged with is still the comb's
+        cols = slice(max(0, centre - half), centre + half + 1)
+        rise = max(int(tall), int(rising[cols].max())) if k in (0, len(ticks) - 1) else int(tall)  # the end ticks are often taller
+        own[max(0, base - rise) : base, cols] = mark[max(0, base - rise) : base, cols]
     return _Comb(base, ticks, [(0, 0, own)])
 
 
@@ -502,27 +504,32 @@ def _lone_combs(closed: np.ndarray, stats: np.ndarray, lone: list[int]) -> list[
             return (lo + int(cols[0]), lo + int(cols[-1])) if len(cols) else None
 
         step, found = ticks[1] - ticks[0], [straight(at) for at in ticks]
+        own = [(top, a, closed[top:bottom, a : b + 1]) for a, b in filter(None, found)]
         for end, way in ((0, -1), (-1, 1)):
             while (more := straight(ticks[end] + way * step)) is not None:
                 ticks = np.insert(ticks, len(ticks) if way > 0 else 0, (more[0] + more[1]) / 2)
-                found.insert(len(found) if way > 0 else 0, more)
-        own = [(top, a, closed[top:bottom, a : b + 1]) for a, b in filter(None, found)]
+                a, b = more
+                above = top  # an end tick, often taller than the rest: all of it
+                while above > 0 and closed[above - 1, a : b + 1].any():
+                    above -= 1
+                own.append((above, a, closed[above:bottom, a : b + 1]))
         combs.append(_Comb(bottom, ticks, own))
     return combs
 
 
 def _even(centres: np.ndarray, slack: float) -> np.ndarray | None:
     """Ticks (their centres, left to right) set at even steps, as a comb's are: those on the steps
-    that most of them stand on (two thirds of the steps or more), any missing between them (a
-    faint hairline the clean-up lost) filled in; None where fewer than COMB_TICKS stand so."""
+    that most of them stand on (half the steps or more, some hidden by the digits that touch them
+    or lost by the clean-up, and filled in), the rest left out (a digit's stroke); None where
+    fewer than COMB_TICKS stand so."""
     best, chosen = COMB_TICKS - 1, None
-    for i, first in enumerate(centres):
-        for step in centres[i + 1 :] - first:
+    for i, first in enumerate(centres[:3]):  # a stroke or two of a digit may come first, or between: no more, so the search stays short
+        for step in centres[i + 1 : i + 4] - first:
             if step <= 2 * slack:
                 continue
             k = np.round((centres - first) / step)
-            on = (np.abs(centres - first - k * step) <= slack) & (k >= 0)
-            if on.sum() > best and on.sum() >= 2 / 3 * (k[on].max() + 1):
+            on = (np.abs(centres - first - k * step) <= min(slack, step / 8)) & (k >= 0)  # printed: a tick stands within an eighth of a step of its place
+            if on.sum() > best and on.sum() >= (k[on].max() + 1) / 2:
                 best, chosen = on.sum(), (centres[on], step)
     if chosen is None:
         return None
