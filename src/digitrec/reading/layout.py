@@ -347,6 +347,13 @@ def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         for side in row[1:]:  # not a digit's stroke as tall as the box, nor the next box's side printed close
             if side.first - kept[-1].last >= BOX_SHAPE[0] * (bottom - top):
                 kept.append(side)
+        slack = max(2, (bottom - top) // 10)
+        steps = None if any(side.mark in lines for side in kept) else _even(np.array([(side.first + side.last) / 2 for side in kept]), slack)  # lone sides only
+        for at in steps if steps is not None else ():
+            # A lone side a digit touches, where the row's even steps put one: a side of its own.
+            if min(abs(side.first + side.last - 2 * at) for side in kept) > 2 * slack and (found := _straight(closed, top, bottom, at, slack)):
+                kept.append(_Side(found[0], found[1], top, bottom, 0, False))
+        kept.sort()
         ends = [side for side in row if side.end and side not in kept]  # a frame's own ends are sides however close
         pairs = [(a.last + 1, b.first) for a, b in zip(kept, kept[1:]) if b.first - a.last <= BOX_SHAPE[1] * (bottom - top)]
         held = [_holds(marks, top, bottom, left, right) for left, right in pairs]
@@ -497,16 +504,10 @@ def _lone_combs(closed: np.ndarray, stats: np.ndarray, lone: list[int]) -> list[
         ticks = _even(np.array([(side.first + side.last) / 2 for side in row]), slack)
         if ticks is None or ticks[1] - ticks[0] <= BOX_SHAPE[1] * (bottom - top):
             continue
-
-        def straight(at: float) -> tuple[int, int] | None:
-            lo, hi = max(0, round(at) - slack), min(closed.shape[1], round(at) + slack + 1)
-            cols = np.flatnonzero(closed[top:bottom, lo:hi].mean(axis=0) >= PRINTED) if lo < hi else []
-            return (lo + int(cols[0]), lo + int(cols[-1])) if len(cols) else None
-
-        step, found = ticks[1] - ticks[0], [straight(at) for at in ticks]
+        step, found = ticks[1] - ticks[0], [_straight(closed, top, bottom, at, slack) for at in ticks]
         own = [(top, a, closed[top:bottom, a : b + 1]) for a, b in filter(None, found)]
         for end, way in ((0, -1), (-1, 1)):
-            while (more := straight(ticks[end] + way * step)) is not None:
+            while (more := _straight(closed, top, bottom, ticks[end] + way * step, slack)) is not None:
                 ticks = np.insert(ticks, len(ticks) if way > 0 else 0, (more[0] + more[1]) / 2)
                 a, b = more
                 above = top  # an end tick, often taller than the rest: all of it
@@ -515,6 +516,14 @@ def _lone_combs(closed: np.ndarray, stats: np.ndarray, lone: list[int]) -> list[
                 own.append((above, a, closed[above:bottom, a : b + 1]))
         combs.append(_Comb(bottom, ticks, own))
     return combs
+
+
+def _straight(closed: np.ndarray, top: int, bottom: int, at: float, slack: int) -> tuple[int, int] | None:
+    """The first and last columns of ink straight up over rows top to bottom (PRINTED), within
+    slack of column at: a side or a tick that a digit touches, no mark of its own."""
+    lo, hi = max(0, round(at) - slack), min(closed.shape[1], round(at) + slack + 1)
+    cols = np.flatnonzero(closed[top:bottom, lo:hi].mean(axis=0) >= PRINTED) if lo < hi else []
+    return (lo + int(cols[0]), lo + int(cols[-1])) if len(cols) else None
 
 
 def _even(centres: np.ndarray, slack: float) -> np.ndarray | None:
