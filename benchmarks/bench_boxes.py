@@ -7,7 +7,8 @@ Each image is a form's field (evaluation.pages.boxed): a printed row of characte
 by side sharing their sides or printed apart, or a comb (a base line with a tick a quarter to half
 a box tall between each two boxes), one to three left empty after a number of 2 to 8
 MNIST test digits, each digit written in its own box, the box 1.15 to 1.7 times as tall as the
-writing, scanned (blur, noise, JPEG). Scored as `digitrec evaluate --pages` scores pages: the
+writing, scanned (blur, noise, JPEG); then as many again of each kind, turned 2 to 4 degrees
+either way. Scored as `digitrec evaluate --pages` scores pages: the
 numbers read exactly, and the fields read as one number and nothing more.
 
     python benchmarks/bench_boxes.py --data ../shared/data/mnist
@@ -29,6 +30,11 @@ from digitrec.reading import layout
 from digitrec.reading.runtime import load_model
 
 
+TURNED = (2.0, 4.0)
+"""Degrees either way a field is turned in the second half of the table: scanned or photographed a
+little off level."""
+
+
 def no_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The baseline's layout: no character boxes found in any mask."""
     return mask, np.zeros(mask.shape, np.int32)
@@ -45,8 +51,13 @@ def main() -> None:
     digits = pages.Digits(mnist.x_test, mnist.y_test)
     print("| boxes | fields | boxes found: exact / read as one number | baseline: exact / read as one number | time a field, boxes found / baseline |")
     print("|---|---:|---:|---:|---:|")
-    for field in pages.FIELDS:
-        shots = [pages.boxed(digits, "".join(str(d) for d in rng.integers(0, 10, int(rng.integers(2, 9)))), field, rng) for _ in range(args.fields)]
+    turns = np.random.default_rng([args.seed, 54])  # apart from the fields' own draws: the level fields stay as they were
+    kinds = [(field, None) for field in pages.FIELDS] + [(field, TURNED) for field in pages.FIELDS]
+    for field, turned in kinds:
+        shots = []
+        for _ in range(args.fields):
+            text = "".join(str(d) for d in rng.integers(0, 10, int(rng.integers(2, 9))))
+            shots.append(pages.boxed(digits, text, field, rng, float(turns.uniform(*turned) * turns.choice([-1, 1])) if turned else 0.0))
         scores, seconds = [], []
         for baseline in (False, True):
             with mock.patch.object(layout, "without_boxes", no_boxes) if baseline else nullcontext():
@@ -56,7 +67,7 @@ def main() -> None:
             scores.append(pages.score(shots, readings))
         found, base = scores
         print(
-            f"| {field} | {len(shots)} | {found['lines_exact']:.1%} / {found['pages_whole']:.1%} | {base['lines_exact']:.1%} / {base['pages_whole']:.1%} | {1000 * seconds[0]:.0f} / {1000 * seconds[1]:.0f} ms |",
+            f"| {field}{f', turned {turned[0]:g}-{turned[1]:g} degrees' if turned else ''} | {len(shots)} | {found['lines_exact']:.1%} / {found['pages_whole']:.1%} | {base['lines_exact']:.1%} / {base['pages_whole']:.1%} | {1000 * seconds[0]:.0f} / {1000 * seconds[1]:.0f} ms |",
             flush=True,
         )
 

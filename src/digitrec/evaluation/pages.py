@@ -124,12 +124,13 @@ or a comb, a base line with a short tick rising between each two boxes (the end 
 taller) and no top."""
 
 
-def boxed(digits: Digits, text: str, field: str, rng: np.random.Generator) -> PageSample:
+def boxed(digits: Digits, text: str, field: str, rng: np.random.Generator, angle: float = 0.0) -> PageSample:
     """A number written on a form one digit to a box (an account number, a date, a postcode): a
     printed row of character boxes (or a comb: their base and a tick a quarter to half their
     height between each two, the end ticks half of the time up to the box's height), one to three of them left empty after the number, each digit
     written in its own box, the box 1.15 to 1.7 times as tall as the writing; scanned or
-    photographed flat (noise and JPEG)."""
+    photographed flat (noise and JPEG); turned by angle degrees where one is given, as a form
+    scanned or photographed a little off level."""
     height = int(rng.integers(28, 56))  # the digits' height in pixels
     side = int(height * rng.uniform(1.15, 1.7))
     gap = int(side * rng.uniform(0.1, 0.35)) if field == "apart" else 0
@@ -160,12 +161,15 @@ def boxed(digits: Digits, text: str, field: str, rng: np.random.Generator) -> Pa
         np.maximum(region, ink, out=region)
         ys, xs = np.nonzero(ink > 0.3)
         inked.append((x0 + xs.min(), y0 + ys.min(), x0 + xs.max() + 1, y0 + ys.max() + 1))
+    (x0, y0), (x1, y1) = np.min([b[:2] for b in inked], axis=0), np.max([b[2:] for b in inked], axis=0)
+    box = (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
+    if angle:
+        canvas, rules, (box,) = _turned(canvas, rules, [box], angle)
     image = np.full(canvas.shape, rng.uniform(200, 245), np.float32)
     image -= np.maximum(canvas * rng.uniform(120, 190), rules * rng.uniform(100, 160))
     image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.4, 0.9)) + rng.normal(0, 3, image.shape).astype(np.float32)
     image = cv2.imdecode(cv2.imencode(".jpg", np.clip(image, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 80])[1], cv2.IMREAD_GRAYSCALE)
-    (x0, y0), (x1, y1) = np.min([b[:2] for b in inked], axis=0), np.max([b[2:] for b in inked], axis=0)
-    return PageSample(image, (text,), ((int(x0), int(y0), int(x1 - x0), int(y1 - y0)),), field)
+    return PageSample(image, (text,), (box,), field)
 
 
 def _turned(canvas: np.ndarray, rules: np.ndarray, boxes: list, angle: float) -> tuple[np.ndarray, np.ndarray, list]:
