@@ -165,7 +165,7 @@ def ways(strength: np.ndarray, mask: np.ndarray) -> list[Turn | None]:
     further from level (_far), that turn both ways up."""
     marks = _marks(mask)
     far = _far(strength, marks)
-    return [_slope(strength, marks)] + ([far, far.half_round()] if far else [])
+    return [_slope(strength, marks, form=far is None)] + ([far, far.half_round()] if far else [])
 
 
 def _far(strength: np.ndarray, marks: tuple[list[np.ndarray], np.ndarray]) -> Turn | None:
@@ -181,13 +181,15 @@ def _far(strength: np.ndarray, marks: tuple[list[np.ndarray], np.ndarray]) -> Tu
     return _levelling(_sharpest(ys, xs, roughly, 0.25, 0.05, 50_000), ys, xs)
 
 
-def _slope(strength: np.ndarray, marks: tuple[list[np.ndarray], np.ndarray]) -> Turn | None:
+def _slope(strength: np.ndarray, marks: tuple[list[np.ndarray], np.ndarray], form: bool = True) -> Turn | None:
     """The turn that levels writing on a slope (within MOST_TURN of level), or None where it is
-    level or no slope can be trusted."""
+    level or no slope can be trusted. With too few characters side by side to show it, a form's
+    printed line sets it (FORM_LINE), where `form` allows: not where the characters' rows run far
+    from level (a page turned sideways, its table's lines across them)."""
     pairs = _neighbour_slopes(marks)
     few = len(pairs) < LEAST_PAIRS
     boxes = marks[1]
-    if few and (not len(boxes) or np.ptp([boxes[:, 0], boxes[:, 0] + boxes[:, 2]]) < FORM_LINE * np.ptp([boxes[:, 1], boxes[:, 1] + boxes[:, 3]])):
+    if few and (not form or not len(boxes) or np.ptp([boxes[:, 0], boxes[:, 0] + boxes[:, 2]]) < FORM_LINE * np.ptp([boxes[:, 1], boxes[:, 1] + boxes[:, 3]])):
         return None  # no room for a form's line (FORM_LINE): most lone digits and short numbers
     along = float(np.median(pairs)) if not few else 0.0
     error = 1.4826 * float(np.median(np.abs(pairs - along))) / np.sqrt(len(pairs)) if not few else np.inf
