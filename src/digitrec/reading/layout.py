@@ -280,6 +280,17 @@ class _Side(NamedTuple):
     end: bool
 
 
+COMB = -2
+"""A comb's pixels in without_boxes' map of boxes (a box's sides are -1)."""
+
+
+def without_combs(mask: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """The mask without the combs found in it (without_boxes' boxes): what the skew step judges
+    a page's slope by, since a comb's ticks beside its digits stand in rows aslant. (A box's
+    sides stay: a one-row table turned sideways can pass for a row of boxes.)"""
+    return _taken_out(mask, (boxes == COMB).astype(np.uint8)) if (boxes == COMB).any() else mask
+
+
 class _Comb(NamedTuple):
     """A comb: the row its ticks stand on, each tick's centre column (those the clean-up lost
     filled in), and its pixels, as (top, left, mask) pieces of the image."""
@@ -348,10 +359,11 @@ def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             if side.first - kept[-1].last >= BOX_SHAPE[0] * (bottom - top):
                 kept.append(side)
         slack = max(2, (bottom - top) // 10)
-        steps = None if any(side.mark in lines for side in kept) else _even(np.array([(side.first + side.last) / 2 for side in kept]), slack)  # lone sides only
-        for at in steps if steps is not None else ():
+        centres = np.array([(side.first + side.last) / 2 for side in kept])
+        steps = None if any(side.mark in lines for side in kept) else _even(centres, slack)  # lone sides only
+        for at in steps[np.abs(steps[None, :] - centres[:, None]).min(axis=0) > slack] if steps is not None else ():
             # A lone side a digit touches, where the row's even steps put one: a side of its own.
-            if min(abs(side.first + side.last - 2 * at) for side in kept) > 2 * slack and (found := _straight(closed, top, bottom, at, slack)):
+            if found := _straight(closed, top, bottom, at, slack):
                 kept.append(_Side(found[0], found[1], top, bottom, 0, False))
         kept.sort()
         ends = [side for side in row if side.end and side not in kept]  # a frame's own ends are sides however close
@@ -375,7 +387,7 @@ def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             count += 1
             boxes[top:bottom, left:right] = count
         _laid(frame, comb.own)
-        _laid(boxes, comb.own, -1)
+        _laid(boxes, comb.own, COMB)
     if not taken and not frame.any():
         return mask, boxes
     for side in taken:
@@ -411,6 +423,8 @@ def _holds(marks: np.ndarray, top: int, bottom: int, left: int, right: int) -> b
     order = tall[np.argsort(x[tall])]
     if (x[order[1:]] >= (x + w)[order[:-1]] - 2).any():  # characters side by side: a table's cell, holding a number
         return None
+
+
     return int(marks[1:, 4][meets].sum()) >= (bottom - top) / 2
 
 
@@ -543,10 +557,10 @@ def _even(centres: np.ndarray, slack: float) -> np.ndarray | None:
     if chosen is None:
         return None
     found, step = chosen
-    filled = [found[0]]
-    for centre in found[1:]:
-        filled += list(np.linspace(filled[-1], centre, int(round((centre - filled[-1]) / step)) + 1)[1:])
-    return np.array(filled)
+    missing = np.round(np.diff(found) / step).astype(int) - 1  # after each found tick, before the next
+    for k in np.flatnonzero(missing)[::-1]:
+        found = np.insert(found, k + 1, found[k] + (found[k + 1] - found[k]) * np.arange(1, missing[k] + 1) / (missing[k] + 1))
+    return found
 
 
 def without_rules(mask: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray]:

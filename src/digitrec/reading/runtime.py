@@ -167,13 +167,12 @@ class _Cleaned:
 
 def _cleaned(image: ImageInput, level: bool = True) -> list[_Cleaned]:
     """The clean-up's ink, each way the writing may stand (skew.ways) where level is asked for:
-    as it lies, or turned level with its ruled lines lifted now they run level. The ways are
-    judged without a form's boxes: a comb's ticks beside its digits stand in rows aslant."""
+    as it lies, or turned level with its ruled lines lifted now they run level."""
     strength, scale = preprocess.ink_strength(image)
     mask = preprocess.ink_mask(strength)
     cleaned = []
     unboxed = layout.without_boxes(mask) if level else None
-    for turn in skew.ways(strength, unboxed[0]) if unboxed else [None]:
+    for turn in skew.ways(strength, layout.without_combs(mask, unboxed[1])) if unboxed else [None]:
         if turn is None:
             cleaned.append(_Cleaned(strength, mask, scale, unboxed=unboxed))
             continue
