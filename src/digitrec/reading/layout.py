@@ -494,7 +494,7 @@ def _comb(mark: np.ndarray) -> _Comb | None:
     if ends[0] < ticks[0] - step - thick or ends[1] > ticks[-1] + step + thick:
         return None
     ticks = np.concatenate([ticks[:1] - step, ticks, ticks[-1:] + step])  # ticks at the base's ends the clean-up lost, if any
-    ticks = ticks[(ticks >= ends[0] - thick) & (ticks <= ends[1] + thick)]
+    ticks = np.clip(ticks[(ticks >= ends[0] - thick) & (ticks <= ends[1] + thick)], 0, w - 1)
     half = int(np.median([spans[k][1] - spans[k][0] for k in on])) // 2 + 1
     own = np.zeros_like(mark)
     own[base:under] = mark[base:under]
