@@ -314,6 +314,8 @@ def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # Closed first: a printed hairline comes out of the clean-up with gaps a pixel or two long.
     closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    if n > MAX_MARKS:  # texture or noise, no form: find_lines refuses as many marks
+        return mask, boxes
     x, y, w, h = (stats[:, k] for k in range(4))
     sides, lines, combs, lone = [], {}, [], []  # every side found; each frame's top and bottom rows; the combs; straight uprights alone
     for i in np.flatnonzero(h >= 8)[1:] if n > 1 else ():
