@@ -37,7 +37,7 @@ little off level."""
 
 def no_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The baseline's layout: no character boxes found in any mask."""
-    return mask, np.zeros(mask.shape, np.int32)
+    return mask, np.zeros(mask.shape, np.int16)
 
 
 def main() -> None:

@@ -310,7 +310,7 @@ def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     boxes each hold a character, or its one box does (_holds: not "111" written straight, nor a 0
     written square, nor a table's cells holding numbers). A comb's boxes are open above
     (_comb, _lone_combs), and held as a row of boxes is."""
-    boxes = np.zeros(mask.shape, np.int32)
+    boxes = np.zeros(mask.shape, np.int16)  # a box number each pixel (MAX_MARKS bounds them), -1 and COMB for frames
     # Closed first: a printed hairline comes out of the clean-up with gaps a pixel or two long.
     closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
