@@ -56,10 +56,10 @@ times as long as the ink is tall sets it: a form's frame of character boxes, or 
 printed straight, whose rows a few pixels off it hold under half as much ink (a row of touching
 handwritten digits across a long number is no line: at first, without that test, one of the
 realistic set's touching numbers was turned and misread). A form's field of two or three boxes
-fails it and stays as it lies. Turned 2 to 4 degrees, 30 fields of each kind (`pages.boxed`, a
-script) read 37-43% (boxes side by side), 67-70% (apart) and 60-73% (combs) exactly before, and
-67-70, 70-73 and 83-93% with it; realworld-dev, the realistic set and the generated pages read
-exactly as before."""
+fails it and stays as it lies. On 30 fields of each kind turned 2 to 4 degrees (`pages.boxed`,
+a script, this release's boxes and combs before this step), boxes side by side read 37-43%
+exactly without it and 67-70% with it, combs 60-73% and 83-93%; realworld-dev, the realistic
+set and the generated pages read exactly as before (README, release 29)."""
 
 FORM_POINTS = 5_000
 """A form's line is looked for among this many of the ink's points, a quarter of what a ruled line
