@@ -111,7 +111,7 @@ spares every digit, since a comb runs three boxes or more..."""
 COMB_TICKS = 4
 """...and has this many ticks or more found, evenly set: three boxes. Neither was tuned:
 bench_boxes.py's combs (1.15 to 1.7 text heights a box, ticks a quarter to half a box tall) read
-95% exactly, and no realworld-dev image, generated page or realistic image changed."""
+94% exactly, and no realworld-dev image, generated page or realistic image changed."""
 
 MIN_MARK = 0.08
 """Marks smaller than this many text heights both ways are dust, not ink (a full stop is about 0.15)."""
@@ -302,7 +302,7 @@ class _Comb(NamedTuple):
 
 def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The mask without the printed frames of a form's character boxes, and where the boxes are:
-    each box's inside numbered from 1, their sides -1. A frame is no writing, and a box as tall as
+    each box's inside numbered from 1, their sides -1, a comb's pixels COMB. A frame is no writing, and a box as tall as
     the digits in it is too short for a rule (UPRIGHT_LENGTH), so its sides were read as 1s. A
     box's sides are straight upright columns of ink (PRINTED) of one height, standing a box's
     width apart (BOX_SHAPE): the sides of a frame (_frame), or lone ones where the clean-up took
@@ -425,8 +425,6 @@ def _holds(marks: np.ndarray, top: int, bottom: int, left: int, right: int) -> b
     order = tall[np.argsort(x[tall])]
     if (x[order[1:]] >= (x + w)[order[:-1]] - 2).any():  # characters side by side: a table's cell, holding a number
         return None
-
-
     return int(marks[1:, 4][meets].sum()) >= (bottom - top) / 2
 
 
