@@ -59,7 +59,9 @@ realistic set's touching numbers was turned and misread). A form's field of two 
 fails it and stays as it lies. On 30 fields of each kind turned 2 to 4 degrees (`pages.boxed`,
 a script, this release's boxes and combs before this step), boxes side by side read 37-43%
 exactly without it and 67-70% with it, combs 60-73% and 83-93%; realworld-dev, the realistic
-set and the generated pages read exactly as before (README, release 29)."""
+set and the generated pages read exactly as before (README, release 29). At 2, bench_boxes.py's
+turned fields read 72 / 83 / 88% (boxes side by side / apart / combs) against 69 / 82 / 87%, but
+two of realworld-dev's cheques right before were turned by their printed lines and misread."""
 
 FORM_POINTS = 5_000
 """A form's line is looked for among this many of the ink's points, a quarter of what a ruled line
