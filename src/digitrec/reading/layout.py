@@ -288,7 +288,8 @@ def without_combs(mask: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """The mask without the combs found in it (without_boxes' boxes): what the skew step judges
     a page's slope by, since a comb's ticks beside its digits stand in rows aslant. (A box's
     sides stay: a one-row table turned sideways can pass for a row of boxes.)"""
-    return _taken_out(mask, (boxes == COMB).astype(np.uint8)) if (boxes == COMB).any() else mask
+    comb = (boxes == COMB).astype(np.uint8)
+    return _taken_out(mask, comb) if comb.any() else mask
 
 
 class _Comb(NamedTuple):
@@ -323,18 +324,15 @@ def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         found = _frame(mark) if w[i] >= BOX_SHAPE[0] * h[i] else None
         if found is not None:
             lines[i], spans = found
-        elif w[i] <= LONE_SIDE * h[i] and mark.mean(axis=0).max() >= PRINTED:
-            spans = [(0, int(w[i]) - 1)]
-            lone.append(i)
-        else:
-            if w[i] <= max(6, LONE_SIDE * h[i]) and mark.mean(axis=0).max() >= PRINTED:
-                lone.append(i)  # a comb's tick, its base taken for a ruled line by the clean-up
-            comb = _comb(mark) if w[i] >= COMB_WIDTH * h[i] else None
-            if comb is not None:
-                combs.append(comb._replace(base=comb.base + int(y[i]), ticks=comb.ticks + x[i], own=[(int(y[i]), int(x[i]), comb.own[0][2])]))
-            continue
-        sides += [_Side(int(x[i]) + a, int(x[i]) + b, int(y[i]), int(y[i] + h[i]), int(i), k in (0, len(spans) - 1)) for k, (a, b) in enumerate(spans)]
-    combs += _lone_combs(closed, stats, lone)
+            sides += [_Side(int(x[i]) + a, int(x[i]) + b, int(y[i]), int(y[i] + h[i]), int(i), k in (0, len(spans) - 1)) for k, (a, b) in enumerate(spans)]
+        elif w[i] <= max(6, LONE_SIDE * h[i]) and mark.mean(axis=0).max() >= PRINTED:
+            # Straight up, alone: a box's side, or a comb's tick, its base taken for a ruled line by the clean-up.
+            lone.append(_Side(int(x[i]), int(x[i] + w[i]) - 1, int(y[i]), int(y[i] + h[i]), int(i), True))
+            if w[i] <= LONE_SIDE * h[i]:
+                sides.append(lone[-1])
+        elif w[i] >= COMB_WIDTH * h[i] and (comb := _comb(mark, int(y[i]), int(x[i]))) is not None:
+            combs.append(comb)
+    combs += _lone_combs(closed, lone)
     if len(sides) < 2 and not combs:  # most images
         return mask, boxes
     rails = np.zeros(mask.shape, bool)  # the frames' tops and bottoms
@@ -370,11 +368,8 @@ def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         kept.sort()
         ends = [side for side in row if side.end and side not in kept]  # a frame's own ends are sides however close
         pairs = [(a.last + 1, b.first) for a, b in zip(kept, kept[1:]) if b.first - a.last <= BOX_SHAPE[1] * (bottom - top)]
-        held = [_holds(marks, top, bottom, left, right) for left, right in pairs]
-        if None not in held and (sum(held) >= 2 or len(pairs) == 1 and held[0]):
-            for left, right in pairs:
-                count += 1
-                boxes[top:bottom, left:right] = count
+        if (numbered := _numbered(boxes, marks, top, bottom, pairs, count)) is not None:
+            count = numbered
             taken += kept + ends
     frame = np.zeros_like(mask)
     for comb in combs:
@@ -382,12 +377,9 @@ def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         step = (comb.ticks[-1] - comb.ticks[0]) / (len(comb.ticks) - 1)
         top, bottom = max(0, comb.base - round(1.5 * step)), comb.base
         pairs = [(round(a) + 1, round(b)) for a, b in zip(comb.ticks, comb.ticks[1:])]  # up to the ticks, as a frame's boxes reach their sides
-        held = [_holds(marks, top, bottom, left, right) for left, right in pairs]
-        if None in held or sum(held) < 2:
+        if (numbered := _numbered(boxes, marks, top, bottom, pairs, count)) is None:
             continue
-        for left, right in pairs:
-            count += 1
-            boxes[top:bottom, left:right] = count
+        count = numbered
         _laid(frame, comb.own)
         _laid(boxes, comb.own, COMB)
     if not taken and not frame.any():
@@ -398,6 +390,19 @@ def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for i in {side.mark for side in taken} & lines.keys():  # each frame's top and bottom, once
         frame[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] |= rails[y[i] : y[i] + h[i], x[i] : x[i] + w[i]]
     return _taken_out(mask, frame), boxes
+
+
+def _numbered(boxes: np.ndarray, marks: np.ndarray, top: int, bottom: int, pairs: list[tuple[int, int]], count: int) -> int | None:
+    """A row's boxes (rows top to bottom, each pair's columns) numbered on the map from count + 1,
+    and the last number given; None, and nothing laid, where the row is no form's: two or more
+    of its boxes each hold a character, or its one box does, and none is no character box (_holds)."""
+    held = [_holds(marks, top, bottom, left, right) for left, right in pairs]
+    if None in held or not (sum(held) >= 2 or len(pairs) == 1 and held[0]):
+        return None
+    for left, right in pairs:
+        count += 1
+        boxes[top:bottom, left:right] = count
+    return count
 
 
 def _laid(canvas: np.ndarray, pieces: list[tuple[int, int, np.ndarray]], value: int = 1) -> None:
@@ -449,9 +454,8 @@ def _frame(mark: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]] | None:
     straight columns at both ends."""
     h = mark.shape[0]
     reach = max(2, h // 10)  # a frame's line may sit a pixel or two inside the mark's box
-    flat = mark.mean(axis=1) >= PRINTED
-    runs = int(flat[0]) + np.count_nonzero(flat[1:] & ~flat[:-1])  # straight runs across: the top and the bottom only
-    if not (flat[:reach].any() and flat[-reach:].any()) or runs != 2:  # most marks: no straight top and bottom
+    flat, runs = _straight_rows(mark)
+    if not (flat[:reach].any() and flat[-reach:].any()) or runs != 2:  # most marks: no straight top and bottom, and nothing straight across between
         return None
     upright = mark.mean(axis=0) >= PRINTED
     if not (upright[:reach].any() and upright[-reach:].any()) or upright.mean() > 0.4:  # open at an end, or a solid mark
@@ -460,15 +464,21 @@ def _frame(mark: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]] | None:
     return flat, [(int(c[0]), int(c[-1])) for c in np.split(at, np.flatnonzero(np.diff(at) > reach) + 1)]
 
 
-def _comb(mark: np.ndarray) -> _Comb | None:
+def _straight_rows(mark: np.ndarray) -> tuple[np.ndarray, int]:
+    """Which rows of a mark are straight runs across it (PRINTED), and how many runs they make."""
+    flat = mark.mean(axis=1) >= PRINTED
+    return flat, int(flat[0]) + np.count_nonzero(flat[1:] & ~flat[:-1])
+
+
+def _comb(mark: np.ndarray, top: int, left: int) -> _Comb | None:
     """A comb (a form's row of boxes printed as a base line with a tick rising between each two,
     and no top) in a mark, with the digits that touch it; None where the mark holds none. Its one
     straight run across (PRINTED) is the base, and a tick is ink rising straight up from it, no
     wider than the base is thick; evenly set (_even), and at the base's ends or a step from them
-    (a ruled line runs on past the digits that stand on it)."""
+    (a ruled line runs on past the digits that stand on it). The mark's box starts at row top,
+    column left of the image."""
     h, w = mark.shape
-    flat = mark.mean(axis=1) >= PRINTED
-    runs = int(flat[0]) + np.count_nonzero(flat[1:] & ~flat[:-1])
+    flat, runs = _straight_rows(mark)
     if runs != 1:
         return None
     rows = np.flatnonzero(flat)
@@ -502,17 +512,17 @@ def _comb(mark: np.ndarray) -> _Comb | None:
         cols = slice(max(0, centre - half), centre + half + 1)
         rise = max(int(tall), int(rising[cols].max())) if k in (0, len(ticks) - 1) else int(tall)  # the end ticks are often taller
         own[max(0, base - rise) : base, cols] = mark[max(0, base - rise) : base, cols]
-    return _Comb(base, ticks, [(0, 0, own)])
+    return _Comb(top + base, left + ticks, [(top, left, own)])
 
 
-def _lone_combs(closed: np.ndarray, stats: np.ndarray, lone: list[int]) -> list[_Comb]:
-    """The combs whose base the clean-up took for a ruled line: straight uprights alone (`lone`,
-    by their `stats`), of one height and standing on one row, evenly set (_even) further apart
+def _lone_combs(closed: np.ndarray, lone: list[_Side]) -> list[_Comb]:
+    """The combs whose base the clean-up took for a ruled line: straight uprights alone (`lone`),
+    of one height and standing on one row, evenly set (_even) further apart
     than boxes' sides (BOX_SHAPE). Their ticks are the ink's (`closed`) columns straight up over
     the ticks' rows (PRINTED) at each step, a step beyond them too: a tick a digit touches is no
     mark of its own."""
     combs = []
-    for row in _rows_of_sides([_Side(int(stats[i, 0]), int(stats[i, 0] + stats[i, 2] - 1), int(stats[i, 1]), int(stats[i, 1] + stats[i, 3]), i, False) for i in lone]):
+    for row in _rows_of_sides(lone):
         top, bottom = row[0].top, row[0].bottom
         slack = max(2, (bottom - top) // 10)
         ticks = _even(np.array([(side.first + side.last) / 2 for side in row]), slack)

@@ -172,7 +172,7 @@ def _cleaned(image: ImageInput, level: bool = True) -> list[_Cleaned]:
     mask = preprocess.ink_mask(strength)
     cleaned = []
     unboxed = layout.without_boxes(mask) if level else None
-    for turn in skew.ways(strength, layout.without_combs(mask, unboxed[1])) if unboxed else [None]:
+    for turn in skew.ways(strength, layout.without_combs(mask, unboxed[1])) if level else [None]:
         if turn is None:
             cleaned.append(_Cleaned(strength, mask, scale, unboxed=unboxed))
             continue

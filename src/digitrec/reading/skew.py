@@ -196,20 +196,25 @@ def _slope(strength: np.ndarray, marks: tuple[list[np.ndarray], np.ndarray], for
     printed line sets it (FORM_LINE), where `form` allows: not where the characters' rows run far
     from level (a page turned sideways, its table's lines across them)."""
     pairs = _neighbour_slopes(marks)
-    few = len(pairs) < LEAST_PAIRS
-    boxes = marks[1]
-    if few and (not form or not len(boxes) or np.ptp([boxes[:, 0], boxes[:, 0] + boxes[:, 2]]) < FORM_LINE * np.ptp([boxes[:, 1], boxes[:, 1] + boxes[:, 3]])):
-        return None  # no room for a form's line (FORM_LINE): most lone digits and short numbers
-    along = float(np.median(pairs)) if not few else 0.0
-    error = 1.4826 * float(np.median(np.abs(pairs - along))) / np.sqrt(len(pairs)) if not few else np.inf
-    unsure = error > SURE_WITHIN and abs(along) < SIGNIFICANT * error
-    # A ruled line, which settles an unsure slope, is a hairline in rows that a stepped look passes over.
-    ys, xs, every = _looked_at(strength, 1 if unsure else _stride(strength))
-    if unsure:  # the characters are not sure, or too few: a ruled line within their spread of their slope settles it
-        ruled = _ruled(ys, xs, FORM_LINE if few else 0.0)
-        if ruled is None or abs(ruled - along) > SIGNIFICANT * error:
+    if len(pairs) < LEAST_PAIRS:  # too few characters: a form's printed line, where there is room for one
+        boxes = marks[1]
+        if not form or not len(boxes) or np.ptp([boxes[:, 0], boxes[:, 0] + boxes[:, 2]]) < FORM_LINE * np.ptp([boxes[:, 1], boxes[:, 1] + boxes[:, 3]]):
+            return None  # most lone digits and short numbers
+        ys, xs, every = _looked_at(strength, 1)
+        along, error = _ruled(ys, xs, form=True), 0.0
+        if along is None:
             return None
-        along, error = ruled, 0.0
+    else:
+        along = float(np.median(pairs))
+        error = 1.4826 * float(np.median(np.abs(pairs - along))) / np.sqrt(len(pairs))
+        unsure = error > SURE_WITHIN and abs(along) < SIGNIFICANT * error
+        # A ruled line, which settles an unsure slope, is a hairline in rows that a stepped look passes over.
+        ys, xs, every = _looked_at(strength, 1 if unsure else _stride(strength))
+        if unsure:  # the characters are not sure: a ruled line within their spread of their slope settles it
+            ruled = _ruled(ys, xs)
+            if ruled is None or abs(ruled - along) > SIGNIFICANT * error:
+                return None
+            along, error = ruled, 0.0
     roughly = _sharpest(ys, xs, along, max(SPAN, 3 * error), 0.25, 10_000)
     if abs(roughly) < MIN_TURN - 0.25:  # level: not worth a closer look
         return None
@@ -354,22 +359,22 @@ def _sharpest(ys: np.ndarray, xs: np.ndarray, around: float, span: float, spacin
     return float(angles[np.argmax((counts.astype(np.float64) ** 2).sum(axis=1))])
 
 
-def _ruled(ys: np.ndarray, xs: np.ndarray, heights: float = 0.0) -> float | None:
+def _ruled(ys: np.ndarray, xs: np.ndarray, form: bool = False) -> float | None:
     """The turn within MOST_TURN, to half a degree, that brings a ruled line or a border of the
-    ink (at those rows and columns) level: a row across RULED of the ink's width, and at least
-    `heights` times as long as the ink is tall. None if none."""
+    ink (at those rows and columns) level: a row across RULED of the ink's width; with form, a
+    form's printed line, FORM_LINE times as long as the ink is tall, and thin. None if none."""
     angles = np.arange(-MOST_TURN, MOST_TURN + 0.25, 0.5)
-    counts, step = _rows(ys, xs, angles, FORM_POINTS if heights else 20_000)
+    counts, step = _rows(ys, xs, angles, FORM_POINTS if form else 20_000)
     best = int(np.argmax(counts.max(axis=1)))
     radians = np.radians(angles[best])
     width = np.ptp(xs * np.cos(radians) + ys * np.sin(radians))
     if counts[best].max() * step < RULED * width:
         return None
-    if heights:  # a printed line, long and thin: the rows a few pixels off it hold far less
+    if form:  # a printed line, long and thin: the rows a few pixels off it hold far less
         row = counts[best]
         at = int(np.argmax(row))
         beside = max(row[at - 4] if at >= 4 else 0, row[at + 4] if at + 4 < len(row) else 0)
-        if row[at] * step < heights * np.ptp(ys * np.cos(radians) - xs * np.sin(radians)) or beside > row[at] / 2:
+        if row[at] * step < FORM_LINE * np.ptp(ys * np.cos(radians) - xs * np.sin(radians)) or beside > row[at] / 2:
             return None
     return float(angles[best])
 
