@@ -56,6 +56,13 @@ def browser():
         b.close()
 
 
+def uploaded(page, path: Path) -> str:
+    """Upload a file and wait until the page has done with it: the answer, then the photo drawn or not."""
+    page.locator("#file").set_input_files(str(path))
+    page.wait_for_function("document.getElementById('upload-answer').getAttribute('aria-busy') === 'false'", timeout=10_000)
+    return page.locator("#upload-answer").inner_text()
+
+
 def draw(page, points: list[tuple[float, float]]) -> None:
     """Draw one stroke through points given in the canvas's own 280x280 pixels."""
     box = page.locator("#pad").bounding_box()
@@ -101,9 +108,7 @@ def test_uploading_a_photo_of_a_number(server, browser, mnist, tmp_path):
     page.goto(server)
     draw(page, SEVEN)
     page.wait_for_function("document.getElementById('answer').textContent === '7'")
-    page.locator("#file").set_input_files(str(photo))
-    page.wait_for_function("document.getElementById('upload-answer').textContent.startsWith('Read: ')", timeout=10_000)
-    assert page.locator("#upload-answer").inner_text().startswith(f"Read: {sample.number}")
+    assert uploaded(page, photo).startswith(f"Read: {sample.number}")
     assert page.evaluate("document.getElementById('photo').width") > 0
     shot = Path(os.environ.get("DIGITREC_SCREENSHOT", tmp_path / "page.png"))
     page.screenshot(path=str(shot), full_page=True)
@@ -123,9 +128,7 @@ def test_uploading_a_heic_photo(server, browser, tmp_path):
     image.save(photo, "HEIF", quality=90)
     page = browser.new_page(viewport={"width": 1100, "height": 1100})
     page.goto(server)
-    page.locator("#file").set_input_files(str(photo))
-    page.wait_for_function("document.getElementById('upload-answer').textContent.startsWith('Read: ')", timeout=10_000)
-    answer = page.locator("#upload-answer").inner_text()
+    answer = uploaded(page, photo)
     assert answer.startswith("Read: 315")
     shown = page.evaluate("document.getElementById('photo').width") > 0
     assert shown != ("cannot show the image" in answer)  # the photo with its boxes, or a word why not
@@ -142,9 +145,7 @@ def test_uploading_a_document_of_two_pages(server, browser, tmp_path, texture):
     seven.save(scan, save_all=True, append_images=[seven, Image.fromarray(texture).convert("RGB")])
     page = browser.new_page(viewport={"width": 1100, "height": 1100})
     page.goto(server)
-    page.locator("#file").set_input_files(str(scan))
-    page.wait_for_function("document.getElementById('upload-answer').textContent.startsWith('Read ')", timeout=10_000)
-    answer = page.locator("#upload-answer").inner_text()
+    answer = uploaded(page, scan)
     assert answer.startswith("Read 2 lines on 3 pages, page by page") and "1. page 1: 7" in answer and "2. page 2: 7" in answer
     assert "Page 3 not read: too many separate marks" in answer
     assert "digitrec predict --boxes" in answer and page.evaluate("document.getElementById('photo').width") == 0

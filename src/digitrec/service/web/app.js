@@ -168,11 +168,16 @@ drop.addEventListener("drop", (e) => {
 });
 
 async function upload(file) {
-  $("upload-answer").textContent = "Reading…";
+  const answer = $("upload-answer");
+  answer.textContent = "Reading…";
+  answer.setAttribute("aria-busy", "true"); // until the photo and its boxes are drawn too, not just the answer
+  try { await read(file, answer); } finally { answer.setAttribute("aria-busy", "false"); }
+}
+
+async function read(file, answer) {
   const form = new FormData();
   form.append("file", file);
   const result = await post(`/v1/predict?model=${model()}`, form);
-  const answer = $("upload-answer");
   const canvas = $("photo"), c = canvas.getContext("2d");
   canvas.width = canvas.height = 0; // the previous image and its boxes go, whatever comes next
   answer.scrollIntoView({ block: "nearest", behavior: "smooth" });
