@@ -56,15 +56,19 @@ document.addEventListener("keydown", (e) => {
 function schedule() {
   clearTimeout(timer);
   timer = setTimeout(readDrawing, 150);
+  $("answer").setAttribute("aria-busy", "true"); // until the drawing as it now stands is read
 }
 
 async function readDrawing() {
-  if (!strokes.length) { show(null); return; }
+  timer = null;
+  if (!strokes.length) { show(null); $("answer").setAttribute("aria-busy", "false"); return; }
   // toDataURL, not toBlob: Chromium runs toBlob's encoding when idle, about a second late.
   const blob = dataToBlob(pad.toDataURL("image/png"));
   const ask = (pending = post(`/v1/predict?inputs=true&model=${model()}`, blob, { "Content-Type": "image/png" }));
   const result = await ask;
-  if (ask === pending) show(result); // a newer drawing may have been sent meanwhile
+  if (ask !== pending) return; // a newer drawing was sent meanwhile
+  show(result);
+  if (!timer) $("answer").setAttribute("aria-busy", "false"); // nor is one waiting to be sent
 }
 
 function dataToBlob(url) {
