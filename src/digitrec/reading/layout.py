@@ -343,14 +343,14 @@ def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         framing[side.top : side.bottom, side.first : side.last + 1] = 1
     for comb in combs:
         _laid(framing, comb.own)
-    writing = (mask.astype(bool) & (cv2.dilate(framing, np.ones((5, 5), np.uint8)) == 0)).astype(np.uint8)  # what a box may hold, clear of frames and uprights
-    _, _, marks, _ = cv2.connectedComponentsWithStats(writing, connectivity=8)
+    marks = _writing(mask, framing)
     frames = [(x[i], x[i] + w[i]) for i in lines]
     taken: list[_Side] = []
     count = 0  # boxes numbered so far
-    for row in _rows_of_sides(sides):
+    for row in sorted(_rows_of_sides(sides), key=len, reverse=True):  # the longest first: a side come out short is a row of its own, and the long row's
         # A straight 1 written in a frame's box is no side: only a frame's own, or lone ones outside any frame.
         row = [side for side in row if side.mark in lines or not any(a < side.first and side.last < b for a, b in frames)]
+        row = [side for side in row if not any(t.first <= side.last and side.first <= t.last and t.top < side.bottom and side.top < t.bottom for t in taken)]  # nor one a row before took
         if not row:
             continue
         top, bottom = row[0].top, row[0].bottom
@@ -360,11 +360,27 @@ def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 kept.append(side)
         slack = max(2, (bottom - top) // 10)
         centres = np.array([(side.first + side.last) / 2 for side in kept])
-        steps = None if any(side.mark in lines for side in kept) else _even(centres, slack)  # lone sides only
-        for at in steps[np.abs(steps[None, :] - centres[:, None]).min(axis=0) > slack] if steps is not None else ():
-            # A lone side a digit touches, where the row's even steps put one: a side of its own.
-            if found := _straight(closed, top, bottom, at, slack):
-                kept.append(_Side(found[0], found[1], top, bottom, 0, False))
+        steps = None
+        if not any(side.mark in lines for side in kept):  # lone sides: those digits touch are no marks of their own, but straight all the same
+            reach = round(2 * BOX_SHAPE[1] * (bottom - top))  # two boxes past the row's ends: the digits in them may touch both their sides
+            uprights = np.array([(a + b) / 2 for a, b in _uprights(closed, top + slack, bottom - slack, kept[0].first - reach, kept[-1].last + reach + 1)])
+            close = np.diff(uprights) < BOX_SHAPE[0] * (bottom - top)
+            if close.sum() >= (~close).sum() / 2:  # boxes printed apart, each side beside the next box's: the row's sides alone
+                uprights = centres
+            steps = _even(uprights, slack)
+            if steps is not None:  # and the sides past them, a digit touching each
+                step = (steps[-1] - steps[0]) / (len(steps) - 1)
+                ends = [[(a + b) / 2 for a, b in _onward(closed, top + slack, bottom - slack, steps[k], way * step, slack)] for k, way in ((0, -1), (-1, 1))]
+                steps = np.concatenate([ends[0][::-1], steps, ends[1]])
+        filled = []
+        for at in steps[np.abs(steps[None, :] - centres[:, None]).min(axis=0) >= BOX_SHAPE[0] * (bottom - top)] if steps is not None else ():
+            # A lone side a digit touches, where the row's even steps put one and no side stands near (boxes printed apart): a side of its own.
+            if found := _straight(closed, top + slack, bottom - slack, at, slack):  # its ends may have gone with the frame's top and bottom
+                filled.append(_Side(found[0], found[1], top, bottom, 0, False))
+                framing[top:bottom, found[0] : found[1] + 1] = 1
+        if filled:  # the digits that touched them are the boxes' writing, no longer joined to the sides
+            kept += filled
+            marks = _writing(mask, framing)
         kept.sort()
         ends = [side for side in row if side.end and side not in kept]  # a frame's own ends are sides however close
         pairs = [(a.last + 1, b.first) for a, b in zip(kept, kept[1:]) if b.first - a.last <= BOX_SHAPE[1] * (bottom - top)]
@@ -390,6 +406,12 @@ def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for i in {side.mark for side in taken} & lines.keys():  # each frame's top and bottom, once
         frame[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] |= rails[y[i] : y[i] + h[i], x[i] : x[i] + w[i]]
     return _taken_out(mask, frame), boxes
+
+
+def _writing(mask: np.ndarray, framing: np.ndarray) -> np.ndarray:
+    """The stats of the marks a box may hold: the ink clear of the frames and uprights found."""
+    writing = (mask.astype(bool) & (cv2.dilate(framing, np.ones((5, 5), np.uint8)) == 0)).astype(np.uint8)
+    return cv2.connectedComponentsWithStats(writing, connectivity=8)[2]
 
 
 def _numbered(boxes: np.ndarray, marks: np.ndarray, top: int, bottom: int, pairs: list[tuple[int, int]], count: int) -> int | None:
@@ -531,9 +553,8 @@ def _lone_combs(closed: np.ndarray, lone: list[_Side]) -> list[_Comb]:
         step, found = ticks[1] - ticks[0], [_straight(closed, top, bottom, at, slack) for at in ticks]
         own = [(top, a, closed[top:bottom, a : b + 1]) for a, b in filter(None, found)]
         for end, way in ((0, -1), (-1, 1)):
-            while (more := _straight(closed, top, bottom, ticks[end] + way * step, slack)) is not None:
-                ticks = np.insert(ticks, len(ticks) if way > 0 else 0, (more[0] + more[1]) / 2)
-                a, b = more
+            for a, b in _onward(closed, top, bottom, ticks[end], way * step, slack):
+                ticks = np.insert(ticks, len(ticks) if way > 0 else 0, (a + b) / 2)
                 above = top  # an end tick, often taller than the rest: all of it
                 while above > 0 and closed[above - 1, a : b + 1].any():
                     above -= 1
@@ -545,9 +566,26 @@ def _lone_combs(closed: np.ndarray, lone: list[_Side]) -> list[_Comb]:
 def _straight(closed: np.ndarray, top: int, bottom: int, at: float, slack: int) -> tuple[int, int] | None:
     """The first and last columns of ink straight up over rows top to bottom (PRINTED), within
     slack of column at: a side or a tick that a digit touches, no mark of its own."""
-    lo, hi = max(0, round(at) - slack), min(closed.shape[1], round(at) + slack + 1)
-    cols = np.flatnonzero(closed[top:bottom, lo:hi].mean(axis=0) >= PRINTED) if lo < hi else []
-    return (lo + int(cols[0]), lo + int(cols[-1])) if len(cols) else None
+    runs = _uprights(closed, top, bottom, round(at) - slack, round(at) + slack + 1)
+    return (runs[0][0], runs[-1][1]) if runs else None
+
+
+def _onward(closed: np.ndarray, top: int, bottom: int, at: float, step: float, slack: int) -> list[tuple[int, int]]:
+    """The straight uprights (_straight) a step on from column at, and a step on from each found,
+    until a step finds none: the ticks or sides past those found, each hidden in a digit's mark."""
+    found = []
+    while (more := _straight(closed, top, bottom, at + step, slack)) is not None:
+        found.append(more)
+        at = (more[0] + more[1]) / 2
+    return found
+
+
+def _uprights(closed: np.ndarray, top: int, bottom: int, lo: int, hi: int) -> list[tuple[int, int]]:
+    """The first and last columns of each run of ink straight up over rows top to bottom
+    (PRINTED), in columns lo to hi."""
+    lo, hi = max(0, lo), min(closed.shape[1], hi)
+    cols = np.flatnonzero(closed[top:bottom, lo:hi].mean(axis=0) >= PRINTED) + lo if lo < hi else np.zeros(0, np.int64)
+    return [(int(run[0]), int(run[-1])) for run in np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1) if len(run)]
 
 
 def _even(centres: np.ndarray, slack: float) -> np.ndarray | None:
