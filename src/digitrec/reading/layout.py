@@ -360,18 +360,7 @@ def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
                 kept.append(side)
         slack = max(2, (bottom - top) // 10)
         centres = np.array([(side.first + side.last) / 2 for side in kept])
-        steps = None
-        if not any(side.mark in lines for side in kept):  # lone sides: those digits touch are no marks of their own, but straight all the same
-            reach = round(2 * BOX_SHAPE[1] * (bottom - top))  # two boxes past the row's ends: the digits in them may touch both their sides
-            uprights = np.array([(a + b) / 2 for a, b in _uprights(closed, top + slack, bottom - slack, kept[0].first - reach, kept[-1].last + reach + 1)])
-            close = np.diff(uprights) < BOX_SHAPE[0] * (bottom - top)
-            if close.sum() >= (~close).sum() / 2:  # boxes printed apart, each side beside the next box's: the row's sides alone
-                uprights = centres
-            steps = _even(uprights, slack)
-            if steps is not None:  # and the sides past them, a digit touching each
-                step = (steps[-1] - steps[0]) / (len(steps) - 1)
-                ends = [[(a + b) / 2 for a, b in _onward(closed, top + slack, bottom - slack, steps[k], way * step, slack)] for k, way in ((0, -1), (-1, 1))]
-                steps = np.concatenate([ends[0][::-1], steps, ends[1]])
+        steps = None if any(side.mark in lines for side in kept) else _side_steps(closed, centres, top, bottom, slack)
         filled = []
         for at in steps[np.abs(steps[None, :] - centres[:, None]).min(axis=0) >= BOX_SHAPE[0] * (bottom - top)] if steps is not None else ():
             # A lone side a digit touches, where the row's even steps put one and no side stands near (boxes printed apart): a side of its own.
@@ -406,6 +395,23 @@ def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for i in {side.mark for side in taken} & lines.keys():  # each frame's top and bottom, once
         frame[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] |= rails[y[i] : y[i] + h[i], x[i] : x[i] + w[i]]
     return _taken_out(mask, frame), boxes
+
+
+def _side_steps(closed: np.ndarray, centres: np.ndarray, top: int, bottom: int, slack: int) -> np.ndarray | None:
+    """Where a row of lone sides (centres: those found, over rows top to bottom) has its sides: the
+    even steps (_even) of the ink's straight uprights in the row's band, those a digit touches
+    included (no marks of their own), and onward past the row's ends (_onward); a side's ends may
+    have gone with the frame's top and bottom (slack). Boxes printed apart, each side beside the
+    next box's, have the sides found alone."""
+    reach = round(2 * BOX_SHAPE[1] * (bottom - top))  # two boxes past the row's ends: the digits in them may touch both their sides
+    uprights = np.array([(a + b) / 2 for a, b in _uprights(closed, top + slack, bottom - slack, round(centres[0]) - reach, round(centres[-1]) + reach + 1)])
+    close = np.diff(uprights) < BOX_SHAPE[0] * (bottom - top)
+    steps = _even(centres if close.sum() >= (~close).sum() / 2 else uprights, slack)
+    if steps is None:
+        return None
+    step = (steps[-1] - steps[0]) / (len(steps) - 1)
+    before, after = ([(a + b) / 2 for a, b in _onward(closed, top + slack, bottom - slack, steps[k], way * step, slack)] for k, way in ((0, -1), (-1, 1)))
+    return np.concatenate([before[::-1], steps, after])
 
 
 def _writing(mask: np.ndarray, framing: np.ndarray) -> np.ndarray:
