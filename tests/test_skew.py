@@ -119,6 +119,19 @@ def test_the_turn_found_is_the_pages_own(digits, angle):
     assert turned_by == pytest.approx(-angle, abs=0.15)
 
 
+@pytest.mark.parametrize("angle", [3.0, -3.0])
+def test_a_field_of_two_or_three_boxes_is_levelled_by_its_frame(digits, angle):
+    """Two digits in a form's boxes are too few to show a slope, and the field too short for a
+    form's line (skew.FORM_LINE); its frame's top and bottom, the ink's first and last rows, set
+    it (skew.FRAME_LINE). Before, such fields were read as they lay."""
+    rng = np.random.default_rng(11)
+    for _ in range(6):
+        sample = pages.boxed(digits, "".join(str(d) for d in rng.integers(0, 10, 2)), "boxes", rng, angle)
+        found = _turn(sample.image)
+        assert found is not None
+        assert np.degrees(np.arctan2(found.matrix[0, 1], found.matrix[0, 0])) == pytest.approx(-angle, abs=0.3)
+
+
 def test_a_small_levelled_map_keeps_its_ink_clear_of_the_layouts_rim(digits):
     """The levelled map is cut round the ink; on a small one (a sticky note's), 2% was under the
     layout's RIM, which took the last line for the tail of one the photo cut, and dropped it."""

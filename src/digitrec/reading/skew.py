@@ -63,6 +63,10 @@ set and the generated pages read exactly as before (README, release 29). At 2, b
 turned fields read 72 / 83 / 88% (boxes side by side / apart / combs) against 69 / 82 / 87%, but
 two of realworld-dev's cheques right before were turned by their printed lines and misread."""
 
+FRAME_LINE = 2.0
+"""A frame's top and bottom, each this many times as long as the ink is tall, the first and last
+rows of the ink, set the slope as a longer form line does (FORM_LINE): a field of two or three boxes."""
+
 FORM_POINTS = 5_000
 """A form's line is looked for among this many of the ink's points, a quarter of what a ruled line
 under unsure characters is: every image of too few characters side by side that is wide enough
@@ -198,7 +202,7 @@ def _slope(strength: np.ndarray, marks: tuple[list[np.ndarray], np.ndarray], for
     pairs = _neighbour_slopes(marks)
     if len(pairs) < LEAST_PAIRS:  # too few characters: a form's printed line, where there is room for one
         boxes = marks[1]
-        if not form or not len(boxes) or np.ptp([boxes[:, 0], boxes[:, 0] + boxes[:, 2]]) < FORM_LINE * np.ptp([boxes[:, 1], boxes[:, 1] + boxes[:, 3]]):
+        if not form or not len(boxes) or np.ptp([boxes[:, 0], boxes[:, 0] + boxes[:, 2]]) < FRAME_LINE * np.ptp([boxes[:, 1], boxes[:, 1] + boxes[:, 3]]):
             return None  # most lone digits and short numbers
         ys, xs, every = _looked_at(strength, 1)
         along, error = _ruled(ys, xs, form=True), 0.0
@@ -374,7 +378,10 @@ def _ruled(ys: np.ndarray, xs: np.ndarray, form: bool = False) -> float | None:
         row = counts[best]
         at = int(np.argmax(row))
         beside = max(row[at - 4] if at >= 4 else 0, row[at + 4] if at + 4 < len(row) else 0)
-        if row[at] * step < FORM_LINE * np.ptp(ys * np.cos(radians) - xs * np.sin(radians)) or beside > row[at] / 2:
+        tall = np.ptp(ys * np.cos(radians) - xs * np.sin(radians))
+        inked = np.flatnonzero(row)
+        framed = min(row[inked[0] : inked[0] + 4].max(), row[inked[-1] - 3 : inked[-1] + 1].max()) * step >= FRAME_LINE * tall  # a frame's top and bottom: the ink's first and last rows
+        if row[at] * step < FORM_LINE * tall and not framed or beside > row[at] / 2:
             return None
     return float(angles[best])
 
