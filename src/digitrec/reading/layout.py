@@ -366,15 +366,18 @@ def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             # A lone side a digit touches, where the row's even steps put one and no side stands near (boxes printed apart): a side of its own.
             if found := _straight(closed, top + slack, bottom - slack, at, slack):  # its ends may have gone with the frame's top and bottom
                 filled.append(_Side(found[0], found[1], top, bottom, 0, False))
-                framing[top:bottom, found[0] : found[1] + 1] = 1
+        row_framing, row_marks = framing, marks
         if filled:  # the digits that touched them are the boxes' writing, no longer joined to the sides
             kept += filled
-            marks = _writing(mask, framing)
+            row_framing = framing.copy()
+            for side in filled:
+                row_framing[top:bottom, side.first : side.last + 1] = 1
+            row_marks = _writing(mask, row_framing)
         kept.sort()
         ends = [side for side in row if side.end and side not in kept]  # a frame's own ends are sides however close
         pairs = [(a.last + 1, b.first) for a, b in zip(kept, kept[1:]) if b.first - a.last <= BOX_SHAPE[1] * (bottom - top)]
-        if (numbered := _numbered(boxes, marks, top, bottom, pairs, count)) is not None:
-            count = numbered
+        if (numbered := _numbered(boxes, row_marks, top, bottom, pairs, count)) is not None:
+            count, framing, marks = numbered, row_framing, row_marks  # the sides filled in are sides for the rows after, as found ones are
             taken += kept + ends
     frame = np.zeros_like(mask)
     for comb in combs:
