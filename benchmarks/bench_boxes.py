@@ -35,7 +35,7 @@ TURNED = (2.0, 4.0)
 little off level."""
 
 
-def no_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def no_boxes(mask: np.ndarray, frames: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The baseline's layout: no character boxes found in any mask."""
     return mask, np.zeros(mask.shape, np.int16)
 

@@ -110,6 +110,21 @@ def test_boxes_each_hold_one_character_and_a_table_cells_numbers_are_not_boxes(p
     assert (unboxed[20:77, 20:232].sum() < mask[20:77, 20:232].sum()) == boxed  # the frame taken out
 
 
+def test_a_frame_printed_fainter_than_the_writing_is_found_on_the_fainter_mask():
+    """A form's frame printed light (its strength under the writing's ink threshold) is not in the
+    writing's mask, and its boxes printed apart, the digits a box's pitch apart, came apart into
+    several numbers; the frames are looked for in a fainter mask of the same ink."""
+    writing = np.zeros((100, 300), np.uint8)
+    for k in range(3):
+        cv2.ellipse(writing, (48 + 66 * k, 48), (14, 18), 0, 0, 360, 1, 3)
+    frames = writing.copy()
+    for k in range(3):
+        cv2.rectangle(frames, (22 + 66 * k, 20), (74 + 66 * k, 76), 1, 1)  # boxes printed apart, 14 pixels between
+    assert not layout.without_boxes(writing)[1].any()
+    unboxed, boxes = layout.without_boxes(writing, frames)
+    assert boxes.max() == 3 and np.array_equal(unboxed, writing)  # three boxes, the writing whole
+
+
 def test_strokes_as_straight_as_box_sides_with_nothing_between_are_no_boxes():
     """Three 1s written dead straight, of one height, stand like the sides of two boxes; but
     boxes hold writing, and theirs would hold none."""

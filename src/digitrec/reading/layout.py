@@ -301,7 +301,7 @@ class _Comb(NamedTuple):
     own: list[tuple[int, int, np.ndarray]]
 
 
-def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def without_boxes(mask: np.ndarray, frames: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The mask without the printed frames of a form's character boxes, and where the boxes are:
     each box's inside numbered from 1, their sides -1, a comb's pixels COMB. A frame is no writing, and a box as tall as
     the digits in it is too short for a rule (UPRIGHT_LENGTH), so its sides were read as 1s. A
@@ -310,10 +310,12 @@ def without_boxes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     the frame's top and bottom for ruled lines. A row of them is boxes where two or more of its
     boxes each hold a character, or its one box does (_holds: not "111" written straight, nor a 0
     written square, nor a table's cells holding numbers). A comb's boxes are open above
-    (_comb, _lone_combs), and held as a row of boxes is."""
+    (_comb, _lone_combs), and held as a row of boxes is. The frames are looked for in `frames`
+    where given, a fainter mask of the same ink (a form's print may be lighter than its writing),
+    and the writing they hold in the mask."""
     boxes = np.zeros(mask.shape, np.int16)  # a box number each pixel (MAX_MARKS bounds them), -1 and COMB for frames
     # Closed first: a printed hairline comes out of the clean-up with gaps a pixel or two long.
-    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    closed = cv2.morphologyEx(mask if frames is None else frames, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     if n > MAX_MARKS:  # texture or noise, no form: find_lines refuses as many marks
         return mask, boxes
