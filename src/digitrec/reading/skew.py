@@ -56,8 +56,8 @@ times as long as the ink is tall sets it: a form's frame of character boxes, or 
 printed straight, whose rows a few pixels off it hold under half as much ink (a row of touching
 handwritten digits across a long number is no line: at first, without that test, one of the
 realistic set's touching numbers was turned and misread). A form's field of two or three boxes
-is too short for it: its frame sets the slope (FRAME_LINE). On 30 fields of each kind turned 2 to 4 degrees (`pages.boxed`,
-a script, this release's boxes and combs before this step), boxes side by side read 37-43%
+is too short for it: its frame sets the slope (FRAME_LINE). On 30 fields of each kind turned 2
+to 4 degrees (`pages.boxed`, a script, release 29's boxes and combs before this step), boxes side by side read 37-43%
 exactly without it and 67-70% with it, combs 60-73% and 83-93%; realworld-dev, the realistic
 set and the generated pages read exactly as before (README, release 29). At 2, bench_boxes.py's
 turned fields read 72 / 83 / 88% (boxes side by side / apart / combs) against 69 / 82 / 87%, but
@@ -384,8 +384,8 @@ def _ruled(ys: np.ndarray, xs: np.ndarray, form: bool = False) -> float | None:
         at = int(np.argmax(row))
         beside = max(row[at - 4] if at >= 4 else 0, row[at + 4] if at + 4 < len(row) else 0)
         tall = np.ptp(ys * np.cos(radians) - xs * np.sin(radians))
-        inked = np.flatnonzero(row)
-        framed = min(row[inked[0] : inked[0] + 4].max(), row[inked[-1] - 3 : inked[-1] + 1].max()) * step >= FRAME_LINE * tall  # a frame's top and bottom: the ink's first and last rows
+        first, last = np.flatnonzero(row)[[0, -1]]
+        framed = min(row[first : first + 4].max(), row[max(first, last - 3) : last + 1].max()) * step >= FRAME_LINE * tall  # a frame's top and bottom: the ink's first and last rows
         if row[at] * step < FORM_LINE * tall and not framed or beside > row[at] / 2:
             return None
     return float(angles[best])
