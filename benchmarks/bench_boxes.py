@@ -1,5 +1,5 @@
 """A number written on a form one digit to a box: read with the layout's character boxes
-(layout.without_boxes: the frames taken out, the digits in neighbouring boxes one number),
+(forms.without_boxes: the frames taken out, the digits in neighbouring boxes one number),
 against the same reader without them (the baseline, as release 27 read such forms; combs, as
 release 28 did), in one run.
 
@@ -26,7 +26,7 @@ import numpy as np
 from digitrec.data import load_mnist
 from digitrec.evaluation import pages
 from digitrec.evaluation.evaluate import _read
-from digitrec.reading import layout
+from digitrec.reading import forms
 from digitrec.reading.runtime import load_model
 
 
@@ -60,7 +60,7 @@ def main() -> None:
             shots.append(pages.boxed(digits, text, field, rng, float(turns.uniform(*turned) * turns.choice([-1, 1])) if turned else 0.0))
         scores, seconds = [], []
         for baseline in (False, True):
-            with mock.patch.object(layout, "without_boxes", no_boxes) if baseline else nullcontext():
+            with mock.patch.object(forms, "without_boxes", no_boxes) if baseline else nullcontext():
                 start = time.perf_counter()
                 readings = [_read(reader, shot.image) for shot in shots]
                 seconds.append((time.perf_counter() - start) / len(shots))

@@ -60,7 +60,7 @@ def mnist(mnist_path):
 
 @pytest.fixture(scope="session")
 def texture():
-    """A page of 5,041 short strokes: more marks than any page of numbers (layout.MAX_MARKS), so
+    """A page of 5,041 short strokes: more marks than any page of numbers (constants.MAX_MARKS), so
     the line reader refuses it as texture."""
     import cv2
     import numpy as np

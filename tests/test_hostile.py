@@ -170,9 +170,9 @@ def test_an_image_over_its_time_budget_is_a_clear_error(monkeypatch):
 
 def test_a_texture_of_thousands_of_marks_is_refused_not_ground_through(texture):
     """The layout groups marks into lines; past MAX_MARKS marks an image is texture, not numbers."""
-    from digitrec.reading import layout
+    from digitrec.constants import MAX_MARKS
     from digitrec.reading.runtime import load_model
 
     with pytest.raises(ImageError, match="too many separate marks"):
         load_model("line").read(texture)
-    assert 71 * 71 > layout.MAX_MARKS
+    assert 71 * 71 > MAX_MARKS

@@ -146,7 +146,7 @@ def test_a_small_levelled_map_keeps_its_ink_clear_of_the_layouts_rim(digits):
 def test_texture_is_not_weighed_pair_by_pair():
     """Past the layout's MAX_MARKS the marks are texture, refused by the layout: measuring each
     against all the others (n squared) would only hold the reader up first."""
-    from digitrec.reading.layout import MAX_MARKS
+    from digitrec.constants import MAX_MARKS
 
     mask = np.zeros((260, 260), np.uint8)
     for dy in (0, 1):

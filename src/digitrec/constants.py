@@ -42,6 +42,10 @@ digit, or one broken in two or three; a grid of dots stays "no number"."""
 MAX_SIDE = 2048
 """Larger images are shrunk to this many pixels a side while decoding: a digit needs far fewer."""
 
+MAX_MARKS = 4000
+"""More separate marks than this is no page of numbers (noise, a photo of texture): refused by the
+layout, not ground through (the skew step and the form boxes skip it alike)."""
+
 MAX_PIXELS = 64_000_000
 """Images with more pixels than this (a 48-megapixel phone photo has 48M) are refused before decoding."""
 

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from . import decode, layout, lines, preprocess, segment, sheet, skew
+from . import decode, forms, layout, lines, preprocess, segment, sheet, skew
 from ..constants import DEFAULT_MODEL, GUESS_AT_LEAST, GUESS_MARKS, IMAGE_SIZE, SECOND_LOOK, UNCERTAIN_BELOW
 from .decode import ImageInput
 from ..errors import ImageError, ModelError, NoDigitError
@@ -174,7 +174,7 @@ def _cleaned(image: ImageInput, level: bool = True) -> list[_Cleaned]:
     mask = preprocess.ink_mask(strength)
     cleaned = []
     unboxed = _unboxed(strength, mask) if level else None
-    for turn in skew.ways(strength, layout.without_combs(mask, unboxed[1])) if level else [None]:
+    for turn in skew.ways(strength, forms.without_combs(mask, unboxed[1])) if level else [None]:
         if turn is None:
             cleaned.append(_Cleaned(strength, mask, scale, unboxed=unboxed))
             continue
@@ -185,11 +185,11 @@ def _cleaned(image: ImageInput, level: bool = True) -> list[_Cleaned]:
 
 
 def _unboxed(strength: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """layout.without_boxes of the mask, the frames looked for in all the ink over INK_FLOOR: a
+    """forms.without_boxes of the mask, the frames looked for in all the ink over INK_FLOOR: a
     form printed lighter than its writing lies under the writing's threshold. bench_boxes.py's
     fields printed apart read 90.0% exactly against 88.0% with the frames looked for in the mask
     (84.0 -> 88.0% at --seed 1), every other image read as before (README, release 30)."""
-    return layout.without_boxes(mask, cv2.threshold(strength, preprocess.INK_FLOOR, 1, cv2.THRESH_BINARY)[1])  # strength over the floor, in one pass
+    return forms.without_boxes(mask, cv2.threshold(strength, preprocess.INK_FLOOR, 1, cv2.THRESH_BINARY)[1])  # strength over the floor, in one pass
 
 
 UPSIDE_DOWN_LINES, UPSIDE_DOWN_CHARACTERS = 2, 6

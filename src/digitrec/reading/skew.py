@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .layout import MAX_MARKS
+from ..constants import MAX_MARKS
 from .preprocess import MIN_CONTRAST, RIM
 
 MOST_TURN = 25.0
