@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from ..constants import MAX_MARKS
-from .preprocess import taken_out
+from .preprocess import mask_without
 
 PRINTED = 0.85
 """A form's character boxes (an account number, a date, a postcode written one digit to a box)
@@ -71,7 +71,7 @@ def without_combs(mask: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     a page's slope by, since a comb's ticks beside its digits stand in rows aslant. (A box's
     sides stay: a one-row table turned sideways can pass for a row of boxes.)"""
     comb = (boxes == COMB).astype(np.uint8)
-    return taken_out(mask, comb) if comb.any() else mask
+    return mask_without(mask, comb) if comb.any() else mask
 
 
 class _Comb(NamedTuple):
@@ -181,7 +181,7 @@ def without_boxes(mask: np.ndarray, frames: np.ndarray | None = None) -> tuple[n
         boxes[side.top : side.bottom, side.first : side.last + 1] = -1
     for i in {side.mark for side in taken} & lines.keys():  # each frame's top and bottom, once
         frame[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] |= rails[y[i] : y[i] + h[i], x[i] : x[i] + w[i]]
-    return taken_out(mask, frame), boxes
+    return mask_without(mask, frame), boxes
 
 
 def _side_steps(closed: np.ndarray, centres: np.ndarray, top: int, bottom: int, slack: int) -> np.ndarray | None:

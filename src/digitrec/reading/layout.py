@@ -24,7 +24,7 @@ import numpy as np
 from ..constants import MAX_MARKS
 from ..errors import ImageError, NoDigitError
 from . import forms
-from .preprocess import RIM, Page, stroke_width, taken_out, within_marks
+from .preprocess import RIM, Page, mask_without, stroke_width, within_marks
 
 RULE_LENGTH = 2.0
 """A straight horizontal run of ink this many text heights long is a ruled line or a border (an
@@ -263,7 +263,7 @@ def _without_runs(mask: np.ndarray, across: float, down: float) -> tuple[np.ndar
                 upright = found
     if not runs.any():
         return mask, upright
-    return taken_out(mask, runs), upright
+    return mask_without(mask, runs), upright
 
 
 def _rows_and_numbers(stats: np.ndarray, marks: list[int], height: float, upright: np.ndarray, boxes: np.ndarray) -> list[list[int]]:

@@ -240,7 +240,7 @@ def within_marks(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(cv2.dilate(mask, np.ones((3, 3), np.uint8)) > 0, ink, 0).astype(np.float32)
 
 
-def taken_out(mask: np.ndarray, lines: np.ndarray) -> np.ndarray:
+def mask_without(mask: np.ndarray, lines: np.ndarray) -> np.ndarray:
     """The mask without the lines (1 where they lie) nor their one-pixel fringe, their anti-aliased edges."""
     return np.where(cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0, 0, mask).astype(np.uint8)
 
