@@ -8,8 +8,10 @@ by side sharing their sides or printed apart, or a comb (a base line with a tick
 a box tall between each two boxes), one to three left empty after a number of 2 to 8
 MNIST test digits, each digit written in its own box, the box 1.15 to 1.7 times as tall as the
 writing, scanned (blur, noise, JPEG); then as many again of each kind, turned 2 to 4 degrees
-either way. Scored as `digitrec evaluate --pages` scores pages: the
-numbers read exactly, and the fields read as one number and nothing more.
+either way; then boxes in groups as a date's (DD MM YYYY, no box left empty), level and turned,
+a slash printed between the groups half the time. Scored as `digitrec evaluate --pages` scores
+pages: the numbers read exactly (a group's printed slash is the form's, not the number's), and
+the fields read as one number and nothing more.
 
     python benchmarks/bench_boxes.py --data ../shared/data/mnist
 """
@@ -52,7 +54,8 @@ def main() -> None:
     print("| boxes | fields | boxes found: exact / read as one number | baseline: exact / read as one number | time a field, boxes found / baseline |")
     print("|---|---:|---:|---:|---:|")
     turns = np.random.default_rng([args.seed, 54])  # apart from the fields' own draws: the level fields stay as they were
-    kinds = [(field, None) for field in pages.FIELDS] + [(field, TURNED) for field in pages.FIELDS]
+    # Groups last, level and turned: the fields before them are drawn as they were before release 31.
+    kinds = [(field, turned) for turned in (None, TURNED) for field in pages.FIELDS if field != "groups"] + [("groups", None), ("groups", TURNED)]
     for field, turned in kinds:
         shots = []
         for _ in range(args.fields):

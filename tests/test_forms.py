@@ -58,6 +58,30 @@ def test_boxes_each_hold_one_character_and_a_table_cells_numbers_are_not_boxes(p
     assert (unboxed[20:77, 20:232].sum() < mask[20:77, 20:232].sum()) == boxed  # the frame taken out
 
 
+@pytest.mark.parametrize("gap", [20, 40])
+@pytest.mark.parametrize("slash", [True, False])
+def test_a_dates_groups_of_boxes_are_one_field_and_the_slashes_between_them_the_forms(slash, gap):
+    """A date's boxes in groups (DD MM YYYY), two frames less than a box apart, a slash printed
+    between them or not: the gap between two frames is no box, and what is printed there is the
+    form's, taken out with the frames. (The gap was taken for a box: where a slash stood in it,
+    the slash was read as a 1, or the box beside it, gap and all, held two characters and the
+    row was no field; where the gap was narrow, the next frame's first box was lost.)"""
+    writing = np.zeros((100, 300), np.uint8)
+    for left in (20, 128 + gap):
+        for k in range(2):
+            cv2.ellipse(writing, (left + 27 + 54 * k, 48), (14, 18), 0, 0, 360, 1, 3)
+    mask = writing.copy()
+    for left in (20, 128 + gap):  # two frames of two boxes each, 54 pixels a box
+        cv2.rectangle(mask, (left, 20), (left + 108, 76), 1, 2)
+        mask[20:77, left + 54 : left + 56] = 1
+    if slash:
+        cv2.line(mask, (128 + gap // 2 + 4, 28), (128 + gap // 2 - 4, 68), 1, 2)
+    unboxed, boxes = forms.without_boxes(mask)
+    assert boxes.max() == 4 and set(np.unique(boxes[48, 131 : 128 + gap])) <= {-1, 0}  # four boxes, none in the gap
+    assert not unboxed[20:77, 128 : 131 + gap].any()  # the slash gone with the frames
+    assert np.array_equal(unboxed, writing)  # the digits whole, and nothing else
+
+
 def test_a_frame_printed_fainter_than_the_writing_is_found_on_the_fainter_mask():
     """A form's frame printed light (its strength under the writing's ink threshold) is not in the
     writing's mask, and its boxes printed apart, the digits a box's pitch apart, came apart into

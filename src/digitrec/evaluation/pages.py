@@ -118,32 +118,41 @@ def page(digits: Digits, rows: list[list[str]], paper: str, rng: np.random.Gener
     return PageSample(np.clip(image, 0, 255).astype(np.uint8), tuple(lines), tuple(boxes), paper)
 
 
-FIELDS = ("boxes", "apart", "comb")
+FIELDS = ("boxes", "apart", "comb", "groups")
 """A form's field of character boxes: boxes side by side, sharing their sides, or printed apart;
 or a comb, a base line with a short tick rising between each two boxes (the end ticks often
-taller) and no top."""
+taller) and no top; or boxes side by side in groups, as a date's (DD MM YYYY), a slash printed
+between the groups half the time."""
 
 
 def boxed(digits: Digits, text: str, field: str, rng: np.random.Generator, angle: float = 0.0) -> PageSample:
     """A number written on a form one digit to a box (an account number, a date, a postcode): a
     printed row of character boxes (or a comb: their base and a tick a quarter to half their
-    height between each two, the end ticks half of the time up to the box's height), one to three of them left empty after the number, each digit
-    written in its own box, the box 1.15 to 1.7 times as tall as the writing; scanned or
+    height between each two, the end ticks half of the time up to the box's height; or groups of
+    two, two and the rest, 0.3 to 0.8 of a box apart), one to three of them left empty after the
+    number (none in groups), each digit written in its own box, the box 1.15 to 1.7 times as
+    tall as the writing; scanned or
     photographed flat (noise and JPEG); turned by angle degrees where one is given, as a form
     scanned or photographed a little off level."""
     height = int(rng.integers(28, 56))  # the digits' height in pixels
     side = int(height * rng.uniform(1.15, 1.7))
     gap = int(side * rng.uniform(0.1, 0.35)) if field == "apart" else 0
-    count = len(text) + int(rng.integers(1, 4))
+    grouped = field == "groups"
+    count = len(text) if grouped else len(text) + int(rng.integers(1, 4))  # a date's boxes are all written in
+    spacing, slashed = (int(side * rng.uniform(0.3, 0.8)), rng.random() < 0.5) if grouped else (0, False)
+    group = [min(k // 2, 2, (count - 2) // 2) if grouped else 0 for k in range(count)]  # DD MM YYYY: two boxes, two, and the rest (none alone)
     margin = int(height * rng.uniform(0.5, 1.5))
-    width, page_height = 2 * margin + count * side + (count - 1) * gap, 2 * margin + side
+    width, page_height = 2 * margin + count * side + (count - 1) * gap + group[-1] * spacing, 2 * margin + side
     canvas, rules = np.zeros((page_height, width), np.float32), np.zeros((page_height, width), np.float32)
     pen, shade = int(rng.integers(1, 3)), rng.uniform(0.5, 0.9)
     inked = []
     tick = int(side * rng.uniform(0.25, 0.5)) if field == "comb" else 0
     end = int(side * rng.uniform(0.5, 1.0)) if field == "comb" and rng.random() < 0.5 else tick  # a comb's end ticks, often taller
     for k in range(count):
-        left = margin + k * (side + gap)
+        left = margin + k * (side + gap) + group[k] * spacing
+        if slashed and k and group[k] != group[k - 1]:  # printed in the gap before this group: a slash, clear of the frames
+            middle, lean = left - spacing // 2, min(side // 6, spacing // 4)
+            cv2.line(rules, (middle + lean, margin + side // 6), (middle - lean, margin + side - side // 6), shade, pen)
         if field == "comb":
             cv2.line(rules, (left, margin + side), (left + side, margin + side), shade, pen)
             for x, rise in ((left, end if k == 0 else tick), (left + side, end if k == count - 1 else tick)):

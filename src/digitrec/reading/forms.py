@@ -129,7 +129,9 @@ def without_boxes(mask: np.ndarray, frames: np.ndarray | None = None) -> tuple[n
         _laid(framing, comb.own)
     marks = _writing(mask, framing)
     frames = [(x[i], x[i] + w[i]) for i in lines]
+    outer = {i: _outer([s for s in sides if s.mark == i]) for i in lines}
     taken: list[_Side] = []
+    gaps: list[tuple[int, int, int, int]] = []  # between two frames of a row of boxes: rows and columns
     count = 0  # boxes numbered so far
     for row in sorted(_rows_of_sides(sides), key=len, reverse=True):  # the longest first: a side come out short is a row of its own, and the long row's
         # A straight 1 written in a frame's box is no side: only a frame's own, or lone ones outside any frame.
@@ -139,8 +141,8 @@ def without_boxes(mask: np.ndarray, frames: np.ndarray | None = None) -> tuple[n
             continue
         top, bottom = row[0].top, row[0].bottom
         kept = [row[0]]
-        for side in row[1:]:  # not a digit's stroke as tall as the box, nor the next box's side printed close
-            if side.first - kept[-1].last >= BOX_SHAPE[0] * (bottom - top):
+        for side in row[1:]:  # not a digit's stroke as tall as the box, nor the next box's side printed close, but for a frame's own facing the last
+            if side.first - kept[-1].last >= BOX_SHAPE[0] * (bottom - top) or _frames_apart(kept[-1], side, outer):
                 kept.append(side)
         slack = max(2, (bottom - top) // 10)
         centres = np.array([(side.first + side.last) / 2 for side in kept])
@@ -159,10 +161,12 @@ def without_boxes(mask: np.ndarray, frames: np.ndarray | None = None) -> tuple[n
             row_marks = _writing(mask, row_framing)
         kept.sort()
         ends = [side for side in row if side.end and side not in kept]  # a frame's own ends are sides however close
-        pairs = [(a.last + 1, b.first) for a, b in zip(kept, kept[1:]) if b.first - a.last <= BOX_SHAPE[1] * (bottom - top)]
+        apart = [_frames_apart(a, b, outer) for a, b in zip(kept, kept[1:])]
+        pairs = [(a.last + 1, b.first) for a, b, gap in zip(kept, kept[1:], apart) if b.first - a.last <= BOX_SHAPE[1] * (bottom - top) and not gap]
         if (numbered := _numbered(boxes, row_marks, top, bottom, pairs, count)) is not None:
             count, framing, marks = numbered, row_framing, row_marks  # the sides filled in are sides for the rows after, as found ones are
             taken += kept + ends
+            gaps += [(top, bottom, a.last + 1, b.first) for a, b, gap in zip(kept, kept[1:], apart) if gap]
     frame = np.zeros_like(mask)
     for comb in combs:
         # A comb's box is open above: as tall as the pitch and a half.
@@ -181,7 +185,38 @@ def without_boxes(mask: np.ndarray, frames: np.ndarray | None = None) -> tuple[n
         boxes[side.top : side.bottom, side.first : side.last + 1] = -1
     for i in {side.mark for side in taken} & lines.keys():  # each frame's top and bottom, once
         frame[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] |= rails[y[i] : y[i] + h[i], x[i] : x[i] + w[i]]
+    for top, bottom, left, right in gaps:
+        printed = _printed(mask[top:bottom, left:right])
+        frame[top:bottom, left:right] |= printed
+        boxes[top:bottom, left:right][printed > 0] = -1
     return mask_without(mask, frame), boxes
+
+
+def _printed(gap: np.ndarray) -> np.ndarray:
+    """The marks wholly within the gap between two frames of a row of boxes: the form's print (a
+    date's slashes, DD / MM / YYYY), not writing, which stays in its boxes."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(gap, connectivity=8)
+    x, y, w, h = (stats[:, k] for k in range(4))
+    within = (x > 0) & (y > 0) & (x + w < gap.shape[1]) & (y + h < gap.shape[0])
+    within[0] = False
+    return within[labels].astype(np.uint8)
+
+
+def _frames_apart(a: _Side, b: _Side, outer: dict[int, tuple[int, int, float]]) -> bool:
+    """Whether two sides are the facing ends of two frames, less than a box of either apart
+    (outer: each frame's first and last column, and its boxes' width): what lies between them is
+    no box, whatever stands there (boxes printed apart; a date's groups of boxes, DD / MM / YYYY).
+    Further apart, a box whose frame a digit joined may stand between."""
+    if a.mark == b.mark or a.mark not in outer or b.mark not in outer:
+        return False
+    (_, last, left), (first, _, right) = outer[a.mark], outer[b.mark]
+    return a.last == last and b.first == first and b.first - a.last < min(left, right)
+
+
+def _outer(own: list[_Side]) -> tuple[int, int, float]:
+    """A frame's first and last column, and its boxes' width (from its sides)."""
+    first, last = min(s.first for s in own), max(s.last for s in own)
+    return first, last, (last - first) / max(1, len(own) - 1)
 
 
 def _side_steps(closed: np.ndarray, centres: np.ndarray, top: int, bottom: int, slack: int) -> np.ndarray | None:
