@@ -119,17 +119,20 @@ def test_the_turn_found_is_the_pages_own(digits, angle):
     assert turned_by == pytest.approx(-angle, abs=0.15)
 
 
+@pytest.mark.parametrize("field", ["boxes", "groups"])
 @pytest.mark.parametrize("angle", [3.0, -3.0])
-def test_a_field_of_two_or_three_boxes_is_levelled_by_its_frame(digits, angle):
+def test_a_field_of_two_or_three_boxes_is_levelled_by_its_frame(digits, angle, field):
     """Two digits in a form's boxes are too few to show a slope, and the field too short for a
     form's line (skew.FORM_LINE); its frame's top and bottom, the ink's first and last rows, set
-    it (skew.FRAME_LINE). Before, such fields were read as they lay."""
+    it (skew.FRAME_LINE). Before release 30, such fields were read as they lay; before release
+    31, a frame of just two boxes (a date's DD, written full) was too."""
     rng = np.random.default_rng(11)
     for _ in range(6):
-        sample = pages.boxed(digits, "".join(str(d) for d in rng.integers(0, 10, 2)), "boxes", rng, angle)
+        sample = pages.boxed(digits, "".join(str(d) for d in rng.integers(0, 10, 2)), field, rng, angle)
         found = _turn(sample.image)
         assert found is not None
-        assert np.degrees(np.arctan2(found.matrix[0, 1], found.matrix[0, 0])) == pytest.approx(-angle, abs=0.3)
+        # A frame of two boxes is shorter, its slope found less finely.
+        assert np.degrees(np.arctan2(found.matrix[0, 1], found.matrix[0, 0])) == pytest.approx(-angle, abs=0.3 if field == "boxes" else 0.5)
 
 
 def test_a_small_levelled_map_keeps_its_ink_clear_of_the_layouts_rim(digits):

@@ -4,7 +4,7 @@ postcode), found by its printed frame or comb and taken out of the writing.
 Part of the layout (layout.find_lines asks for it, and runtime finds the boxes once for each way
 the ink is read): the frames are no writing, and their sides, as tall as the digits, would be read
 as 1s. Where the boxes are, the digits in neighbouring ones are one number. bench_boxes.py
-measures it on generated fields (README, releases 28-30).
+measures it on generated fields (README; docs/line-reader-history.md, releases 28-30).
 """
 
 from __future__ import annotations

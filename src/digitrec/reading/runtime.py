@@ -188,7 +188,7 @@ def _unboxed(strength: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.nda
     """forms.without_boxes of the mask, the frames looked for in all the ink over INK_FLOOR: a
     form printed lighter than its writing lies under the writing's threshold. bench_boxes.py's
     fields printed apart read 90.0% exactly against 88.0% with the frames looked for in the mask
-    (84.0 -> 88.0% at --seed 1), every other image read as before (README, release 30)."""
+    (84.0 -> 88.0% at --seed 1), every other image read as before (docs/line-reader-history.md, release 30)."""
     return forms.without_boxes(mask, cv2.threshold(strength, preprocess.INK_FLOOR, 1, cv2.THRESH_BINARY)[1])  # strength over the floor, in one pass
 
 

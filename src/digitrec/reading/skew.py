@@ -59,18 +59,20 @@ realistic set's touching numbers was turned and misread). A form's field of two 
 is too short for it: its frame sets the slope (FRAME_LINE). On 30 fields of each kind turned 2
 to 4 degrees (`pages.boxed`, a script, release 29's boxes and combs before this step), boxes side by side read 37-43%
 exactly without it and 67-70% with it, combs 60-73% and 83-93%; realworld-dev, the realistic
-set and the generated pages read exactly as before (README, release 29). At 2, bench_boxes.py's
+set and the generated pages read exactly as before (docs/line-reader-history.md, release 29). At 2, bench_boxes.py's
 turned fields read 72 / 83 / 88% (boxes side by side / apart / combs) against 69 / 82 / 87%, but
 two of realworld-dev's cheques right before were turned by their printed lines and misread."""
 
-FRAME_LINE = 2.0
+FRAME_LINE = 1.5
 """A frame's top and bottom, each this many times as long as the ink is tall and each among the
 ink's first or last four rows, set the slope as a longer form line does (FORM_LINE): a field of
-two or three boxes, where a number's digits are too few. bench_boxes.py's fields turned 2 to 4
-degrees read 83.0 / 83.0 / 88.0% exactly (boxes side by side / apart / combs; seed 1: 84 / 83 /
-90%) against 80.0 / 82.0 / 87.0% (82 / 82 / 91%) with FORM_LINE alone; realworld-dev, the realistic
-set, the generated pages (seeds 0-2) and bench_skew, grid, desk, documents, shadow and highlight
-read exactly as before (README, release 30)."""
+two or three boxes, where a number's digits are too few. At 2 (release 30: bench_boxes.py's
+turned fields 80 / 82 / 87% -> 83 / 83 / 88%, boxes side by side / apart / combs) a frame of
+just two square boxes, as long as twice its height and a little taller once turned, was read as
+it lay: at 1.5 a date's groups turned 2-4 degrees read 68 and 74% exactly (seeds 0 and 1)
+against 56 and 66%, and every other row of bench_boxes.py, realworld-dev, the realistic set,
+the generated pages and bench_skew, grid, desk, documents, shadow and highlight read exactly as
+at 2 (README, release 31)."""
 
 FORM_POINTS = 5_000
 """A form's line is looked for among this many of the ink's points, a quarter of what a ruled line
