@@ -131,9 +131,8 @@ def boxed(digits: Digits, text: str, field: str, rng: np.random.Generator, angle
     height between each two, the end ticks half of the time up to the box's height; or groups of
     two, two and the rest, 0.3 to 0.8 of a box apart), one to three of them left empty after the
     number (none in groups), each digit written in its own box, the box 1.15 to 1.7 times as
-    tall as the writing; scanned or
-    photographed flat (noise and JPEG); turned by angle degrees where one is given, as a form
-    scanned or photographed a little off level."""
+    tall as the writing; scanned or photographed flat (noise and JPEG); turned by angle degrees
+    where one is given, as a form scanned or photographed a little off level."""
     height = int(rng.integers(28, 56))  # the digits' height in pixels
     side = int(height * rng.uniform(1.15, 1.7))
     gap = int(side * rng.uniform(0.1, 0.35)) if field == "apart" else 0
