@@ -103,11 +103,13 @@ def without_boxes(mask: np.ndarray, frames: np.ndarray | None = None) -> tuple[n
         return mask, boxes
     x, y, w, h = (stats[:, k] for k in range(4))
     sides, lines, combs, lone = [], {}, [], []  # every side found; each frame's top and bottom rows; the combs; straight uprights alone
+    outer: dict[int, tuple[int, int, float]] = {}  # each frame's first and last column, and its boxes' width
     for i in np.flatnonzero(h >= 8)[1:] if n > 1 else ():
         mark = labels[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] == i
         found = _frame(mark) if w[i] >= BOX_SHAPE[0] * h[i] else None
         if found is not None:
             lines[i], spans = found
+            outer[i] = (int(x[i]) + spans[0][0], int(x[i]) + spans[-1][1], (spans[-1][1] - spans[0][0]) / max(1, len(spans) - 1))
             sides += [_Side(int(x[i]) + a, int(x[i]) + b, int(y[i]), int(y[i] + h[i]), int(i), k in (0, len(spans) - 1)) for k, (a, b) in enumerate(spans)]
         elif w[i] <= max(6, LONE_SIDE * h[i]) and mark.mean(axis=0).max() >= PRINTED:
             # Straight up, alone: a box's side, or a comb's tick, its base taken for a ruled line by the clean-up.
@@ -128,14 +130,13 @@ def without_boxes(mask: np.ndarray, frames: np.ndarray | None = None) -> tuple[n
     for comb in combs:
         _laid(framing, comb.own)
     marks = _writing(mask, framing)
-    frames = [(x[i], x[i] + w[i]) for i in lines]
-    outer = {i: _outer([s for s in sides if s.mark == i]) for i in lines}
+    framed = [(x[i], x[i] + w[i]) for i in lines]  # each frame's columns
     taken: list[_Side] = []
     gaps: list[tuple[int, int, int, int]] = []  # between two frames of a row of boxes: rows and columns
     count = 0  # boxes numbered so far
     for row in sorted(_rows_of_sides(sides), key=len, reverse=True):  # the longest first: a side come out short is a row of its own, and the long row's
         # A straight 1 written in a frame's box is no side: only a frame's own, or lone ones outside any frame.
-        row = [side for side in row if side.mark in lines or not any(a < side.first and side.last < b for a, b in frames)]
+        row = [side for side in row if side.mark in lines or not any(a < side.first and side.last < b for a, b in framed)]
         row = [side for side in row if not any(t.first <= side.last and side.first <= t.last and t.top < side.bottom and side.top < t.bottom for t in taken)]  # nor one a row before took
         if not row:
             continue
@@ -198,7 +199,7 @@ def _printed(gap: np.ndarray) -> np.ndarray:
     n, labels, stats, _ = cv2.connectedComponentsWithStats(gap, connectivity=8)
     x, y, w, h = (stats[:, k] for k in range(4))
     within = (x > 0) & (y > 0) & (x + w < gap.shape[1]) & (y + h < gap.shape[0])
-    within[0] = False
+    within[0] = False  # the paper, however ink rings it
     return within[labels].astype(np.uint8)
 
 
@@ -211,12 +212,6 @@ def _frames_apart(a: _Side, b: _Side, outer: dict[int, tuple[int, int, float]]) 
         return False
     (_, last, left), (first, _, right) = outer[a.mark], outer[b.mark]
     return a.last == last and b.first == first and b.first - a.last < min(left, right)
-
-
-def _outer(own: list[_Side]) -> tuple[int, int, float]:
-    """A frame's first and last column, and its boxes' width (from its sides)."""
-    first, last = min(s.first for s in own), max(s.last for s in own)
-    return first, last, (last - first) / max(1, len(own) - 1)
 
 
 def _side_steps(closed: np.ndarray, centres: np.ndarray, top: int, bottom: int, slack: int) -> np.ndarray | None:

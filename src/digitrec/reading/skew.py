@@ -373,7 +373,8 @@ def _sharpest(ys: np.ndarray, xs: np.ndarray, around: float, span: float, spacin
 def _ruled(ys: np.ndarray, xs: np.ndarray, form: bool = False) -> float | None:
     """The turn within MOST_TURN, to half a degree, that brings a ruled line or a border of the
     ink (at those rows and columns) level: a row across RULED of the ink's width; with form, a
-    form's printed line, FORM_LINE times as long as the ink is tall, and thin. None if none."""
+    form's printed line, FORM_LINE times as long as the ink is tall, or a frame's top and bottom,
+    FRAME_LINE times, and thin. None if none."""
     angles = np.arange(-MOST_TURN, MOST_TURN + 0.25, 0.5)
     counts, step = _rows(ys, xs, angles, FORM_POINTS if form else 20_000)
     best = int(np.argmax(counts.max(axis=1)))
