@@ -483,3 +483,26 @@ def _only_the_pencil_seven_is_left(paper: np.ndarray) -> bool:
     strength = preprocess.ink_strength(np.minimum(paper, pencil).astype(np.uint8))[0]
     beside = cv2.dilate(preprocess.ink_mask(preprocess.ink_strength(pencil)[0]), np.ones((5, 5), np.uint8)) == 0
     return not (preprocess.ink_mask(strength) & beside).any() and (strength[beside] >= preprocess.FAINT_LINE).sum() <= 150
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 80), st.integers(1, 80), st.floats(0.0, 1.0), st.booleans(), st.integers(0, 2**32 - 1))
+def test_components_are_opencvs_default_labelling(rows, cols, density, thicken, seed):
+    """The faster algorithm (preprocess.components) must label, count and measure exactly as
+    cv2.connectedComponentsWithStats does: every step after it was tuned on the default's labels."""
+    mask = (np.random.default_rng(seed).random((rows, cols)) < density).astype(np.uint8)
+    if thicken:
+        mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+    ours, theirs = preprocess.components(mask), cv2.connectedComponentsWithStats(mask, connectivity=8)
+    assert ours[0] == theirs[0]
+    assert np.array_equal(ours[1], theirs[1]) and np.array_equal(ours[2], theirs[2])
+    assert np.array_equal(ours[3], theirs[3], equal_nan=True)  # the background's centre is NaN when it has no pixels
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(2, 40), st.integers(0, 2**32 - 1))
+def test_members_of_is_isin(n, seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, n, (int(rng.integers(1, 50)), int(rng.integers(1, 50)))).astype(np.int32)
+    members = rng.choice(np.arange(1, n), size=int(rng.integers(1, n)), replace=False).tolist()
+    assert np.array_equal(preprocess.members_of(labels, members, n), np.isin(labels, members).astype(np.uint8))

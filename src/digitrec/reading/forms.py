@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from ..constants import MAX_MARKS
-from .preprocess import mask_without
+from .preprocess import components, mask_without
 
 PRINTED = 0.85
 """A form's character boxes (an account number, a date, a postcode written one digit to a box)
@@ -98,7 +98,7 @@ def without_boxes(mask: np.ndarray, frames: np.ndarray | None = None) -> tuple[n
     boxes = np.zeros(mask.shape, np.int16)  # a box number each pixel (MAX_MARKS bounds them), -1 and COMB for frames
     # Closed first: a printed hairline comes out of the clean-up with gaps a pixel or two long.
     closed = cv2.morphologyEx(mask if frames is None else frames, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    n, labels, stats, _ = components(closed)
     if n > MAX_MARKS:  # texture or noise, no form: the layout refuses as many marks
         return mask, boxes
     x, y, w, h = (stats[:, k] for k in range(4))
@@ -196,7 +196,7 @@ def without_boxes(mask: np.ndarray, frames: np.ndarray | None = None) -> tuple[n
 def _printed(gap: np.ndarray) -> np.ndarray:
     """The marks wholly within the gap between two frames of a row of boxes: the form's print (a
     date's slashes, DD / MM / YYYY), not writing, which stays in its boxes."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(gap, connectivity=8)
+    n, labels, stats, _ = components(gap)
     x, y, w, h = (stats[:, k] for k in range(4))
     within = (x > 0) & (y > 0) & (x + w < gap.shape[1]) & (y + h < gap.shape[0])
     within[0] = False  # the paper, however ink rings it
@@ -234,7 +234,7 @@ def _side_steps(closed: np.ndarray, centres: np.ndarray, top: int, bottom: int, 
 def _writing(mask: np.ndarray, framing: np.ndarray) -> np.ndarray:
     """The stats of the marks a box may hold: the ink clear of the frames and uprights found."""
     writing = (mask.astype(bool) & (cv2.dilate(framing, np.ones((5, 5), np.uint8)) == 0)).astype(np.uint8)
-    return cv2.connectedComponentsWithStats(writing, connectivity=8)[2]
+    return components(writing)[2]
 
 
 def _numbered(boxes: np.ndarray, marks: np.ndarray, top: int, bottom: int, pairs: list[tuple[int, int]], count: int) -> int | None:

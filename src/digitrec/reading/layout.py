@@ -24,7 +24,7 @@ import numpy as np
 from ..constants import MAX_MARKS
 from ..errors import ImageError, NoDigitError
 from . import forms
-from .preprocess import RIM, Page, mask_without, stroke_width, within_marks
+from .preprocess import RIM, Page, components, mask_without, members_of, stroke_width, within_marks
 
 RULE_LENGTH = 2.0
 """A straight horizontal run of ink this many text heights long is a ruled line or a border (an
@@ -140,7 +140,7 @@ def find_lines(mask: np.ndarray, unboxed: tuple[np.ndarray, np.ndarray] | None =
     upright = upright | (boxes < 0)
     # Marks are found with the gaps that removed rules left bridged: a 1 that crossed a line stays one mark.
     bridged = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((5, 1), np.uint8)) if mask is not ink else mask
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(bridged, connectivity=8)
+    n, labels, stats, _ = components(bridged)
     dust, rows, cols = MIN_MARK * height, *mask.shape
     x, y, w, h = (stats[:, k] for k in range(4))
     # A small mark cut by the image's edge is a piece of something outside it (a neighbouring digit).
@@ -170,7 +170,7 @@ def find_lines(mask: np.ndarray, unboxed: tuple[np.ndarray, np.ndarray] | None =
     for group, kept, (x0, y0, x1, y1) in zip(groups, _inside_rows(boxes, rows), boxes):
         if not kept:
             continue
-        own = np.isin(labels[y0:y1, x0:x1], group).astype(np.uint8) & mask[y0:y1, x0:x1]
+        own = members_of(labels[y0:y1, x0:x1], group, n) & mask[y0:y1, x0:x1]
         foreign = cv2.dilate(ink[y0:y1, x0:x1] & (1 - own), np.ones((3, 3), np.uint8)) & (1 - own)
         regions.append(Region((int(x0), int(y0), int(x1 - x0), int(y1 - y0)), own, foreign))
     return regions
@@ -206,7 +206,7 @@ def text_height(mask: np.ndarray) -> float:
     pen = stroke_width(mask)
     unruled, _ = _without_runs(mask, LONGEST * pen, LONGEST * pen)
     closed = cv2.morphologyEx(unruled if unruled.any() else mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    n, _, stats, _ = components(closed)
     w, h, area = stats[1:, 2], stats[1:, 3], stats[1:, 4]
     real = area >= 0.02 * area.max()
     # Left out: flat marks (rules, dashes, underlines), long hairlines (borders, a scan's broken

@@ -279,7 +279,7 @@ def _writing(marks: np.ndarray) -> np.ndarray:
     """The marks that could be writing: not solid areas run off the image's edge (a scan's black
     margin, a shadow, a strip of paper lighter than the margin beside it), which say nothing of
     the ink or the pen. A bold digit is solid too, but stands inside the image."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(marks.astype(np.uint8), connectivity=8)
+    n, labels, stats, _ = components(marks.astype(np.uint8))
     writing = ~_margin(*(stats[:, k] for k in range(5)), marks.shape)
     writing[0] = False
     return writing[labels]
@@ -291,7 +291,7 @@ def _spanning(marks: np.ndarray) -> np.ndarray:
     ys, xs = np.flatnonzero(marks.any(axis=1)), np.flatnonzero(marks.any(axis=0))
     if not len(ys) or not (_edge_to_edge(ys[0], ys[-1] + 1 - ys[0], rows) or _edge_to_edge(xs[0], xs[-1] + 1 - xs[0], cols)):
         return np.zeros_like(marks, bool)  # not even all the ink together runs edge to edge: most images
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(marks.astype(np.uint8), connectivity=8)
+    n, labels, stats, _ = components(marks.astype(np.uint8))
     x, y, w, h = (stats[:, k] for k in range(4))
     spanning = _edge_to_edge(y, h, rows) | _edge_to_edge(x, w, cols)
     spanning[0] = False
@@ -398,7 +398,7 @@ def _pale_areas(channels: np.ndarray, paper: np.ndarray, tint: np.ndarray) -> tu
         return paper, tint
     # Each broad area whole: the writing on a band breaks it into pieces, and leaves strips
     # above and below narrower than PALE_AREA; closed over the strokes, they are one again.
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(cv2.morphologyEx(light, cv2.MORPH_CLOSE, _CLOSE))
+    n, labels, stats, _ = components(cv2.morphologyEx(light, cv2.MORPH_CLOSE, _CLOSE))
     keep = np.zeros(n, bool)
     keep[np.unique(labels[broad > 0])] = True  # never the background: the closing holds every broad pixel
     near = cv2.resize(cv2.dilate(labels.astype(np.uint16), np.ones((7, 7), np.uint8)), paper.shape[::-1], interpolation=cv2.INTER_NEAREST)
@@ -497,6 +497,22 @@ def _paper(lightness: np.ndarray, estimate) -> np.ndarray:
     return cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR).astype(np.float32)
 
 
+def components(marks: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """cv2.connectedComponentsWithStats of a uint8 mask, 8-connected: the count, labels, stats
+    and centres. By Grana's block-based algorithm (BBDT), whose labels, stats and centres are
+    OpenCV's default's (Spaghetti) in a third of the time: its stats pass took 167 us for a
+    drawing's 166x166 mask however empty, BBDT 49 us (1000x1000: 6.1 against 1.75 ms; OpenCV 5.0)."""
+    return cv2.connectedComponentsWithStatsWithAlgorithm(marks, 8, cv2.CV_32S, cv2.CCL_BBDT)
+
+
+def members_of(labels: np.ndarray, members, n: int) -> np.ndarray:
+    """1 (uint8) where labels (of n components) are among members: by a lookup table, where
+    np.isin sorts (a drawing's line, 115x97: 16.5 against 65.6 us)."""
+    wanted = np.zeros(n, np.uint8)
+    wanted[members] = 1
+    return wanted[labels]
+
+
 def _without_specks(mask: np.ndarray) -> np.ndarray:
     """Drop blobs too small to be, or be part of, a digit: dust, paper grain, sensor noise.
 
@@ -510,7 +526,7 @@ def _without_specks(mask: np.ndarray) -> np.ndarray:
     whole, against 59 cropped to the writing. Without it they read 59 on the page too, and
     realworld-dev, the realistic set, the generated pages and MNIST read as before.
     """
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    n, labels, stats, _ = components(mask)
     if n <= 1:
         return mask
     x, y, w, h, areas = (stats[1:, i] for i in range(5))
@@ -597,12 +613,12 @@ def _lines_out(strength: np.ndarray, faint: float, openings: dict, grid: bool = 
     rest = _without_specks((cv2.subtract(strength, np.maximum.reduce(list(found.values()))) >= MIN_CONTRAST).astype(np.uint8))  # the writing
     if not rest.any():
         return None
-    _, marks, marks_stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
+    _, marks, marks_stats, _ = components(rest)
     # Each direction's runs are judged apart: a 1 standing on an underline would otherwise be one
     # run with it, across the image, and go with it.
     removed, counts = {}, []  # each direction's lines taken out, and how many
     for across, runs in found.items():
-        n, labels, stats, _ = cv2.connectedComponentsWithStats((runs >= faint).astype(np.uint8), connectivity=8)
+        n, labels, stats, _ = components((runs >= faint).astype(np.uint8))
         long = [i for i in range(1, n) if stats[i, 2 if across else 3] >= (GRID_RUN if grid else 0.9) * (w if across else h)]
         if not long:
             continue
@@ -650,7 +666,7 @@ def without_dots(strength: np.ndarray) -> np.ndarray:
     is the grid's where the dots one and two steps from it in one of four directions (along that
     step or across it) are there too, so that a dot beside writing, whose neighbours on that side
     the writing hides, still is. The writing's own marks are larger, or alone."""
-    n, labels, stats, centres = cv2.connectedComponentsWithStats((strength >= MIN_CONTRAST / 2).astype(np.uint8), connectivity=8)
+    n, labels, stats, centres = components((strength >= MIN_CONTRAST / 2).astype(np.uint8))
     if n <= LATTICE:
         return strength
     w, h, area = stats[1:, 2], stats[1:, 3], stats[1:, 4]

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from ..errors import ImageError
-from .preprocess import Page, stroke_width, to_mnist
+from .preprocess import Page, components, members_of, stroke_width, to_mnist
 
 Classify = Callable[[np.ndarray], np.ndarray]
 """(N, 28, 28) inputs -> (N, 10) probabilities."""
@@ -78,7 +78,7 @@ class Digit:
 
 def segment(page: Page, classify: Classify | None = None) -> list[Digit]:
     """The digits on a page, left to right."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(page.mask, connectivity=8)
+    n, labels, stats, _ = components(page.mask)
     if n - 1 > MAX_BLOBS:
         raise ImageError(f"the image holds {n - 1} separate marks, too many for a number: crop it to the number")
     groups = [([i], Box(*map(int, stats[i, :4]))) for i in range(1, n)]
@@ -86,7 +86,7 @@ def segment(page: Page, classify: Classify | None = None) -> list[Digit]:
     height = _typical_height([box for _, box in groups])
     digits = []
     for members, box in sorted(groups, key=lambda g: g[1].x):
-        mask = np.isin(labels[box.y : box.y + box.h, box.x : box.x + box.w], members).astype(np.uint8)
+        mask = members_of(labels[box.y : box.y + box.h, box.x : box.x + box.w], members, n)
         ink = page.ink[box.y : box.y + box.h, box.x : box.x + box.w] * mask
         digits.extend(_split(ink, mask, box, height, classify))
     if page.scale == 1:

@@ -18,6 +18,7 @@ out too.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -456,12 +457,23 @@ def _above_desk(lightness: np.ndarray) -> np.ndarray | None:
     bright half's desk and a second sheet in it."""
     closed = cv2.morphologyEx(lightness, cv2.MORPH_CLOSE, OPENING).astype(np.float32)
     rows, cols = closed.shape
-    ys, xs = np.mgrid[0:rows, 0:cols].astype(np.float32)
-    rim = np.zeros(closed.shape, bool)
-    rim[0], rim[-1], rim[:, 0], rim[:, -1] = True, True, True, True
-    plane = np.linalg.lstsq(np.c_[xs[rim], ys[rim], np.ones(int(rim.sum()), np.float32)], closed[rim], rcond=None)[0]
+    rim, design = _rim(rows, cols)
+    plane = np.linalg.lstsq(design, closed.ravel()[rim], rcond=None)[0]
+    xs, ys = np.arange(cols, dtype=np.float32), np.arange(rows, dtype=np.float32)[:, None]
     above = closed - plane[0] * xs - plane[1] * ys - plane[2]
-    return None if np.percentile(np.abs(above[rim]), 90) > BARE_DESK else above
+    return None if np.percentile(np.abs(above.ravel()[rim]), 90) > BARE_DESK else above
+
+
+@functools.lru_cache(maxsize=8)
+def _rim(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
+    """The flat indices of a copy's rim, in raster order, and each one's (x, y, 1): the same for
+    every copy of one shape, and a third of _above_desk's 0.1 ms to make."""
+    ys, xs = np.mgrid[0:rows, 0:cols].astype(np.float32)
+    rim = np.zeros((rows, cols), bool)
+    rim[0], rim[-1], rim[:, 0], rim[:, -1] = True, True, True, True
+    design = np.c_[xs[rim], ys[rim], np.ones(int(rim.sum()), np.float32)]
+    design.flags.writeable = False
+    return np.flatnonzero(rim), design
 
 
 def _levelled(lightness: np.ndarray) -> np.ndarray:
