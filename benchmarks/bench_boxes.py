@@ -10,7 +10,7 @@ MNIST test digits, each digit written in its own box, the box 1.15 to 1.7 times 
 writing, scanned (blur, noise, JPEG); then as many again of each kind, turned 2 to 4 degrees
 either way; then boxes in groups as a date's (DD MM YYYY, no box left empty), level and turned,
 a slash printed between the groups half the time. Scored as `digitrec evaluate --pages` scores
-pages: the numbers read exactly (a group's printed slash is the form's, not the number's), and
+pages: the numbers read exactly (a date's printed slashes read back in it: "21/08/2016"), and
 the fields read as one number and nothing more.
 
     python benchmarks/bench_boxes.py --data ../shared/data/mnist

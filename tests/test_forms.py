@@ -77,9 +77,33 @@ def test_a_dates_groups_of_boxes_are_one_field_and_the_slashes_between_them_the_
     if slash:
         cv2.line(mask, (128 + gap // 2 + 4, 28), (128 + gap // 2 - 4, 68), 1, 2)
     unboxed, boxes = forms.without_boxes(mask)
-    assert boxes.max() == 4 and set(np.unique(boxes[48, 131 : 128 + gap])) <= {-1, 0}  # four boxes, none in the gap
+    assert boxes.max() == 4 and set(np.unique(boxes[48, 131 : 128 + gap])) <= {-1, 0, forms.PRINTED_AS["/"]}  # four boxes, none in the gap
     assert not unboxed[20:77, 128 : 131 + gap].any()  # the slash gone with the frames
     assert np.array_equal(unboxed, writing)  # the digits whole, and nothing else
+    found = forms.printed_separators(boxes)  # ...and the slash kept, to be read back in the date
+    assert [char for char, _ in found] == (["/"] if slash else [])
+    if slash:
+        x, y, w, h = found[0][1]
+        assert 128 < x and x + w < 131 + gap and 26 <= y and y + h <= 71
+
+
+@pytest.mark.parametrize(
+    "draw, char",
+    [
+        (lambda m: cv2.line(m, (34, 10), (26, 46), 1, 2), "/"),
+        (lambda m: cv2.line(m, (22, 30), (38, 30), 1, 2), "-"),
+        (lambda m: cv2.circle(m, (30, 44), 2, 1, -1), "."),
+        (lambda m: (cv2.circle(m, (30, 20), 2, 1, -1), cv2.circle(m, (30, 38), 2, 1, -1)), ":"),
+        (lambda m: cv2.line(m, (30, 10), (30, 46), 1, 2), None),  # an upright bar: a divider, no separator
+        (lambda m: cv2.putText(m, "B", (20, 44), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 1, 2), None),  # a printed letter
+    ],
+)
+def test_what_is_printed_between_groups_of_boxes_reads_as_the_separator_it_stands_for(draw, char):
+    """A form prints a date's or a time's separators between its groups of boxes: a slash, a dash,
+    a point, a colon. Each is given back as that character; other print (a bar, a letter) as none."""
+    gap = np.zeros((56, 60), np.uint8)  # the gap between two frames, the boxes' height
+    draw(gap)
+    assert forms._separator(forms._printed(gap), 56) == char
 
 
 def test_a_frame_printed_fainter_than_the_writing_is_found_on_the_fainter_mask():

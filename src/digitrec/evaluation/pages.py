@@ -132,7 +132,8 @@ def boxed(digits: Digits, text: str, field: str, rng: np.random.Generator, angle
     two, two and the rest, 0.3 to 0.8 of a box apart), one to three of them left empty after the
     number (none in groups), each digit written in its own box, the box 1.15 to 1.7 times as
     tall as the writing; scanned or photographed flat (noise and JPEG); turned by angle degrees
-    where one is given, as a form scanned or photographed a little off level."""
+    where one is given, as a form scanned or photographed a little off level. The line's text
+    holds the printed slashes, which belong in the date (runtime reads them back)."""
     height = int(rng.integers(28, 56))  # the digits' height in pixels
     side = int(height * rng.uniform(1.15, 1.7))
     gap = int(side * rng.uniform(0.1, 0.35)) if field == "apart" else 0
@@ -177,7 +178,8 @@ def boxed(digits: Digits, text: str, field: str, rng: np.random.Generator, angle
     image -= np.maximum(canvas * rng.uniform(120, 190), rules * rng.uniform(100, 160))
     image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.4, 0.9)) + rng.normal(0, 3, image.shape).astype(np.float32)
     image = cv2.imdecode(cv2.imencode(".jpg", np.clip(image, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 80])[1], cv2.IMREAD_GRAYSCALE)
-    return PageSample(image, (text,), (box,), field)
+    written = "".join(("/" if slashed and k and group[k] != group[k - 1] else "") + c for k, c in enumerate(text))  # the printed slashes read back
+    return PageSample(image, (written,), (box,), field)
 
 
 def _turned(canvas: np.ndarray, rules: np.ndarray, boxes: list, angle: float) -> tuple[np.ndarray, np.ndarray, list]:

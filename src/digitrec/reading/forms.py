@@ -65,6 +65,15 @@ class _Side(NamedTuple):
 COMB = -2
 """A comb's pixels in without_boxes' map of boxes (a box's sides are -1)."""
 
+THIN = 0.2
+"""A printed slash or dash is one straight stroke: as wide (its ink over its length) as this share of
+its length or less (a slash printed 2 pixels wide and 40 long, 0.07; a bold printed B, 0.35)."""
+
+PRINTED_AS = {"/": -3, "-": -4, ".": -5, ":": -6}
+"""A separator printed between two groups of boxes (a date's slashes, DD / MM / YYYY), in
+without_boxes' map of boxes: its pixels hold the code of the character it stands for (_separator).
+Print that is no separator (a letter, a logo) is taken out as a side is, -1."""
+
 
 def without_combs(mask: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """The mask without the combs found in it (without_boxes' boxes): what the skew step judges
@@ -189,8 +198,51 @@ def without_boxes(mask: np.ndarray, frames: np.ndarray | None = None) -> tuple[n
     for top, bottom, left, right in gaps:
         printed = _printed(mask[top:bottom, left:right])
         frame[top:bottom, left:right] |= printed
-        boxes[top:bottom, left:right][printed > 0] = -1
+        boxes[top:bottom, left:right][printed > 0] = PRINTED_AS.get(_separator(printed, bottom - top), -1)
     return mask_without(mask, frame), boxes
+
+
+def printed_separators(boxes: np.ndarray) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """The separators printed between a form's groups of boxes (without_boxes' map of boxes),
+    left to right: each the character it stands for and its box (x, y, width, height) on the map.
+    A date's printed slashes belong in the date ("21/08/2016"), though the form put them there."""
+    if boxes.min() > max(PRINTED_AS.values()):  # most images: no groups of boxes
+        return []
+    found = []
+    for char, code in PRINTED_AS.items():
+        n, _, stats, _ = components((boxes == code).astype(np.uint8))
+        merged: list[list[int]] = []
+        for x, y, w, h in sorted(stats[1:, :4].tolist()):
+            if merged and x < merged[-1][0] + merged[-1][2]:  # in the same gap: a colon's other dot
+                last = merged[-1]
+                right, bottom = max(last[0] + last[2], x + w), max(last[1] + last[3], y + h)
+                last[1] = min(last[1], y)
+                last[2], last[3] = right - last[0], bottom - last[1]
+            else:
+                merged.append([x, y, w, h])
+        found += [(char, (x, y, w, h)) for x, y, w, h in merged]
+    return sorted(found, key=lambda s: s[1][0])
+
+
+def _separator(printed: np.ndarray, height: int) -> str | None:
+    """The separator that the form's print in a gap between groups of boxes (height: the boxes')
+    stands for: one thin stroke (THIN) leaning, over 0.4 of the boxes' height, a slash; one flat a
+    dash; one small mark a point; two small marks one above the other a colon. None for anything
+    else: an upright bar, a printed letter, a logo. A stroke the clean-up broke is closed first."""
+    n, _, stats, _ = components(cv2.morphologyEx(printed, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)))
+    x, y, w, h = (stats[1:, k] for k in range(4))
+    small = np.maximum(w, h) <= 0.25 * height
+    if n == 2:
+        length = float(np.hypot(w[0], h[0]))
+        if stats[1, 4] / length <= THIN * length:
+            if h[0] >= 0.4 * height and w[0] >= 0.15 * h[0]:
+                return "/"
+            if w[0] >= 2 * h[0] and h[0] <= 0.25 * height:
+                return "-"
+        return "." if small[0] else None
+    if n == 3 and small.all() and min(x[0] + w[0], x[1] + w[1]) > max(x[0], x[1]) and abs(int(y[0]) - int(y[1])) >= max(h):
+        return ":"
+    return None
 
 
 def _printed(gap: np.ndarray) -> np.ndarray:

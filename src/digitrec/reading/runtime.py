@@ -144,6 +144,24 @@ class Reading:
         return out
 
 
+def _with_printed(characters: tuple[Character, ...], printed: list, box: tuple[int, int, int, int], page_scale: float) -> tuple[Character, ...]:
+    """The line's characters with the separators printed between a form's groups of boxes
+    (forms.printed_separators, on the page's pixels) that stand within the line's box (on the page's too)
+    put back between the two digits they stand between: a date written in groups of boxes reads
+    "21/08/2016", as it stands on the form, not "21082016". Printed, they are sure (1.0)."""
+    x0, y0, w0, h0 = box
+    out = list(characters)
+    for char, (x, y, w, h) in printed:
+        if not (x0 <= x + w / 2 < x0 + w0 and y0 <= y + h / 2 < y0 + h0) or any(c.box is None for c in out):
+            continue
+        at = (x + w / 2) / page_scale
+        k = sum(c.box[0] + c.box[2] / 2 < at for c in out)
+        if 0 < k < len(out) and out[k - 1].char.isdigit() and out[k].char.isdigit():
+            shown = (round(x / page_scale), round(y / page_scale), max(1, round(w / page_scale)), max(1, round(h / page_scale)))
+            out.insert(k, Character(char, 1.0, shown))
+    return tuple(out)
+
+
 def _character(c: Character) -> dict:
     return {"char": c.char, "confidence": c.confidence, "box": _listed(c.box), "uncertain": c.uncertain}
 
@@ -411,7 +429,8 @@ class Recognizer:
             readings = self._read_regions(strength, regions, page_scale, threshold, lines.best_digit, seen)
         else:
             regions = layout.find_lines(mask, way.unboxed)
-            readings = self._read_regions(strength, regions, page_scale, threshold, lines.decode, seen)
+            printed = forms.printed_separators(way.unboxed[1]) if way.unboxed else []
+            readings = self._read_regions(strength, regions, page_scale, threshold, lines.decode, seen, printed)
             kept, total = sum(int(r.mask.sum()) for r in regions), int(mask.sum())
             kept_all = len(regions) == 1 and kept == total  # the whole ink is that region
             if not readings or (layout.may_be_one_number(regions) and not kept_all) or (len(readings) == 1 and kept < total / 2):
@@ -421,7 +440,7 @@ class Recognizer:
                 # layout's if they agree. (Where the layout's one region is all the ink, it is the
                 # whole ink, already read.)
                 everything = regions[0] if kept_all else layout.whole(mask)
-                whole = self._read_regions(strength, [everything], page_scale, threshold, lines.decode, seen)
+                whole = self._read_regions(strength, [everything], page_scale, threshold, lines.decode, seen, printed)
                 alike = "".join(r.number for r in readings) == (whole[0].number if whole else None)
                 if whole and not alike and (not readings or whole[0].confidence > float(np.prod([r.confidence for r in readings]))):
                     readings = whole
@@ -437,8 +456,9 @@ class Recognizer:
             raise NoDigitError("no number found: what is there does not read as digits")
         return (readings[0] if len(readings) == 1 else Reading.of_lines(readings)), regions
 
-    def _read_regions(self, strength: np.ndarray, regions: list, page_scale: float, threshold: float, decode, seen: dict) -> list[Reading]:
-        """Each region read as a line; those that hold no digit (a tick, a dash, a letter) left out."""
+    def _read_regions(self, strength: np.ndarray, regions: list, page_scale: float, threshold: float, decode, seen: dict, printed: list = ()) -> list[Reading]:
+        """Each region read as a line, with the form's printed separators in it (forms.printed_separators);
+        those that hold no digit (a tick, a dash, a letter) left out."""
         readings = []
         for region in regions:
             line, probabilities, characters, confidence = self._read_line(strength, region, page_scale, decode, seen)
@@ -447,6 +467,7 @@ class Recognizer:
             if len(characters) == 1:
                 characters, confidence = self._looked_again(probabilities, line, characters[0], confidence)
             characters = tuple(replace(c, uncertain=c.confidence < threshold) for c in characters)
+            characters = _with_printed(characters, printed, region.box, page_scale)
             # CTC's sum over alignments can pass a character's surest frame, and the views'
             # average can pass the chosen view's characters: a reading is no surer than its least sure character.
             confidence = min(confidence, *(c.confidence for c in characters))
