@@ -190,3 +190,14 @@ def test_digits_standing_on_a_ruled_line_are_no_comb():
     mask[80:82, 10:410] = 1
     unboxed, boxes = forms.without_boxes(mask)
     assert unboxed is mask and not boxes.any()
+
+
+def test_a_dates_printed_slashes_are_read_back_in_it(reader, digits):
+    """A date written in groups of boxes with slashes printed between them reads "21/08/2016": the
+    slashes are taken out with the frames (else read as 1s) and put back where they stand. Before,
+    "21082016": a separator dropped without a word."""
+    rng = np.random.default_rng(4)
+    slashed = [s for s in (pages.boxed(digits, "21082016", "groups", rng) for _ in range(12)) if "/" in s.lines[0]]
+    read = [reader.read(s.image).number for s in slashed]
+    assert len(slashed) >= 8 and sum(r == "21/08/2016" for r in read) >= 0.7 * len(slashed), read
+    assert "21082016" not in read
