@@ -60,6 +60,8 @@ class _Side(NamedTuple):
     bottom: int
     mark: int
     end: bool
+    frame: int = -1
+    """The frame it is a side of (_parts: several where print joined them into one mark), or -1."""
 
 
 COMB = -2
@@ -112,14 +114,16 @@ def without_boxes(mask: np.ndarray, frames: np.ndarray | None = None) -> tuple[n
         return mask, boxes
     x, y, w, h = (stats[:, k] for k in range(4))
     sides, lines, combs, lone = [], {}, [], []  # every side found; each frame's top and bottom rows; the combs; straight uprights alone
-    outer: dict[int, tuple[int, int, float]] = {}  # each frame's first and last column, and its boxes' width
+    outer: dict[int, tuple[int, int, float]] = {}  # each frame's (_Side.frame) first and last column, and its boxes' width
     for i in np.flatnonzero(h >= 8)[1:] if n > 1 else ():
         mark = labels[y[i] : y[i] + h[i], x[i] : x[i] + w[i]] == i
         found = _frame(mark) if w[i] >= BOX_SHAPE[0] * h[i] else None
         if found is not None:
             lines[i], spans = found
-            outer[i] = (int(x[i]) + spans[0][0], int(x[i]) + spans[-1][1], (spans[-1][1] - spans[0][0]) / max(1, len(spans) - 1))
-            sides += [_Side(int(x[i]) + a, int(x[i]) + b, int(y[i]), int(y[i] + h[i]), int(i), k in (0, len(spans) - 1)) for k, (a, b) in enumerate(spans)]
+            for part in _parts(mark, lines[i], spans):
+                number = len(outer)  # the frame's
+                outer[number] = (int(x[i]) + part[0][0], int(x[i]) + part[-1][1], (part[-1][1] - part[0][0]) / max(1, len(part) - 1))
+                sides += [_Side(int(x[i]) + a, int(x[i]) + b, int(y[i]), int(y[i] + h[i]), int(i), k in (0, len(part) - 1), number) for k, (a, b) in enumerate(part)]
         elif w[i] <= max(6, LONE_SIDE * h[i]) and mark.mean(axis=0).max() >= PRINTED:
             # Straight up, alone: a box's side, or a comb's tick, its base taken for a ruled line by the clean-up.
             lone.append(_Side(int(x[i]), int(x[i] + w[i]) - 1, int(y[i]), int(y[i] + h[i]), int(i), True))
@@ -266,10 +270,27 @@ def _frames_apart(a: _Side, b: _Side, outer: dict[int, tuple[int, int, float]]) 
     (outer: each frame's first and last column, and its boxes' width): what lies between them is
     no box, whatever stands there (boxes printed apart; a date's groups of boxes, DD / MM / YYYY).
     Further apart, a box whose frame a digit joined may stand between."""
-    if a.mark == b.mark or a.mark not in outer or b.mark not in outer:
+    if a.frame == b.frame or a.frame not in outer or b.frame not in outer:
         return False
-    (_, last, left), (first, _, right) = outer[a.mark], outer[b.mark]
+    (_, last, left), (first, _, right) = outer[a.frame], outer[b.frame]
     return a.last == last and b.first == first and b.first - a.last < min(left, right)
+
+
+def _parts(mark: np.ndarray, flat: np.ndarray, spans: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """A frame's uprights (_frame: the mark's straight top and bottom rows, and its uprights'
+    columns) in the frames they belong to: where no top or bottom runs between two uprights, one
+    frame ends and the next begins, if they stand closer than the frame's boxes are wide (a box
+    whose top and bottom the levelling broke is a box still). A slash printed close between a
+    date's groups of boxes joined their frames into one mark, and the gap between them, taken for
+    a box, held the slash: read as a 1."""
+    rails = mark[flat]
+    pitch = float(np.median(np.diff([first for first, _ in spans]))) if len(spans) > 1 else 0.0
+    parts = [[spans[0]]]
+    for (_, end), (start, last) in zip(spans, spans[1:]):
+        if 1 < start - end < 0.9 * pitch and rails[:, end + 1 : start].mean() < 0.5:
+            parts.append([])
+        parts[-1].append((start, last))
+    return parts
 
 
 def _side_steps(closed: np.ndarray, centres: np.ndarray, top: int, bottom: int, slack: int) -> np.ndarray | None:
