@@ -201,3 +201,23 @@ def test_a_dates_printed_slashes_are_read_back_in_it(reader, digits):
     read = [reader.read(s.image).number for s in slashed]
     assert len(slashed) >= 8 and sum(r == "21/08/2016" for r in read) >= 0.7 * len(slashed), read
     assert "21082016" not in read
+
+
+def test_two_frames_a_printed_slash_joins_are_two_frames():
+    """A slash printed close between a date's groups of boxes can touch both frames in the print's
+    mask, making them one mark: the gap between them, with no top or bottom, is no box, and the
+    slash in it the form's (forms._parts). It was a box, holding the slash, read as a 1."""
+    writing = np.zeros((100, 300), np.uint8)
+    for left in (20, 140):
+        for k in range(2):
+            cv2.ellipse(writing, (left + 27 + 54 * k, 48), (14, 18), 0, 0, 360, 1, 3)
+    mask = writing.copy()
+    for left in (20, 140):  # two frames of two boxes each, 54 pixels a box, 12 apart
+        cv2.rectangle(mask, (left, 20), (left + 108, 76), 1, 2)
+        mask[20:77, left + 54 : left + 56] = 1
+    cv2.line(mask, (136, 30), (132, 66), 1, 2)  # the slash, clear of both frames in the writing's mask
+    frames = mask.copy()
+    frames[30:33, 129:132] = frames[64:67, 135:140] = 1  # ...and touching both in the fainter print's
+    unboxed, boxes = forms.without_boxes(mask, frames)
+    assert boxes.max() == 4 and np.array_equal(unboxed, writing)
+    assert [char for char, _ in forms.printed_separators(boxes)] == ["/"]
