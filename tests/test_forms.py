@@ -221,3 +221,20 @@ def test_two_frames_a_printed_slash_joins_are_two_frames():
     unboxed, boxes = forms.without_boxes(mask, frames)
     assert boxes.max() == 4 and np.array_equal(unboxed, writing)
     assert [char for char, _ in forms.printed_separators(boxes)] == ["/"]
+
+
+def test_a_bold_stroke_from_its_boxs_top_is_writing_not_a_side():
+    """A bold 1 written from its box's top nearly to its bottom is one mark with the frame, and
+    fills as much of its column, with the box's top and bottom, as a side does; but its ink stops
+    short of the bottom, where a side runs unbroken from top to bottom. It was taken for a side:
+    its box split in two, and the 1 lost with the frame."""
+    writing = np.zeros((100, 300), np.uint8)
+    cv2.ellipse(writing, (55, 48), (14, 18), 0, 0, 360, 1, 3)
+    writing[21:68, 123:128] = 1  # the 1, in the middle of its box, from its top to 7 pixels over its bottom
+    cv2.ellipse(writing, (195, 48), (14, 18), 0, 0, 360, 1, 3)
+    mask = writing.copy()
+    cv2.rectangle(mask, (20, 20), (230, 76), 1, 2)  # three boxes, 70 pixels each
+    for k in (1, 2):
+        mask[20:77, 20 + 70 * k : 22 + 70 * k] = 1
+    unboxed, boxes = forms.without_boxes(mask)
+    assert boxes.max() == 3 and unboxed[25:65, 123:128].all()

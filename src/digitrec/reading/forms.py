@@ -384,8 +384,21 @@ def _frame(mark: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]] | None:
     upright = mark.mean(axis=0) >= PRINTED
     if not (upright[:reach].any() and upright[-reach:].any()) or upright.mean() > 0.4:  # open at an end, or a solid mark
         return None
+    # Inside the frame, an upright is a side only where its ink runs unbroken most of the way down
+    # (PRINTED): a bold digit's stroke, with its box's top and bottom, can fill as much of its column.
+    inner = np.flatnonzero(upright[reach:-reach]) + reach
+    upright[inner[_longest_runs(mark[:, inner]) < PRINTED * h]] = False
     at = np.flatnonzero(upright)  # each upright's columns as one: a thick side's, or one the clean-up nicked
     return flat, [(int(c[0]), int(c[-1])) for c in np.split(at, np.flatnonzero(np.diff(at) > reach) + 1)]
+
+
+def _longest_runs(columns: np.ndarray) -> np.ndarray:
+    """The longest unbroken run of ink down each column of a (rows, columns) boolean array."""
+    edges = np.diff(np.pad(columns, ((1, 1), (0, 0))).astype(np.int8), axis=0).T  # +1 where a run starts, -1 just past its end
+    starts, ends = np.argwhere(edges == 1), np.argwhere(edges == -1)  # column by column, top down: paired in order
+    longest = np.zeros(columns.shape[1], np.int64)
+    np.maximum.at(longest, starts[:, 0], ends[:, 1] - starts[:, 1])
+    return longest
 
 
 def _straight_rows(mark: np.ndarray) -> tuple[np.ndarray, int]:
