@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from digitrec.evaluation import pages
-from digitrec.reading import forms
+from digitrec.reading import forms, layout
 
 
 @pytest.mark.parametrize("field", pages.FIELDS)
@@ -238,3 +238,22 @@ def test_a_bold_stroke_from_its_boxs_top_is_writing_not_a_side():
         mask[20:77, 20 + 70 * k : 22 + 70 * k] = 1
     unboxed, boxes = forms.without_boxes(mask)
     assert boxes.max() == 3 and unboxed[25:65, 123:128].all()
+
+
+def test_a_faint_frames_sides_are_blanked_in_the_line_the_reader_sees():
+    """A form printed lighter than its writing has its frame in the fainter mask only: taken out
+    of the writing's mask it never was, and left in the ink the line reader is shown, where a
+    side between two digits read as a 1 ("07/1061/31"). The line blanks the boxes' sides too."""
+    writing = np.zeros((100, 300), np.uint8)
+    for k in range(3):
+        cv2.ellipse(writing, (48 + 66 * k, 48), (14, 18), 0, 0, 360, 1, 3)
+    frames = writing.copy()
+    cv2.rectangle(frames, (15, 20), (213, 76), 1, 1)  # three boxes, 66 pixels each, printed faint
+    for k in (1, 2):
+        frames[20:77, 15 + 66 * k] = 1
+    unboxed, boxes = forms.without_boxes(writing, frames)
+    assert boxes.max() == 3
+    (region,) = layout.find_lines(writing, (unboxed, boxes))
+    x, y, w, h = region.box
+    for side in (81, 147):  # the sides between the digits, inside the line's box
+        assert region.foreign[:, side - x].sum() >= 0.8 * h and not region.mask[:, side - x].any()

@@ -135,9 +135,13 @@ def find_lines(mask: np.ndarray, unboxed: tuple[np.ndarray, np.ndarray] | None =
     """
     ink = mask
     mask, boxes = unboxed or forms.without_boxes(mask)
+    # The boxes' sides and the print between them, found in the print's fainter mask: what of them
+    # lies under the writing's threshold is no writing either, and a faint side beside a digit
+    # was read as a 1 beside it.
+    printed = (boxes < 0).astype(np.uint8)
     height = text_height(mask)
     mask, upright = without_rules(mask, height)
-    upright = upright | (boxes < 0)
+    upright = upright | printed
     # Marks are found with the gaps that removed rules left bridged: a 1 that crossed a line stays one mark.
     bridged = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((5, 1), np.uint8)) if mask is not ink else mask
     n, labels, stats, _ = components(bridged)
@@ -171,7 +175,7 @@ def find_lines(mask: np.ndarray, unboxed: tuple[np.ndarray, np.ndarray] | None =
         if not kept:
             continue
         own = members_of(labels[y0:y1, x0:x1], group, n) & mask[y0:y1, x0:x1]
-        foreign = cv2.dilate(ink[y0:y1, x0:x1] & (1 - own), np.ones((3, 3), np.uint8)) & (1 - own)
+        foreign = cv2.dilate((ink[y0:y1, x0:x1] | printed[y0:y1, x0:x1]) & (1 - own), np.ones((3, 3), np.uint8)) & (1 - own)
         regions.append(Region((int(x0), int(y0), int(x1 - x0), int(y1 - y0)), own, foreign))
     return regions
 
