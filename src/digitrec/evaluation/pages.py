@@ -141,6 +141,7 @@ def boxed(digits: Digits, text: str, field: str, rng: np.random.Generator, angle
     count = len(text) if grouped else len(text) + int(rng.integers(1, 4))  # a date's boxes are all written in
     spacing, slashed = (int(side * rng.uniform(0.3, 0.8)), rng.random() < 0.5) if grouped else (0, False)
     group = [min(k // 2, 2, (count - 2) // 2) if grouped else 0 for k in range(count)]  # DD MM YYYY: two boxes, two, and the rest (none alone)
+    slash = [slashed and k > 0 and group[k] != group[k - 1] for k in range(count)]  # printed in the gap before box k
     margin = int(height * rng.uniform(0.5, 1.5))
     width, page_height = 2 * margin + count * side + (count - 1) * gap + group[-1] * spacing, 2 * margin + side
     canvas, rules = np.zeros((page_height, width), np.float32), np.zeros((page_height, width), np.float32)
@@ -150,7 +151,7 @@ def boxed(digits: Digits, text: str, field: str, rng: np.random.Generator, angle
     end = int(side * rng.uniform(0.5, 1.0)) if field == "comb" and rng.random() < 0.5 else tick  # a comb's end ticks, often taller
     for k in range(count):
         left = margin + k * (side + gap) + group[k] * spacing
-        if slashed and k and group[k] != group[k - 1]:  # printed in the gap before this group: a slash, clear of the frames
+        if slash[k]:  # clear of the frames
             middle, lean = left - spacing // 2, min(side // 6, spacing // 4)
             cv2.line(rules, (middle + lean, margin + side // 6), (middle - lean, margin + side - side // 6), shade, pen)
         if field == "comb":
@@ -178,7 +179,7 @@ def boxed(digits: Digits, text: str, field: str, rng: np.random.Generator, angle
     image -= np.maximum(canvas * rng.uniform(120, 190), rules * rng.uniform(100, 160))
     image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.4, 0.9)) + rng.normal(0, 3, image.shape).astype(np.float32)
     image = cv2.imdecode(cv2.imencode(".jpg", np.clip(image, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 80])[1], cv2.IMREAD_GRAYSCALE)
-    written = "".join(("/" if slashed and k and group[k] != group[k - 1] else "") + c for k, c in enumerate(text))  # the printed slashes read back
+    written = "".join("/" * slash[k] + c for k, c in enumerate(text))  # the printed slashes read back
     return PageSample(image, (written,), (box,), field)
 
 

@@ -135,9 +135,9 @@ def find_lines(mask: np.ndarray, unboxed: tuple[np.ndarray, np.ndarray] | None =
     """
     ink = mask
     mask, boxes = unboxed or forms.without_boxes(mask)
-    # The boxes' sides and the print between them, found in the print's fainter mask: what of them
-    # lies under the writing's threshold is no writing either, and a faint side beside a digit
-    # was read as a 1 beside it.
+    # The form's print in the map of boxes (sides, combs, what is printed between groups), found in
+    # the print's fainter mask: what of it lies under the writing's threshold is no writing either,
+    # and a faint side beside a digit was read as a 1 beside it.
     printed = (boxes < 0).astype(np.uint8)
     height = text_height(mask)
     mask, upright = without_rules(mask, height)

@@ -471,9 +471,9 @@ def _rim(rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
     ys, xs = np.mgrid[0:rows, 0:cols].astype(np.float32)
     rim = np.zeros((rows, cols), bool)
     rim[0], rim[-1], rim[:, 0], rim[:, -1] = True, True, True, True
-    design = np.c_[xs[rim], ys[rim], np.ones(int(rim.sum()), np.float32)]
-    design.flags.writeable = False
-    return np.flatnonzero(rim), design
+    design, at = np.c_[xs[rim], ys[rim], np.ones(int(rim.sum()), np.float32)], np.flatnonzero(rim)
+    design.flags.writeable = at.flags.writeable = False  # cached: shared by every call
+    return at, design
 
 
 def _levelled(lightness: np.ndarray) -> np.ndarray:
