@@ -223,6 +223,25 @@ def test_two_frames_a_printed_slash_joins_are_two_frames():
     assert [char for char, _ in forms.printed_separators(boxes)] == ["/"]
 
 
+def test_a_frame_ends_where_its_top_and_bottom_do_not_at_a_slash_printed_against_it():
+    """A date's slash printed close against the next group's frame (the page turned a little) is
+    one mark with that frame once the print's gaps are closed: the mark's left end is the slash,
+    not a side. The frame was judged open at that end and no frame at all, and its digits read as
+    a line apart from the others."""
+    writing = np.zeros((100, 300), np.uint8)
+    for left in (20, 150):
+        for k in range(2):
+            cv2.ellipse(writing, (left + 27 + 54 * k, 48), (14, 18), 0, 0, 360, 1, 3)
+    mask = writing.copy()
+    for left in (20, 150):  # two frames of two boxes each, 54 pixels a box, 22 apart
+        cv2.rectangle(mask, (left, 20), (left + 108, 76), 1, 2)
+        mask[20:77, left + 54 : left + 56] = 1
+    cv2.line(mask, (145, 24), (137, 70), 1, 2)  # the slash, its top a pixel from the second frame's side
+    unboxed, boxes = forms.without_boxes(mask)
+    assert boxes.max() == 4 and np.array_equal(unboxed, writing)
+    assert [char for char, _ in forms.printed_separators(boxes)] == ["/"]
+
+
 def test_a_bold_stroke_from_its_boxs_top_is_writing_not_a_side():
     """A bold 1 written from its box's top nearly to its bottom is one mark with the frame, and
     fills as much of its column, with the box's top and bottom, as a side does; but its ink stops

@@ -382,7 +382,11 @@ def _frame(mark: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]] | None:
     if not (flat[:reach].any() and flat[-reach:].any()) or runs != 2:  # most marks: no straight top and bottom, and nothing straight across between
         return None
     upright = mark.mean(axis=0) >= PRINTED
-    if not (upright[:reach].any() and upright[-reach:].any()) or upright.mean() > 0.4:  # open at an end, or a solid mark
+    # The frame ends where its top and bottom do: print beyond them (a date's slash printed close
+    # against the next group's frame) is no end of it.
+    rails = np.flatnonzero(mark[flat].mean(axis=0) >= 0.5)
+    first, last = rails[0], rails[-1] + 1
+    if not (upright[first : first + reach].any() and upright[last - reach : last].any()) or upright.mean() > 0.4:  # open at an end, or a solid mark
         return None
     # Inside the frame, an upright is a side only where its ink runs unbroken most of the way down
     # (PRINTED): a bold digit's stroke, with its box's top and bottom, can fill as much of its column.
