@@ -242,6 +242,40 @@ def test_a_frame_ends_where_its_top_and_bottom_do_not_at_a_slash_printed_against
     assert [char for char, _ in forms.printed_separators(boxes)] == ["/"]
 
 
+def _two_groups(gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two frames of two boxes each, 54 pixels a box, gap pixels apart, a ring written in each box:
+    the writing, and the mask with the frames."""
+    writing = np.zeros((100, 300), np.uint8)
+    mask = writing.copy()
+    for left in (20, 130 + gap):
+        for k in range(2):
+            cv2.ellipse(writing, (left + 27 + 54 * k, 48), (14, 18), 0, 0, 360, 1, 3)
+        cv2.rectangle(mask, (left, 20), (left + 108, 76), 1, 2)
+        mask[20:77, left + 54 : left + 56] = 1
+    return writing, mask | writing
+
+
+def test_a_slash_printed_against_both_frames_is_the_forms_and_read_back():
+    """A slash printed close between a date's groups touches both frames: it was no mark wholly
+    within the gap between them, so it stayed in the writing, and was read as a 1 ("52109")."""
+    writing, mask = _two_groups(12)
+    cv2.line(mask, (141, 30), (131, 68), 1, 2)  # from the second frame's side to the first's
+    unboxed, boxes = forms.without_boxes(mask)
+    assert boxes.max() == 4 and np.array_equal(unboxed, writing)
+    assert [char for char, _ in forms.printed_separators(boxes)] == ["/"]
+
+
+def test_a_slash_in_pieces_is_one_slash():
+    """A faint slash levelled with its page comes out of the clean-up in pieces, each too short
+    for a slash, with gaps wider than the closing bridges; in one straight line they are one."""
+    writing, mask = _two_groups(16)
+    for (x0, y0), (x1, y1) in (((142, 24), (140, 31)), ((139, 40), (137, 47)), ((136, 56), (134, 63))):  # three dashes of one line, 9 pixels apart
+        cv2.line(mask, (x0, y0), (x1, y1), 1, 2)
+    unboxed, boxes = forms.without_boxes(mask)
+    assert boxes.max() == 4 and np.array_equal(unboxed, writing)
+    assert [char for char, _ in forms.printed_separators(boxes)] == ["/"]
+
+
 def test_a_bold_stroke_from_its_boxs_top_is_writing_not_a_side():
     """A bold 1 written from its box's top nearly to its bottom is one mark with the frame, and
     fills as much of its column, with the box's top and bottom, as a side does; but its ink stops
