@@ -196,9 +196,14 @@ def _cleaned(image: ImageInput, level: bool = True) -> list[_Cleaned]:
         if turn is None:
             cleaned.append(_Cleaned(strength, mask, scale, unboxed=unboxed))
             continue
-        levelled = preprocess.without_lines(turn.level(strength))
+        turned = turn.level(strength)
+        levelled = preprocess.without_lines(turned)
         levelled_mask = preprocess.ink_mask(levelled)
-        cleaned.append(_Cleaned(levelled, levelled_mask, scale, turn, unboxed=_unboxed(levelled, levelled_mask)))
+        # A form's frames, levelled, have their tops and bottoms lifted with the ruled lines, and
+        # its sides, thinned by the levelling, are too broken to stand alone: they are looked for
+        # with the lines as well, the more boxes found kept.
+        unboxed = max((_unboxed(s, levelled_mask) for s in (levelled, turned)), key=lambda u: int(u[1].max()))
+        cleaned.append(_Cleaned(levelled, levelled_mask, scale, turn, unboxed=unboxed))
     return cleaned
 
 
