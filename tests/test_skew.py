@@ -135,6 +135,22 @@ def test_a_field_of_two_or_three_boxes_is_levelled_by_its_frame(digits, angle, f
         assert np.degrees(np.arctan2(found.matrix[0, 1], found.matrix[0, 0])) == pytest.approx(-angle, abs=0.3 if field == "boxes" else 0.5)
 
 
+@pytest.mark.parametrize("angle", [4.0, -4.0])
+def test_a_bold_frame_levels_its_field(angle):
+    """A frame printed bold, or blurred by the scan, holds as much ink four rows off its top's
+    fullest row as half that row: it was judged no line (skew._thin), and a field of two boxes
+    turned 4 degrees was read as it lay, each side a 1 ("92" as "912")."""
+    ink = np.zeros((120, 200), np.float32)
+    cv2.rectangle(ink, (30, 30), (170, 90), 1.0, 5)  # two boxes, 70 by 60 pixels, the frame 5 thick
+    ink[30:91, 98:103] = 1.0
+    for centre in (65, 135):
+        cv2.ellipse(ink, (centre, 60), (14, 20), 0, 0, 360, 1.0, 5)  # a bold 0 in each
+    turned = cv2.warpAffine(ink, cv2.getRotationMatrix2D((100, 60), angle, 1.0), (200, 120))
+    found = _turn(np.round(255 - 200 * turned).astype(np.uint8))  # dark print on white paper
+    assert found is not None
+    assert np.degrees(np.arctan2(found.matrix[0, 1], found.matrix[0, 0])) == pytest.approx(-angle, abs=0.5)
+
+
 def test_a_small_levelled_map_keeps_its_ink_clear_of_the_layouts_rim(digits):
     """The levelled map is cut round the ink; on a small one (a sticky note's), 2% was under the
     layout's RIM, which took the last line for the tail of one the photo cut, and dropped it."""

@@ -74,6 +74,10 @@ against 56 and 66%, and every other row of bench_boxes.py, realworld-dev, the re
 the generated pages and bench_skew, grid, desk, documents, shadow and highlight read exactly as
 at 2 (README, release 31)."""
 
+FRAME_RULE = 0.15
+"""A frame's top or bottom is no thicker than this share of the ink's height (skew._thin): a bold
+or blurred frame's line 4 or 5 pixels thick in fields 40 to 70 tall, 0.07-0.13."""
+
 FORM_POINTS = 5_000
 """A form's line is looked for among this many of the ink's points, a quarter of what a ruled line
 under unsure characters is: every image of too few characters side by side that is wide enough
@@ -389,9 +393,23 @@ def _ruled(ys: np.ndarray, xs: np.ndarray, form: bool = False) -> float | None:
         tall = np.ptp(ys * np.cos(radians) - xs * np.sin(radians))
         first, last = np.flatnonzero(row)[[0, -1]]
         framed = min(row[first : first + 4].max(), row[max(first, last - 3) : last + 1].max()) * step >= FRAME_LINE * tall  # a frame's top and bottom: the ink's first and last rows
-        if row[at] * step < FORM_LINE * tall and not framed or beside > row[at] / 2:
+        if row[at] * step < FORM_LINE * tall and not framed or beside > row[at] / 2 and not (framed and _thin(row, at, tall)):
             return None
     return float(angles[best])
+
+
+def _thin(row: np.ndarray, at: int, tall: float) -> bool:
+    """Whether the line at row `at` of a turned ink's row counts is thin for a frame's top or
+    bottom: its rows holding 3/4 of its fullest row's count no more than FRAME_RULE of the
+    ink's height. A frame printed bold, or blurred by the scan, holds over half as much 4 rows
+    off its fullest row, and so may a small field's rows of bold digits and sides inside it."""
+    full = row >= 0.75 * row[at]
+    top, bottom = at, at
+    while top > 0 and full[top - 1]:
+        top -= 1
+    while bottom + 1 < len(row) and full[bottom + 1]:
+        bottom += 1
+    return bottom - top + 1 <= FRAME_RULE * tall
 
 
 def _rows(ys: np.ndarray, xs: np.ndarray, angles: np.ndarray, points: int) -> tuple[np.ndarray, int]:
