@@ -231,18 +231,24 @@ def test_a_dates_printed_slashes_are_read_back_in_it(reader, digits):
     assert "21082016" not in read
 
 
+def _two_groups(gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two frames of two boxes each, 54 pixels a box, gap pixels apart, a ring written in each box:
+    the writing, and the mask with the frames."""
+    writing = np.zeros((100, 300), np.uint8)
+    mask = writing.copy()
+    for left in (20, 128 + gap):
+        for k in range(2):
+            cv2.ellipse(writing, (left + 27 + 54 * k, 48), (14, 18), 0, 0, 360, 1, 3)
+        cv2.rectangle(mask, (left, 20), (left + 108, 76), 1, 2)
+        mask[20:77, left + 54 : left + 56] = 1
+    return writing, mask | writing
+
+
 def test_two_frames_a_printed_slash_joins_are_two_frames():
     """A slash printed close between a date's groups of boxes can touch both frames in the print's
     mask, making them one mark: the gap between them, with no top or bottom, is no box, and the
     slash in it the form's (forms._parts). It was a box, holding the slash, read as a 1."""
-    writing = np.zeros((100, 300), np.uint8)
-    for left in (20, 140):
-        for k in range(2):
-            cv2.ellipse(writing, (left + 27 + 54 * k, 48), (14, 18), 0, 0, 360, 1, 3)
-    mask = writing.copy()
-    for left in (20, 140):  # two frames of two boxes each, 54 pixels a box, 12 apart
-        cv2.rectangle(mask, (left, 20), (left + 108, 76), 1, 2)
-        mask[20:77, left + 54 : left + 56] = 1
+    writing, mask = _two_groups(12)
     cv2.line(mask, (136, 30), (132, 66), 1, 2)  # the slash, clear of both frames in the writing's mask
     frames = mask.copy()
     frames[30:33, 129:132] = frames[64:67, 135:140] = 1  # ...and touching both in the fainter print's
@@ -256,37 +262,17 @@ def test_a_frame_ends_where_its_top_and_bottom_do_not_at_a_slash_printed_against
     one mark with that frame once the print's gaps are closed: the mark's left end is the slash,
     not a side. The frame was judged open at that end and no frame at all, and its digits read as
     a line apart from the others."""
-    writing = np.zeros((100, 300), np.uint8)
-    for left in (20, 150):
-        for k in range(2):
-            cv2.ellipse(writing, (left + 27 + 54 * k, 48), (14, 18), 0, 0, 360, 1, 3)
-    mask = writing.copy()
-    for left in (20, 150):  # two frames of two boxes each, 54 pixels a box, 22 apart
-        cv2.rectangle(mask, (left, 20), (left + 108, 76), 1, 2)
-        mask[20:77, left + 54 : left + 56] = 1
+    writing, mask = _two_groups(22)
     cv2.line(mask, (145, 24), (137, 70), 1, 2)  # the slash, its top a pixel from the second frame's side
     unboxed, boxes = forms.without_boxes(mask)
     assert boxes.max() == 4 and np.array_equal(unboxed, writing)
     assert [char for char, _ in forms.printed_separators(boxes)] == ["/"]
 
 
-def _two_groups(gap: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two frames of two boxes each, 54 pixels a box, gap pixels apart, a ring written in each box:
-    the writing, and the mask with the frames."""
-    writing = np.zeros((100, 300), np.uint8)
-    mask = writing.copy()
-    for left in (20, 130 + gap):
-        for k in range(2):
-            cv2.ellipse(writing, (left + 27 + 54 * k, 48), (14, 18), 0, 0, 360, 1, 3)
-        cv2.rectangle(mask, (left, 20), (left + 108, 76), 1, 2)
-        mask[20:77, left + 54 : left + 56] = 1
-    return writing, mask | writing
-
-
 def test_a_slash_printed_against_both_frames_is_the_forms_and_read_back():
     """A slash printed close between a date's groups touches both frames: it was no mark wholly
     within the gap between them, so it stayed in the writing, and was read as a 1 ("52109")."""
-    writing, mask = _two_groups(12)
+    writing, mask = _two_groups(14)
     cv2.line(mask, (141, 30), (131, 68), 1, 2)  # from the second frame's side to the first's
     unboxed, boxes = forms.without_boxes(mask)
     assert boxes.max() == 4 and np.array_equal(unboxed, writing)
@@ -296,7 +282,7 @@ def test_a_slash_printed_against_both_frames_is_the_forms_and_read_back():
 def test_a_slash_in_pieces_is_one_slash():
     """A faint slash levelled with its page comes out of the clean-up in pieces, each too short
     for a slash, with gaps wider than the closing bridges; in one straight line they are one."""
-    writing, mask = _two_groups(16)
+    writing, mask = _two_groups(18)
     for (x0, y0), (x1, y1) in (((142, 24), (140, 31)), ((139, 40), (137, 47)), ((136, 56), (134, 63))):  # three dashes of one line, 9 pixels apart
         cv2.line(mask, (x0, y0), (x1, y1), 1, 2)
     unboxed, boxes = forms.without_boxes(mask)
