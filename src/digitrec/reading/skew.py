@@ -219,6 +219,11 @@ def _slope(strength: np.ndarray, marks: tuple[list[np.ndarray], np.ndarray], for
         along, error = _ruled(ys, xs, form=True), 0.0
         if along is None:
             return None
+    elif form and (framing := _frame_slope(strength, marks[1])) is not None:
+        # Digits written in a form's boxes: its frame's printed lines set the slope, not their
+        # centres, which wander a degree or more over a field of seven or eight.
+        ys, xs, every = _looked_at(strength, 1)
+        along, error = framing, 0.0
     else:
         along = float(np.median(pairs))
         error = 1.4826 * float(np.median(np.abs(pairs - along))) / np.sqrt(len(pairs))
@@ -239,6 +244,17 @@ def _slope(strength: np.ndarray, marks: tuple[list[np.ndarray], np.ndarray], for
     if abs(angle) < MIN_TURN:
         return None
     return _levelling(angle, ys, xs)
+
+
+def _frame_slope(strength: np.ndarray, boxes: np.ndarray) -> float | None:
+    """The turn that levels a form's frame (_ruled, a form's line), where one mark runs FRAME_LINE
+    times as long as it is tall and holds two marks or more within its box: digits written in
+    its boxes. None where no mark does, or its lines are not straight."""
+    x, y, w, h = boxes.T
+    for i in np.flatnonzero(w >= FRAME_LINE * h):
+        if np.count_nonzero((x >= x[i]) & (y >= y[i]) & (x + w <= x[i] + w[i]) & (y + h <= y[i] + h[i])) > 2:  # itself and two more
+            return _ruled(*_looked_at(strength, 1)[:2], form=True)
+    return None
 
 
 def _levelling(angle: float, ys: np.ndarray, xs: np.ndarray) -> Turn:
