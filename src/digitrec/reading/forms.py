@@ -247,7 +247,7 @@ def _separator(printed: np.ndarray, height: int) -> str | None:
     if n > 2 and _in_line(closed):  # one stroke in pieces: a levelled hairline falls between rows of pixels
         (x0, y0), (x1, y1) = (x.min(), y.min()), ((x + w).max(), (y + h).max())
         stats = np.array([[0] * 5, [x0, y0, x1 - x0, y1 - y0, stats[1:, 4].sum()]])
-        n, w, h, small = 2, stats[1:, 2], stats[1:, 3], small[:1] & False
+        n, w, h, small = 2, stats[1:, 2], stats[1:, 3], np.zeros(1, bool)  # one stroke, no dot
     if n == 2:
         length = float(np.hypot(w[0], h[0]))
         if stats[1, 4] / length <= THIN * length:

@@ -213,7 +213,7 @@ LEVELLED_FLOOR = 0.5
 little as half its strength each, and a light form's frame came out in dots: in a levelled way
 the frames are looked for over this share of INK_FLOOR too. bench_boxes.py's fields turned 2-4
 degrees, seeds 0 / 1, exact: printed apart 85 -> 89% / 89 -> 96%, a date's groups 87 -> 91% /
-88 -> 90%, boxes side by side 91 -> 92% / 88 -> 91%, combs 97 -> 97% / 93 -> 94%; level fields
+88 -> 90%, boxes side by side 91 -> 92% / 88 -> 91%, combs 97% / 93 -> 94%; level fields
 as before but one date more at seed 0; realworld-dev, the realistic set, and pages level and
 turned 10 degrees, as before, reading for reading."""
 
