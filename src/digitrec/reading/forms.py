@@ -234,28 +234,32 @@ def printed_separators(boxes: np.ndarray) -> list[tuple[str, tuple[int, int, int
 
 def _separator(printed: np.ndarray, height: int) -> str | None:
     """The separator that the form's print in a gap between groups of boxes (height: the boxes')
-    stands for: one thin stroke (THIN) leaning, over 0.4 of the boxes' height, a slash; one flat a
-    dash; one dot (a twentieth to a quarter of the height) a point; two dots one above the other a
-    colon. None for anything else: an upright bar, a printed letter, a logo, a speck. A stroke the
-    clean-up broke is closed first."""
+    stands for: one thin stroke (_stroke) a slash or a dash; one dot (a twentieth to a quarter of
+    the height) a point; two dots one above the other a colon. None for anything else: an upright
+    bar, a printed letter, a logo, a speck. A stroke the clean-up broke is closed first."""
     closed = cv2.morphologyEx(printed, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
     n, _, stats, _ = components(closed)
-    x, y, w, h = (stats[1:, k] for k in range(4))
+    x, y, w, h, area = (stats[1:, k] for k in range(5))
     small = (np.maximum(w, h) <= 0.25 * height) & (np.minimum(w, h) >= max(2, 0.05 * height))  # a dot, not a speck
+    if n == 2:
+        return _stroke(int(w[0]), int(h[0]), int(area[0]), height) or ("." if small[0] else None)
     if n == 3 and small.all() and min(x[0] + w[0], x[1] + w[1]) > max(x[0], x[1]) and abs(int(y[0]) - int(y[1])) >= max(h):
         return ":"
     if n > 2 and _in_line(closed):  # one stroke in pieces: a levelled hairline falls between rows of pixels
-        (x0, y0), (x1, y1) = (x.min(), y.min()), ((x + w).max(), (y + h).max())
-        stats = np.array([[0] * 5, [x0, y0, x1 - x0, y1 - y0, stats[1:, 4].sum()]])
-        n, w, h, small = 2, stats[1:, 2], stats[1:, 3], np.zeros(1, bool)  # one stroke, no dot
-    if n == 2:
-        length = float(np.hypot(w[0], h[0]))
-        if stats[1, 4] / length <= THIN * length:
-            if h[0] >= 0.4 * height and w[0] >= 0.15 * h[0]:
-                return "/"
-            if w[0] >= 2 * h[0] and h[0] <= 0.25 * height:
-                return "-"
-        return "." if small[0] else None
+        return _stroke(int((x + w).max() - x.min()), int((y + h).max() - y.min()), int(area.sum()), height)
+    return None
+
+
+def _stroke(w: int, h: int, area: int, height: int) -> str | None:
+    """What one stroke of that box and ink stands for: thin (its ink over its length at most THIN
+    of its length), leaning and over 0.4 of the boxes' height, a slash; thin and flat, a dash."""
+    length = float(np.hypot(w, h))
+    if area / length > THIN * length:
+        return None
+    if h >= 0.4 * height and w >= 0.15 * h:
+        return "/"
+    if w >= 2 * h and h <= 0.25 * height:
+        return "-"
     return None
 
 
@@ -276,12 +280,13 @@ def _gap_print(gap: np.ndarray, faint: np.ndarray | None) -> tuple[np.ndarray, n
     close against both frames (a page turned a little) was left in the writing, and read as a 1.
     (Not those that touch one side: a digit's stroke run out of its box, in a field of boxes
     printed apart, read 84% of 100 fields exactly against 90%.)"""
+    inside = _printed(gap)
     for across in (False, True):
-        printed = _printed(gap, across)
+        printed = _printed(gap, across) if across else inside
         judged = printed if faint is None else _printed(faint, across)
         if (char := _separator(judged, gap.shape[0])) is not None:
             return printed, judged, char
-    return _printed(gap), np.zeros_like(gap), None
+    return inside, np.zeros_like(gap), None
 
 
 def _printed(gap: np.ndarray, across: bool = False) -> np.ndarray:

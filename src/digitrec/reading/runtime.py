@@ -149,10 +149,12 @@ def _with_printed(characters: tuple[Character, ...], printed: list, box: tuple[i
     (forms.printed_separators, on the page's pixels) that stand within the line's box (on the page's too)
     put back between the two digits they stand between: a date written in groups of boxes reads
     "21/08/2016", as it stands on the form, not "21082016". Printed, they are sure (1.0)."""
+    if not printed or any(c.box is None for c in characters):  # most lines: no form's print to put back
+        return characters
     x0, y0, w0, h0 = box
     out = list(characters)
     for char, (x, y, w, h) in printed:
-        if not (x0 <= x + w / 2 < x0 + w0 and y0 <= y + h / 2 < y0 + h0) or any(c.box is None for c in out):
+        if not x0 <= x + w / 2 < x0 + w0 or not y0 <= y + h / 2 < y0 + h0:
             continue
         at = (x + w / 2) / page_scale
         k = sum(c.box[0] + c.box[2] / 2 < at for c in out)

@@ -222,8 +222,8 @@ def _slope(strength: np.ndarray, marks: tuple[list[np.ndarray], np.ndarray], for
     elif form and (framing := _frame_slope(strength, marks[1])) is not None:
         # Digits written in a form's boxes: its frame's printed lines set the slope, not their
         # centres, which wander a degree or more over a field of seven or eight.
-        ys, xs, every = _looked_at(strength, 1)
-        along, error = framing, 0.0
+        along, (ys, xs, every) = framing
+        error = 0.0
     else:
         along = float(np.median(pairs))
         error = 1.4826 * float(np.median(np.abs(pairs - along))) / np.sqrt(len(pairs))
@@ -246,14 +246,17 @@ def _slope(strength: np.ndarray, marks: tuple[list[np.ndarray], np.ndarray], for
     return _levelling(angle, ys, xs)
 
 
-def _frame_slope(strength: np.ndarray, boxes: np.ndarray) -> float | None:
-    """The turn that levels a form's frame (_ruled, a form's line), where one mark runs FRAME_LINE
-    times as long as it is tall and holds two marks or more within its box: digits written in
-    its boxes. None where no mark does, or its lines are not straight."""
+def _frame_slope(strength: np.ndarray, boxes: np.ndarray) -> tuple[float, tuple[np.ndarray, np.ndarray, int]] | None:
+    """The turn that levels a form's frame (_ruled, a form's line), and the look at the ink it
+    was found in (_looked_at, every pixel), where one mark runs FRAME_LINE times as long as it is
+    tall and holds two marks or more within its box: digits written in its boxes. None where no
+    mark does, or its lines are not straight."""
     x, y, w, h = boxes.T
     for i in np.flatnonzero(w >= FRAME_LINE * h):
         if np.count_nonzero((x >= x[i]) & (y >= y[i]) & (x + w <= x[i] + w[i]) & (y + h <= y[i] + h[i])) > 2:  # itself and two more
-            return _ruled(*_looked_at(strength, 1)[:2], form=True)
+            look = _looked_at(strength, 1)
+            angle = _ruled(*look[:2], form=True)
+            return None if angle is None else (angle, look)
     return None
 
 
