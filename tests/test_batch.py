@@ -28,7 +28,7 @@ def batch(*args: str):
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    """The samples (single digits and two 4-digit numbers), a subfolder, and three bad files."""
+    """The samples (single digits and two 4-digit numbers), a subfolder, and four bad files."""
     root = tmp_path / "in"
     (root / "sub").mkdir(parents=True)
     for f in SAMPLE_FILES:
@@ -38,10 +38,11 @@ def folder(tmp_path: Path) -> Path:
     (root / "sub" / "text.png").write_text("a text file with an image's name")
     (root / "empty.jpg").write_bytes(b"")
     (root / "notes.md").write_text("not an image, and not looked at")
+    os.mkfifo(root / "pipe.png")  # a named pipe: read, it would wait for a writer until the time budget ran out
     return root
 
 
-EXPECTED_ERRORS = {"empty.jpg": "the file is empty", "corrupt.png": "corrupt or truncated", "text.png": "not an image"}
+EXPECTED_ERRORS = {"empty.jpg": "the file is empty", "corrupt.png": "corrupt or truncated", "text.png": "not an image", "pipe.png": "not a file but a named pipe"}
 
 
 def by_name(rows: list[dict]) -> dict[str, dict]:
@@ -54,7 +55,7 @@ def by_name(rows: list[dict]) -> dict[str, dict]:
 def test_collect_folders_globs_manifests_each_file_once(folder: Path, tmp_path: Path):
     files = collect([str(folder)])
     assert [Path(f).name for f in files][-3:] == ["7-again.png", "corrupt.png", "text.png"]  # sorted, subfolders after files
-    assert "notes.md" not in {Path(f).name for f in files} and len(files) == len(SAMPLE_FILES) + 4
+    assert "notes.md" not in {Path(f).name for f in files} and len(files) == len(SAMPLE_FILES) + 5
 
     (tmp_path / "list.txt").write_text("# scanned on Monday\nin/7-centred.png\n\nin/missing.png\n")
     (tmp_path / "list.csv").write_text("id,path\n1,in/1-far-right.png\n2,in/7-centred.png\n")

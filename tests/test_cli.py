@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from conftest import SAMPLES
 from digitrec.cli import cli
 from digitrec.constants import DEFAULT_MODEL
+from digitrec.reading import decode
 
 SAMPLE_FILES = sorted(str(p) for p in SAMPLES.glob("*.png"))
 
@@ -95,6 +96,13 @@ def test_a_folder_points_to_batch(tmp_path):
 def test_standard_input():
     result = run("predict", "-", input=(SAMPLES / "3-light-on-dark.png").read_bytes())
     assert result.exit_code == 0 and "probably a 3" in result.stdout
+
+
+def test_standard_input_that_runs_past_the_size_limit_is_refused(monkeypatch):
+    image = (SAMPLES / "3-light-on-dark.png").read_bytes()
+    monkeypatch.setattr(decode, "MAX_FILE_BYTES", len(image) - 1)
+    result = run("predict", "-", input=image)
+    assert result.exit_code == 1 and "standard input: refused, over the" in result.output and "Traceback" not in result.output
 
 
 def test_preview_files(tmp_path):

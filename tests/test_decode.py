@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
+import threading
 import zlib
 
 import cv2
@@ -12,8 +14,8 @@ import pytest
 from PIL import Image
 
 from digitrec.reading import decode, preprocess
-from digitrec.constants import MAX_PIXELS, MAX_SIDE
-from digitrec.errors import ImageError
+from digitrec.constants import MAX_FILE_BYTES, MAX_PIXELS, MAX_SIDE
+from digitrec.errors import ImageError, ImageTooLargeError
 
 
 def one(size: tuple[int, int] = (80, 60)) -> np.ndarray:
@@ -242,3 +244,35 @@ def test_bad_paths_give_clear_errors(tmp_path):
     (tmp_path / "empty.png").write_bytes(b"")
     with pytest.raises(ImageError, match="empty.png: the file is empty"):
         decode.read(tmp_path / "empty.png")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_is_refused_at_once_not_waited_on(tmp_path):
+    pipe = tmp_path / "drawn.png"
+    os.mkfifo(pipe)
+    refused: list[str] = []
+
+    def read() -> None:
+        try:
+            decode.read(pipe)
+        except ImageError as e:
+            refused.append(str(e))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(10)
+    if reader.is_alive():  # it waited for a writer: give it one that writes nothing, so the test ends
+        open(pipe, "wb").close()
+        reader.join(10)
+    assert refused == [f"{pipe}: not a file but a named pipe; save the image to a file first"]
+
+
+def test_a_device_and_a_file_over_the_size_limit_are_refused_before_reading(tmp_path):
+    if os.path.exists(os.devnull) and not os.path.isfile(os.devnull):  # /dev/null: a device that reads as empty
+        with pytest.raises(ImageError, match="not a file but a device"):
+            decode.read(os.devnull)
+    huge = tmp_path / "huge.tif"
+    with open(huge, "wb") as f:  # sparse: no disk, and nothing to read if the size were not checked first
+        f.truncate(MAX_FILE_BYTES + 1)
+    with pytest.raises(ImageTooLargeError, match=f"huge.tif: refused, the file is 256 MiB, over the {MAX_FILE_BYTES // 2**20} MiB"):
+        decode.read(huge)

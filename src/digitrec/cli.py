@@ -121,7 +121,7 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
     for file in files:
         try:
             with time_budget():
-                pages = decode.pages(sys.stdin.buffer.read() if file == "-" else file)  # once, for reading and --boxes
+                pages = decode.pages(decode.bounded(sys.stdin.buffer, "standard input") if file == "-" else file)  # once, for reading and --boxes
                 reading = recognizer.read_pages(pages, mode, threshold, single)
             if boxes:
                 drawn = boxes if len(files) == 1 else boxes / f"{Path(file).stem}.png"

@@ -49,6 +49,11 @@ layout, not ground through (the skew step and the form boxes skip it alike)."""
 MAX_PIXELS = 64_000_000
 """Images with more pixels than this (a 48-megapixel phone photo has 48M) are refused before decoding."""
 
+MAX_FILE_BYTES = 256 * 1024 * 1024
+"""Files (and standard input) larger than this are refused before they are read: MAX_PIXELS
+uncompressed at 4 bytes a pixel (8-bit RGBA, a BMP or a TIFF saved plain) fits, and a file that
+never ends (a log still growing, /dev/zero through a pipe) stops here instead of filling memory."""
+
 UNCERTAIN_BELOW = 0.95
 """A digit read with less confidence than this is flagged as uncertain. Chosen for the shipped
 CNN on the realistic sets with seeds 11 and 12 (never seed 0, which the README reports): there it

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import struct
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, BinaryIO, Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ..constants import MAX_PIXELS, MAX_SIDE
+from ..constants import MAX_FILE_BYTES, MAX_PIXELS, MAX_SIDE
 from ..errors import ImageError, ImageTooLargeError, IsAFolderError
 
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF", "AVIF")
@@ -94,14 +95,38 @@ def _pages(image: str | os.PathLike | bytes | bytearray | memoryview, max_pixels
 
 
 def _read_bytes(path: Path) -> bytes:
+    """A file's bytes, where it is a plain file of at most MAX_FILE_BYTES. A named pipe would hold
+    the read until something wrote to it, and a device (/dev/zero) never ends: both are refused
+    before a byte is read. Opened without blocking, so that opening a pipe does not wait either."""
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with open(fd, "rb") as f:
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
+                raise IsADirectoryError
+            if not stat.S_ISREG(info.st_mode):
+                raise ImageError(f"{path}: not a file but {_KINDS.get(stat.S_IFMT(info.st_mode), 'a special file')}; save the image to a file first")
+            if info.st_size > MAX_FILE_BYTES:
+                raise ImageTooLargeError(f"{path}: refused, the file is {info.st_size / 2**20:,.0f} MiB, over the {MAX_FILE_BYTES // 2**20} MiB digitrec reads; shrink or compress it first")
+            return bounded(f, str(path))
     except FileNotFoundError:
         raise ImageError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise IsAFolderError(f"{path}: is a folder, not an image") from None
     except OSError as e:
         raise ImageError(f"{path}: cannot read ({e.strerror or e})") from None
+
+
+_KINDS = {stat.S_IFIFO: "a named pipe", stat.S_IFCHR: "a device", stat.S_IFBLK: "a disk device", stat.S_IFSOCK: "a socket"}
+
+
+def bounded(stream: BinaryIO, name: str) -> bytes:
+    """What a stream (standard input, a file) holds, refused where it runs past MAX_FILE_BYTES:
+    only that much more than the limit is ever read."""
+    data = stream.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageTooLargeError(f"{name}: refused, over the {MAX_FILE_BYTES // 2**20} MiB digitrec reads; shrink or compress the image first")
+    return data
 
 
 def _opened(data: bytes, name: str, max_pixels: int) -> Iterator[Image.Image]:

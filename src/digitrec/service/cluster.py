@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from .batch import Journal, Progress, Settings, read_file
+from ..constants import MAX_FILE_BYTES
 from ..errors import DigitrecError
 
 
@@ -46,8 +47,9 @@ def _run(data, journal: Journal, settings: Settings, actors: int, progress: Prog
     pending = journal.pending()
     files = [p for k in pending for p in journal.chunk(k)]
     # Ray's workers run in their own folders, so they get absolute paths. A file that is missing or
-    # unreadable would fail Ray's whole read: this process makes its error row instead.
-    readable = {p: os.path.abspath(p) for p in files if os.path.isfile(p) and os.access(p, os.R_OK)}
+    # unreadable would fail Ray's whole read, and one over the size limit would be read whole before
+    # it was refused: this process makes its error row instead.
+    readable = {p: os.path.abspath(p) for p in files if os.path.isfile(p) and os.access(p, os.R_OK) and os.path.getsize(p) <= MAX_FILE_BYTES}
     original = {a: p for p, a in readable.items()}
     stream: Iterator[tuple[str, str]] = iter(())
     if readable:
