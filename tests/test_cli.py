@@ -116,7 +116,10 @@ def test_preview_files(tmp_path):
     assert image.shape[0] == 320 and image.shape[1] % 40 == 0 and image.max() == 255 and image[0, 0] == 0
 
     bad = run("predict", "--preview", str(tmp_path / "one.xyz"), SAMPLE_FILES[0])
-    assert bad.exit_code == 1 and "cannot write the image" in bad.output and "Traceback" not in bad.output
+    assert bad.exit_code == 1 and "one.xyz: cannot write an image of that kind (use a .png name)" in bad.output and "Traceback" not in bad.output
+    (tmp_path / "a-file").write_text("")
+    nowhere = run("predict", "--boxes", str(tmp_path / "a-file" / "boxes.png"), SAMPLE_FILES[0])  # a folder that cannot be made
+    assert nowhere.exit_code == 1 and "boxes.png: cannot write the image (" in nowhere.output and "Traceback" not in nowhere.output
 
     folder = tmp_path / "previews"
     assert run("predict", "--preview", str(folder), *SAMPLE_FILES).exit_code == 0
@@ -183,6 +186,14 @@ def test_train_with_broken_data_is_a_clean_error(tmp_path):
     result = run("train", "--data", str(tmp_path), "--out", str(tmp_path / "out"))
     assert result.exit_code == 1 and "cannot read as .npz" in result.output
     assert "Traceback" not in result.output
+
+
+def test_train_and_evaluate_refuse_an_output_folder_they_cannot_write_before_any_work(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    for command in (["train", "--model", "mlp", "--epochs", "1"], ["evaluate", "mlp"]):
+        result = run(*command, "--out", str(tmp_path / "a-file" / "runs"))
+        assert result.exit_code == 1 and "a-file/runs: cannot write there (Not a directory); choose another --out" in result.output
+        assert "test accuracy" not in result.output and "Traceback" not in result.output  # no training, no scoring
 
 
 def test_train_workers_are_for_the_line_reader_only(tmp_path):

@@ -207,15 +207,33 @@ def _write_boxes(image, characters, path: Path) -> None:
 
 
 def _write_image(image, path: Path) -> None:
+    """Encoded by OpenCV for the name's extension, written by Python: a full disk or a folder that
+    cannot be made then says so, where OpenCV's writer only says it failed."""
     import cv2
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        written = cv2.imwrite(str(path), image)
+        encoded, data = cv2.imencode(path.suffix, image)
     except cv2.error:  # an extension OpenCV has no writer for
-        written = False
-    if not written:
-        raise DigitrecError(f"{path}: cannot write the image (use a .png name)")
+        encoded = False
+    if not encoded:
+        raise DigitrecError(f"{path}: cannot write an image of that kind (use a .png name)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data.tobytes())
+    except OSError as e:
+        raise DigitrecError(f"{path}: cannot write the image ({e.strerror or e})") from None
+
+
+def _output_folder(out: Path) -> Path:
+    """The folder made, and written to once, before any work that would be lost if it could not be."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with open(out / ".digitrec-write-test", "wb"):
+            pass
+        (out / ".digitrec-write-test").unlink()
+    except OSError as e:
+        raise DigitrecError(f"{out}: cannot write there ({e.strerror or e}); choose another --out") from None
+    return out
 
 
 def _strip(inputs: list):
@@ -422,7 +440,7 @@ def train(model: str, no_normalize: bool, backend: str | None, ensemble: int | N
 
     given = {k: v for k, v in overrides.items() if v is not None}
     config = replace(RECIPES[model], **given, **({"normalize": False} if no_normalize else {}))
-    out = out or Path("runs") / model
+    out = _output_folder(out or Path("runs") / model)  # now: a training is not lost for want of a place to save it
     command = shlex.join(["digitrec", *click.get_current_context().meta["argv"]])
     if ensemble:
         metrics = train_ensemble(config, ensemble, _load_mnist(data_path), out, command=command, workers=workers)
@@ -508,9 +526,8 @@ def evaluate(
             else:
                 click.echo(f"{name} on {realworld_path} (a non-digit is accepted when read at >= {result['threshold']:g})\n\n{ev.format_realworld(result)}\n")
         return
+    out = _output_folder(out or Path("runs") / "evaluate")
     mnist = _load_mnist(data_path)
-    out = out or Path("runs") / "evaluate"
-    out.mkdir(parents=True, exist_ok=True)
     for name, recognizer in recognizers.items():
         if recognizer.reads_lines:
             result = ev.read_mnist(recognizer, mnist.x_test, mnist.y_test)
