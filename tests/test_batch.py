@@ -156,9 +156,10 @@ def test_bad_arguments_fail_before_any_work(folder: Path, tmp_path: Path):
         (["--out", tmp_path / "o.txt"], "name the output .csv, .jsonl or .parquet"),
         (["--out", tmp_path / "o.csv", "-m", "nope"], "no model 'nope'"),
         (["--out", tmp_path / "o.csv", "--ray-address", "auto"], "--ray-address needs --engine ray"),
+        (["--out", tmp_path / "o.csv", "-j", str(4 * os.cpu_count() + 1)], "processes a core"),  # a mistyped -j 80: gigabytes, no faster
     ]:
         result = batch(folder, *args)
-        assert result.exit_code == 2 if "ray-address" in message else 1
+        assert result.exit_code == 2 if "ray-address" in message or "-j" in args else 1
         assert message in result.output and "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == [folder]
 

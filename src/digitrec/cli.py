@@ -263,6 +263,23 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+WORKERS_PER_CORE = 4
+"""The most worker processes a command starts here, per core: more only queue for the cores, each
+holding its own models (a reader that has read a drawing is about 95 MiB resident), so a mistyped
+-j 80 would spend gigabytes to read no faster."""
+
+
+def _processes(option: str, given: int | None) -> int | None:
+    """given, where this machine can run that many worker processes to any purpose (WORKERS_PER_CORE)."""
+    most = WORKERS_PER_CORE * _cores()
+    if given is not None and given > most:
+        raise click.UsageError(
+            f"{option} {given} is over {WORKERS_PER_CORE} processes a core ({most} for this machine's {_cores()}): more only queue for the cores, "
+            f"each taking its own memory; use {most} or fewer."
+        )
+    return given
+
+
 @cli.command(short_help="Read whole folders of images into CSV, JSON Lines or Parquet.")
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output file: .csv, .jsonl or .parquet.")
@@ -297,6 +314,8 @@ def batch(inputs: tuple[str, ...], out: Path, model: str, mode: str, single: boo
 
     if ray_address and engine != "ray":
         raise click.UsageError("--ray-address needs --engine ray.")
+    if not ray_address:  # a cluster's actors run on its machines, not this one
+        _processes("--workers", workers)
     b.output_format(out)
     load_model(model)  # a bad --model is an error now, not in every worker
     model = model if model in available_models() else os.path.abspath(model)  # workers may start elsewhere
@@ -424,6 +443,7 @@ def train(model: str, no_normalize: bool, backend: str | None, ensemble: int | N
     for option, given in (("--workers", workers), ("--buckets", overrides.get("buckets"))):
         if given and model != "line":
             raise click.UsageError(f"{option} is for --model line, whose lines are made as it trains; the {model}'s data is MNIST itself.")
+    _processes("--workers", workers)
     backend = backend or TRAINING_BACKENDS[model]
     if "keras" not in sys.modules:  # Keras fixes its backend at import
         os.environ["KERAS_BACKEND"] = backend
@@ -633,6 +653,7 @@ def serve(host: str, port: int, model: str, max_upload: float, workers: int | No
         raise DigitrecError("the server needs more packages: pip install 'digitrec[serve]'") from None
     from .reading.runtime import load_model
 
+    _processes("--workers", workers)
     load_model(model)  # a bad --model is an error now, not in a reader later
     hosts = [h.strip() for h in allowed_hosts.split(",") if h.strip()] if allowed_hosts else None
     app = create_app(model, max_upload=int(max_upload * 1024 * 1024), readers=_cores() if workers is None else workers, allowed_hosts=hosts)
