@@ -283,3 +283,15 @@ def test_evaluate_realistic(mnist_path, tmp_path):
     for heading in ("| condition | single digits, default | single digits, seed", "| kind | confident digit, default"):
         assert heading in result.stdout
     assert cv2.imread(str(tmp_path / "cnn-threshold.png")) is not None
+
+
+def test_serve_on_a_port_in_use_says_so_before_it_starts():
+    import socket
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        result = run("serve", "--port", str(port), "--workers", "0")
+    assert result.exit_code == 1 and f"cannot serve on 127.0.0.1:{port}: Address already in use" in result.output
+    assert "the page is at" not in result.output and "Traceback" not in result.output

@@ -654,12 +654,27 @@ def serve(host: str, port: int, model: str, max_upload: float, workers: int | No
     from .reading.runtime import load_model
 
     _processes("--workers", workers)
+    _bindable(host, port)
     load_model(model)  # a bad --model is an error now, not in a reader later
     hosts = [h.strip() for h in allowed_hosts.split(",") if h.strip()] if allowed_hosts else None
     app = create_app(model, max_upload=int(max_upload * 1024 * 1024), readers=_cores() if workers is None else workers, allowed_hosts=hosts)
     click.echo(f"digitrec: the page is at http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/ (Ctrl-C stops it)", err=True)
     access = not quiet if quiet is not None else sys.stderr.isatty()
     uvicorn.run(app, host=host, port=port, log_config=_server_log(access), timeout_keep_alive=5)
+
+
+def _bindable(host: str, port: int) -> None:
+    """Refuses a host and port the server could not listen on, before its readers start and its
+    address is printed: uvicorn found out only after both."""
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: a port just freed is free
+            s.bind((host, port))
+    except OSError as e:
+        raise DigitrecError(f"cannot serve on {host}:{port}: {e.strerror or e}; choose another --port or --host") from None
 
 
 def _server_log(access: bool) -> dict:
