@@ -56,6 +56,8 @@ class Reader:
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     (tmp_path / "labels.csv").write_text(LABELS)
+    for row in LABELS.splitlines()[1:]:
+        (tmp_path / row.split(",")[0]).touch()  # Reader answers from READ; the files need only be there
     return tmp_path
 
 
@@ -89,6 +91,21 @@ def test_the_table_gives_every_pool_and_leaves_right_when_sure_blank_where_none_
 def test_a_folder_without_labels_says_what_it_needs(tmp_path):
     with pytest.raises(DataError, match="labels.csv"):
         evaluate.realworld(Reader(), tmp_path)
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        ("a,b\n1,2\n", "its header needs the columns file, kind, label and pool; it has a, b"),
+        ("file,kind,label,pool\n", "no row of kind number, single, nondigit, so nothing to score"),
+        (LABELS.replace("d.png", "gone.png"), "lists images that are not in .* \\(1 of 8\\): gone.png$"),  # scored, it would count as misread
+        (b"\xff\xfegarbage", "cannot read as a UTF-8 CSV"),
+    ],
+)
+def test_labels_that_cannot_be_scored_say_why(folder, labels, message):
+    (folder / "labels.csv").write_bytes(labels if isinstance(labels, bytes) else labels.encode())
+    with pytest.raises(DataError, match=message):
+        evaluate.realworld(Reader(), folder)
 
 
 def test_the_command_scores_a_folder_with_the_shipped_reader(tmp_path):

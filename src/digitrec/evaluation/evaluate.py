@@ -357,8 +357,20 @@ def realworld(recognizer, folder: Path, threshold: float | None = None) -> dict:
     labels = folder / "labels.csv"
     if not labels.is_file():
         raise DataError(f"{folder}: no labels.csv here; give a folder laid out like realworld-dev (labels.csv with file, kind, label, pool)")
-    with open(labels, newline="", encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if r.get("kind") in REALWORLD_KINDS]
+    try:
+        with open(labels, newline="", encoding="utf-8-sig") as f:
+            table = csv.DictReader(f)
+            lacking = [c for c in ("file", "kind", "label", "pool") if c not in (table.fieldnames or [])]
+            rows = [r for r in table if r.get("kind") in REALWORLD_KINDS]
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise DataError(f"{labels}: cannot read as a UTF-8 CSV ({e})") from None
+    if lacking:
+        raise DataError(f"{labels}: its header needs the columns file, kind, label and pool; it has {', '.join(table.fieldnames or []) or 'none'}")
+    if not rows:
+        raise DataError(f"{labels}: no row of kind {', '.join(REALWORLD_KINDS)}, so nothing to score")
+    missing = [r["file"] for r in rows if not (folder / r["file"]).is_file()]
+    if missing:  # scored, they would count as read wrong
+        raise DataError(f"{labels} lists images that are not in {folder} ({len(missing)} of {len(rows)}): {', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''}")
     scores: dict[str, dict[str, list[tuple[bool, bool]]]] = {}  # kind -> pool -> (right, sure) per image
     for row in rows:
         reading = _read(recognizer, folder / row["file"])
