@@ -69,9 +69,18 @@ def test_collect_folders_globs_manifests_each_file_once(folder: Path, tmp_path: 
     assert collect([str(tmp_path / "plain.csv")]) == [str(tmp_path / "in/2-rotated.png"), str(tmp_path / "in/3-light-on-dark.png")]
 
 
-@pytest.mark.parametrize("inputs, message", [(["nowhere"], "no such file or folder"), (["nothing*.png"], "matches no files"), (["EMPTY"], "no images in")])
+@pytest.mark.parametrize(
+    "inputs, message",
+    [
+        (["nowhere"], "no such file or folder"),
+        (["nothing*.png"], "matches no files"),
+        (["EMPTY"], "no images in"),
+        (["latin1.txt"], "latin1.txt: cannot read it as a list of images .* a list is UTF-8 text"),
+    ],
+)
 def test_collect_says_what_is_wrong(tmp_path: Path, inputs, message):
     (tmp_path / "EMPTY").mkdir()
+    (tmp_path / "latin1.txt").write_bytes("scans/caf\u00e9.png\n".encode("latin-1"))  # a list saved in another encoding
     with pytest.raises(DigitrecError, match=message):
         collect([str(tmp_path / i) for i in inputs])
 

@@ -93,14 +93,17 @@ def _folder(folder: str) -> list[str]:
 def _manifest(path: str) -> list[str]:
     """A text file of one path a line ('#' comments), or a CSV whose 'path' column (else its first) holds them."""
     base = os.path.dirname(path)
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        if path.lower().endswith(".csv"):
-            rows = [row for row in csv.reader(f) if row]
-            header = [c.strip().lower() for c in rows[0]] if rows else []
-            column = header.index("path") if "path" in header else 0
-            entries = [row[column] for row in rows[1 if "path" in header else 0 :] if len(row) > column]
-        else:
-            entries = [line for line in f.read().splitlines() if not line.lstrip().startswith("#")]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            if path.lower().endswith(".csv"):
+                rows = [row for row in csv.reader(f) if row]
+                header = [c.strip().lower() for c in rows[0]] if rows else []
+                column = header.index("path") if "path" in header else 0
+                entries = [row[column] for row in rows[1 if "path" in header else 0 :] if len(row) > column]
+            else:
+                entries = [line for line in f.read().splitlines() if not line.lstrip().startswith("#")]
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise DigitrecError(f"{path}: cannot read it as a list of images ({getattr(e, 'strerror', None) or e}); a list is UTF-8 text, one path a line, or a CSV with a path column") from None
     return [os.path.join(base, e.strip()) for e in entries if e.strip()]
 
 
