@@ -122,6 +122,26 @@ def document(fmt: str, count: int) -> tuple[bytes, list[np.ndarray]]:
     return encode(first, fmt, save_all=True, append_images=rest, **({"resolution": 72} if fmt == "PDF" else {})), pages
 
 
+def _ifd_offsets(data: bytes) -> list[int]:
+    """Where each page of a TIFF starts its directory."""
+    im = Image.open(io.BytesIO(data))
+    offsets = []
+    for k in range(im.n_frames):
+        im.seek(k)
+        offsets.append(im.tag_v2.offset)
+    return offsets
+
+
+def test_a_long_tiff_is_refused_from_its_first_pages_and_a_cut_one_is_corrupt():
+    data, _ = document("TIFF", decode.MAX_PAGES + 3)
+    cut = data[: _ifd_offsets(data)[-1]]  # the last page's directory cut off: walking every page reaches it
+    with pytest.raises(ImageError, match=f"the document has over {decode.MAX_PAGES} pages"):
+        decode.pages(cut)
+    data, _ = document("TIFF", 5)
+    with pytest.raises(ImageError, match="corrupt or truncated"):  # Pillow said so with a TypeError
+        decode.pages(data[: _ifd_offsets(data)[-1]])
+
+
 @pytest.mark.parametrize("fmt", ["PDF", "TIFF"])
 def test_a_document_gives_each_of_its_pages_in_order(fmt):
     data, pages = document(fmt, 3)
@@ -144,8 +164,8 @@ def test_an_animation_is_one_page_its_first_frame():
 @pytest.mark.parametrize(
     "data, message",
     [
-        (document("PDF", decode.MAX_PAGES + 1)[0], f"the document has {decode.MAX_PAGES + 1} pages, over the {decode.MAX_PAGES} digitrec reads from one file: split it"),
-        (document("TIFF", decode.MAX_PAGES + 1)[0], f"the document has {decode.MAX_PAGES + 1} pages"),
+        (document("PDF", decode.MAX_PAGES + 1)[0], f"the document has {decode.MAX_PAGES + 1} pages, and digitrec reads at most {decode.MAX_PAGES} from one file: split it"),
+        (document("TIFF", decode.MAX_PAGES + 1)[0], f"the document has over {decode.MAX_PAGES} pages, and digitrec reads at most {decode.MAX_PAGES}"),
         (b"%PDF-1.4\nnot a PDF past its first line", "the PDF cannot be opened"),
     ],
 )
