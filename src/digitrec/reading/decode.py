@@ -91,7 +91,9 @@ def _pages(image: str | os.PathLike | bytes | bytearray | memoryview, max_pixels
         raise ImageError(f"{name}: not an image, or a format digitrec cannot read ({NAMES})") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise ImageTooLargeError(f"{name}: refused, too many pixels to decode safely ({e})") from None
-    except (OSError, ValueError, SyntaxError, EOFError, NotImplementedError, struct.error, IndexError, TypeError) as e:  # Pillow's ways of saying "corrupt" (TypeError: a TIFF's later page)
+    except (OSError, ValueError, SyntaxError, EOFError, NotImplementedError, struct.error, IndexError, TypeError, KeyError, RuntimeError) as e:
+        # Pillow's ways of saying "corrupt": TypeError and KeyError from a TIFF's later page, RuntimeError
+        # from the AVIF and HEIF decoders (found by mutating images of every format, tests/test_decode.py)
         raise ImageError(f"{name}: the image is corrupt or truncated ({type(e).__name__}: {str(e).strip()})") from None
 
 
