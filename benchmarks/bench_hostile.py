@@ -2,7 +2,8 @@
 
 Each image is made here, 1-3 MB or a few hundred bytes, of the kinds that once cost minutes or
 gigabytes: a thin ring, a grid, a fan of lines, a checkerboard and 3,844 small rings on 2048x2048
-canvases, a long flat bar, a solid bar 16 px tall, and an 8000x8000 RGBA PNG; three one-page
+canvases, a pixel checkerboard (one mark with 716,800 holes), a strip of noise 5 px tall, a long
+flat bar, a solid bar 16 px tall, a TIFF of 20,000 tiny pages, and an 8000x8000 RGBA PNG; three one-page
 PDFs whose cost is not their size: a million stroked lines (4,875 KB), one path of a million
 segments (76 KB), and a 30000x30000 image (854 KB); and ten pages of that path in one PDF, whose
 pages share one time limit. Every image is read by a
@@ -56,6 +57,8 @@ def images(folder: Path) -> dict[str, Path]:
     save("fan of lines 2048", fan)
     yy, xx = np.mgrid[0:2048, 0:2048]
     save("checkerboard 2048", (((yy // 8 + xx // 8) % 2) * 255).astype(np.uint8))
+    save("pixel checkerboard 2048x700", (((yy[:, :700] + xx[:, :700]) % 2) * 255).astype(np.uint8))  # one mark with 716,800 holes
+    save("noise strip 5x2048", np.random.default_rng(0).integers(0, 256, (5, 2048), dtype=np.uint8))  # read as many long lines
     rings = canvas()
     for y in range(16, 2040, 33):
         for x in range(16, 2040, 33):
@@ -67,6 +70,9 @@ def images(folder: Path) -> dict[str, Path]:
     small = np.full((32, 128), 255, np.uint8)
     small[8:24, 8:120] = 0
     save("bar 16x112", small)
+    tiny = [Image.fromarray(np.full((4, 4), 255, np.uint8)) for _ in range(20_000)]
+    made["TIFF of 20,000 pages"] = folder / "pages-20000.tif"
+    tiny[0].save(made["TIFF of 20,000 pages"], save_all=True, append_images=tiny[1:])
     big = Image.new("RGBA", (8000, 8000), (0, 0, 0, 0))
     ImageDraw.Draw(big).line([(2000, 2000), (6000, 2000), (3500, 6500)], fill=(0, 0, 0, 255), width=300)
     made["RGBA 8000x8000"] = folder / "rgba-8000.png"

@@ -245,3 +245,10 @@ def test_the_halves_of_a_broken_lone_digit_make_one_line(reader, mnist):
     assert sample.lines[1] == "0"
     reading = reader.read(sample.image)
     assert [line.number for line in reading.lines if pages.centred_in(line.box, sample.boxes[1])] == ["0"]
+
+
+@pytest.mark.parametrize("shape", [(17, 1), (40, 40)])
+def test_ink_that_fills_the_whole_mask_is_one_line_not_a_crash(shape):
+    """No background at all: OpenCV gives the background's empty label a box at the largest
+    integer, which the check for a broken rule's dashes once took for a column (a ValueError)."""
+    assert [r.box for r in layout.find_lines(np.ones(shape, np.uint8))] == [(0, 0, shape[1], shape[0])]

@@ -251,3 +251,21 @@ def test_the_digit_models_read_levelled_writing_with_its_boxes_in_the_photo(digi
     reading = load_model("cnn").read(photo.image)
     assert reading.number == "31502874"
     assert all(pages.centred_in(c.box, photo.boxes[0]) for c in reading.characters)
+
+
+def test_marks_are_every_outer_outline_at_any_depth_as_the_hierarchy_gives_them():
+    """skew._marks tells outer outlines from holes' by the way round they run, not by OpenCV's
+    hierarchy (whose cost grows as the square of one mark's holes): the same outlines, in order."""
+    mask = np.zeros((300, 400), np.uint8)
+    for r in range(4, 120, 10):  # rings within rings
+        cv2.rectangle(mask, (r, r), (290 - r, 290 - r), 1, 2)
+    cv2.circle(mask, (145, 145), 3, 1, -1)  # a dot in the innermost hole
+    cv2.rectangle(mask, (310, 20), (390, 120), 1, 1)  # a box with a digit in it
+    cv2.putText(mask, "8", (330, 100), cv2.FONT_HERSHEY_SIMPLEX, 2, 1, 3)
+    mask[200, 350] = mask[210:240, 360] = mask[260, 300:380] = 1  # a pixel, a stroke a pixel wide each way
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    expected = [c for c, (_, _, _, parent) in zip(contours, hierarchy[0]) if parent < 0]
+    outer, boxes = skew._marks(mask)
+    assert len(outer) == len(expected) == 18  # 12 rings, the dot, the box, the 8, the pixel and the two strokes
+    assert all(np.array_equal(a, b) for a, b in zip(outer, expected))
+    assert boxes.tolist() == [list(cv2.boundingRect(c)) for c in expected]

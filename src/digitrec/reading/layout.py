@@ -156,8 +156,10 @@ def find_lines(mask: np.ndarray, unboxed: tuple[np.ndarray, np.ndarray] | None =
     piece = (area < HAIRLINE * long * long) & (long >= RULE_PIECE * height) & (np.minimum(w, h) <= np.maximum(3, 0.1 * long))
     # Dead straight runs one pixel wide, two or more in one column (or row): the dashes of a
     # broken rule. (One alone may be a 1 in a small crop, drawn with a fine pen.)
-    for thin, at in ((w == 1, x), (h == 1, y)):
-        piece |= thin & (np.bincount(at[thin], minlength=at.max() + 1)[at] >= 2)
+    # (The marks only: where ink fills the image, the background's label has no pixels, and
+    # OpenCV gives it a box at the largest integer.)
+    for thin, at in ((w[1:] == 1, x[1:]), (h[1:] == 1, y[1:])):
+        piece[1:] |= thin & (np.bincount(at[thin], minlength=max(rows, cols))[at] >= 2)
     marks = [i for i in range(1, n) if (w[i] >= dust or h[i] >= dust) and not (cut[i] and h[i] < TALL * height) and not piece[i]]
     if not marks:
         raise NoDigitError("no number found: only lines and specks stand out from the background")
