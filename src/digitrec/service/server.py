@@ -35,6 +35,7 @@ from starlette.datastructures import UploadFile
 from ..reading import decode
 from ..constants import DEFAULT_MODEL, IMAGE_SIZE, MAX_PIXELS, UNCERTAIN_BELOW
 from ..errors import ImageError, ImageTooLargeError, ModelError, NoDigitError
+from ..limits import time_budget
 from ..reading.lines import LINE_HEIGHT
 from ..reading.runtime import Recognizer, available_models, load_worker_model, model_info
 
@@ -205,7 +206,7 @@ def create_app(
             raise HTTPException(503, f"the server is busy ({queued} images are being read or waiting); try again shortly", headers={"Retry-After": "1"})
         queued += 1
         try:
-            work = run_in_threadpool(task, *args) if pool is None else pool.run(task, *args)
+            work = run_in_threadpool(task, *args) if pool is None else pool.run(_within, deadline, task, *args)
             return await asyncio.wait_for(work, deadline)
         except asyncio.TimeoutError:
             raise HTTPException(503, f"reading the image took over {deadline:g} s, the limit for one request", headers={"Retry-After": "1"}) from None
@@ -541,6 +542,15 @@ def _box(box: tuple[int, ...] | None) -> list[int] | None:
 def _input_info(info: dict) -> dict:
     shape = [LINE_HEIGHT, "width"] if info.get("model") == "line" else [IMAGE_SIZE, IMAGE_SIZE]
     return {"shape": shape, "dtype": "float32", "range": [0, 1], "ink": "white on black"}
+
+
+def _within(seconds: float, task, *args):
+    """task(*args) in a reader process, stopped at the request's deadline (limits.time_budget):
+    the client is answered 503 then, and the reader goes on to the next image instead of grinding
+    on for nobody. (Threads cannot be stopped so; and a single long call into a library runs to
+    its end before the budget can stop it.)"""
+    with time_budget(seconds):
+        return task(*args)
 
 
 def _read_json(*args) -> bytes:
