@@ -235,16 +235,17 @@ def labelling_probability(probabilities: np.ndarray, labels: list[int]) -> float
         extended += [k, 0]
     log_p = np.log(np.maximum(probabilities[:, extended], 1e-30))
     n = len(extended)
-    alpha = np.full(n, -np.inf)
+    # alpha lies at held[2:], behind two states that are never reached: a step comes from the
+    # state before (held[1:-1]), a skip from two before (held[:-2]) where the labels allow it
+    # (skip adds 0 there, -inf elsewhere). One frame is three array operations, not seven.
+    held = np.full(n + 2, -np.inf)
+    alpha = held[2:]
     alpha[0] = log_p[0, 0]
     if n > 1:
         alpha[1] = log_p[0, 1]
-    skip = np.array([s >= 2 and extended[s] != 0 and extended[s] != extended[s - 2] for s in range(n)])
+    skip = np.array([0.0 if s >= 2 and extended[s] != 0 and extended[s] != extended[s - 2] else -np.inf for s in range(n)])
     for t in range(1, len(probabilities)):
-        step, jump = np.full(n, -np.inf), np.full(n, -np.inf)
-        step[1:] = alpha[:-1]
-        jump[2:] = np.where(skip[2:], alpha[:-2], -np.inf)
-        alpha = np.logaddexp(np.logaddexp(alpha, step), jump) + log_p[t]
+        alpha[:] = np.logaddexp(np.logaddexp(alpha, held[1:-1]), held[:-2] + skip) + log_p[t]
     end = alpha[-1] if n == 1 else np.logaddexp(alpha[-1], alpha[-2])
     return float(min(1.0, np.exp(end)))
 
