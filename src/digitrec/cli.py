@@ -269,15 +269,14 @@ holding its own models (a reader that has read a drawing is about 95 MiB residen
 -j 80 would spend gigabytes to read no faster."""
 
 
-def _processes(option: str, given: int | None) -> int | None:
-    """given, where this machine can run that many worker processes to any purpose (WORKERS_PER_CORE)."""
+def _processes(option: str, given: int | None) -> None:
+    """Refuses more worker processes than this machine can run to any purpose (WORKERS_PER_CORE)."""
     most = WORKERS_PER_CORE * _cores()
     if given is not None and given > most:
         raise click.UsageError(
             f"{option} {given} is over {WORKERS_PER_CORE} processes a core ({most} for this machine's {_cores()}): more only queue for the cores, "
             f"each taking its own memory; use {most} or fewer."
         )
-    return given
 
 
 @cli.command(short_help="Read whole folders of images into CSV, JSON Lines or Parquet.")
