@@ -246,7 +246,6 @@ def _strip(inputs: list):
 
 def _show(shown: list) -> None:
     import matplotlib.pyplot as plt
-    import numpy as np
 
     fig, axes = plt.subplots(1, len(shown), figsize=(3 * len(shown), 3.3), squeeze=False)
     for ax, (file, reading) in zip(axes[0], shown):
