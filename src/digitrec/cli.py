@@ -286,7 +286,7 @@ def _processes(option: str, given: int | None) -> None:
 @click.option("--single", is_flag=True, help="Read each image as one digit, without looking for a number.")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=UNCERTAIN_BELOW, show_default=True, help="Flag a reading or a character as uncertain below this confidence.")
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="local: a process pool on this machine. ray: Ray Data, local or on a cluster.")
-@click.option("-j", "--workers", type=click.IntRange(min=1), help="Processes (local) or Ray actors.  [default: every core here; with --ray-address, every CPU of the cluster but one, for reading files]")
+@click.option("-j", "--workers", type=click.IntRange(min=1), help="Processes (local, at most 4 a core) or Ray actors.  [default: every core here; with --ray-address, every CPU of the cluster but one, for reading files]")
 @click.option("--ray-address", help="A running Ray cluster to use (ray://HOST:10001, or auto), instead of starting Ray here.")
 @click.option("--chunk-size", default=500, show_default=True, type=click.IntRange(min=1), help="Files per saved chunk: a kill loses at most one chunk per worker.")
 @click.option("--overwrite", is_flag=True, help="Start afresh: drop OUT and any interrupted run's chunks.")
@@ -403,7 +403,7 @@ def _load_mnist(path: Path | None):
     "--workers",
     type=click.IntRange(min=0),
     default=0,
-    help="Processes making the line reader's synthetic lines, for a machine with cores to spare (a GPU's host); the same lines either way.  [default: 0, two threads]",
+    help="Processes making the line reader's synthetic lines (at most 4 a core), for a machine with cores to spare (a GPU's host); the same lines either way.  [default: 0, two threads]",
 )
 @click.option(
     "--buckets",
@@ -637,7 +637,7 @@ def list_models() -> None:
 @click.option(
     "--workers",
     type=click.IntRange(min=0),
-    help="Processes that read images, each with its own models, taking requests from one queue; 0 reads them in threads of the server's own process.  [default: every core here]",
+    help="Processes that read images (at most 4 a core), each with its own models, taking requests from one queue; 0 reads them in threads of the server's own process.  [default: every core here]",
 )
 @click.option("--quiet/--access-log", default=None, help="Without, or with, a line per request on standard error.  [default: a line per request when it is a terminal]")
 @click.option("--allowed-hosts", help="Answer only requests whose Host header is one of these, comma-separated (example.org,*.example.org).  [default: any]")
