@@ -166,7 +166,7 @@ def test_bad_arguments_fail_before_any_work(folder: Path, tmp_path: Path):
         (["--out", tmp_path / "o.csv", "-m", "nope"], "no model 'nope'"),
         (["--out", tmp_path / "o.csv", "--ray-address", "auto"], "--ray-address needs --engine ray"),
         (["--out", tmp_path / "o.csv", "-j", str(4 * os.cpu_count() + 1)], "processes a core"),  # a mistyped -j 80: gigabytes, no faster
-        (["--out", folder / "notes.md" / "o.csv"], "notes.md/o.csv: cannot write there (File exists); choose another --out"),  # nothing read, so no chunks kept
+        (["--out", folder / "notes.md" / "o.csv"], "notes.md/o.csv: cannot write there (File exists); no file has been read"),  # nothing read, so no chunks kept
     ]:
         result = batch(folder, *args)
         assert result.exit_code == 2 if "ray-address" in message or "-j" in args else 1

@@ -322,7 +322,7 @@ def batch(inputs: tuple[str, ...], out: Path, model: str, mode: str, single: boo
     try:
         journal = b.Journal(out, files, settings, chunk_size, overwrite)
     except OSError as e:  # nothing read yet: no chunks to keep
-        raise DigitrecError(f"{out}: cannot write there ({e.strerror or e}); choose another --out") from None
+        raise DigitrecError(f"{out}: cannot write there ({e.strerror or e}); no file has been read: make room and run the same command again, or choose another --out") from None
     try:
         try:
             _run_batch(journal, files, settings, engine, workers, ray_address)
