@@ -1,8 +1,10 @@
-"""A time budget for one image, for the command line and batch jobs: a clear error, never a hang.
+"""A time budget for one image, for the command line, batch jobs and the server's reader
+processes: a clear error, never a hang.
 
 Every step of reading is bounded in cost (README, "Limits and failure behaviour"); this is the
 backstop. It uses a POSIX interval timer, so it works in a process's main thread and is a
-no-op elsewhere (the server has its own per-request deadline).
+no-op elsewhere (the server reading in its own threads has only its per-request deadline), and
+it cannot stop a single long call into a library before that call returns.
 """
 
 from __future__ import annotations
