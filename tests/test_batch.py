@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -192,6 +193,18 @@ def test_an_interrupted_run_is_resumed_only_with_the_same_inputs_and_settings(fo
     with pytest.raises(DigitrecError, match="interrupted run"):
         Journal(tmp_path / "o.csv", files[1:], Settings())
     assert Journal(tmp_path / "o.csv", files, Settings(), chunk_size=99).chunk_size == 4  # the run's own chunking
+    with pytest.raises(DigitrecError, match="interrupted run"):
+        Journal(tmp_path / "o.csv", files, Settings(separators=""))
+
+
+def test_a_run_interrupted_before_a_setting_was_added_resumes_with_its_default(folder: Path, tmp_path: Path):
+    files = collect([str(folder)])
+    Journal(tmp_path / "o.csv", files, Settings(), chunk_size=4).close()
+    job = tmp_path / "o.csv.parts" / "job.json"
+    written = json.loads(job.read_text())
+    del written["settings"]["separators"]  # as an earlier digitrec wrote it
+    job.write_text(json.dumps(written))
+    assert Journal(tmp_path / "o.csv", files, Settings(), chunk_size=99).chunk_size == 4
 
 
 # ---------------------------------------------------------------- engines agree

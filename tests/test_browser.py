@@ -87,6 +87,11 @@ def test_drawing_a_digit_shows_the_live_prediction(server, browser, viewport, tm
     seen = page.evaluate("Array.from(document.getElementById('seen').getContext('2d').getImageData(0, 0, 28, 28).data).reduce((a, b) => a + b)")
     assert seen > 28 * 28 * 255  # the 28x28 preview holds ink, not just opaque black
 
+    with page.expect_request(lambda r: "/v1/predict?" in r.url and r.url.endswith("&separators=")):
+        page.get_by_label("Digits only").check()  # the drawing read again, no separator asked for
+    page.wait_for_function("document.getElementById('answer').textContent === '7'")
+    page.get_by_label("Digits only").uncheck()
+
     page.locator("#model").select_option("mlp")
     page.wait_for_function("document.getElementById('answer').textContent === '7'")
     page.keyboard.press("Control+z")  # undo, from the keyboard

@@ -277,6 +277,20 @@ def test_single_and_threshold_options(number_png):
     assert run("predict", "--boxes", "x.png", "--preprocess", "seed", str(path)).exit_code == 2
 
 
+def test_separators_reach_the_reader_and_one_it_cannot_write_is_refused(number_png, monkeypatch):
+    from digitrec.reading.runtime import Recognizer
+
+    asked, real = [], Recognizer.read_pages
+    monkeypatch.setattr(Recognizer, "read_pages", lambda self, pages, *args: asked.append(args[-1]) or real(self, pages, *args))
+    path, _ = number_png
+    assert run("predict", "--separators", "", str(path)).exit_code == 0
+    assert run("predict", "--separators", "./", str(path)).exit_code == 0
+    assert run("predict", str(path)).exit_code == 0
+    assert asked == ["", "./", None]  # None: all of them
+    refused = run("predict", "--separators", "#", str(path))
+    assert refused.exit_code == 2 and "Invalid value for '--separators': separators are some of . , - / :" in refused.output and not asked[3:]
+
+
 def test_evaluate_realistic(mnist_path, tmp_path):
     result = run("evaluate", "cnn", "--realistic", "12", "--data", str(mnist_path), "--out", str(tmp_path))
     assert result.exit_code == 0, result.output

@@ -45,7 +45,7 @@ class Reader:
 
     reads_lines = True
 
-    def read(self, image, mode: str = "mnist") -> Reading:
+    def read(self, image, mode: str = "mnist", separators: str | None = None) -> Reading:
         got = READ[Path(image).name]
         if got is None:
             raise NoDigitError("no number found")

@@ -75,6 +75,35 @@ def test_a_slash_or_colon_first_last_or_beside_a_long_group_is_the_digit_likelie
     assert confidence < 0.11 / 0.25
 
 
+def test_a_separator_not_asked_for_is_ruled_out_and_the_class_likeliest_next_read():
+    """Told which separators a number may hold (lines.allowing), the reader shares the others'
+    probability among the rest in proportion: a slash it was sure of is the 1 it thought next."""
+    from digitrec.reading.lines import SEPARATORS, allowing
+
+    p = frames_of("25/11")
+    slash = 5  # blank, 2, blank, 5, blank, /
+    p[slash, ALPHABET.index("1") + 1] = 0.03
+    p[slash] /= p[slash].sum()
+    before = p.copy()
+    read = lambda q: "".join(ch.char for ch in decode(q)[0])  # noqa: E731
+    assert allowing(p, SEPARATORS) is p and read(p) == "25/11"
+    assert read(allowing(p, "/")) == "25/11"
+    kept = allowing(p, ".,")
+    assert read(kept) == "25111"
+    assert np.allclose(kept.sum(axis=1), 1) and not kept[:, [ALPHABET.index(c) + 1 for c in "-/:"]].any()
+    assert kept[slash, 2] / kept[slash, 0] == pytest.approx(p[slash, 2] / p[slash, 0])  # the rest as they were, to each other
+    assert np.array_equal(p, before)  # the network's output as it was
+
+
+@pytest.mark.parametrize("bad", ["#", "12", " ", ".;", "..x", 5])
+def test_separators_the_reader_cannot_write_are_refused_naming_those_it_can(bad):
+    from digitrec.reading.lines import checked_separators
+
+    with pytest.raises(ValueError, match=r"some of \. , - / : \('' for digits alone\)"):
+        checked_separators(bad)
+    assert checked_separators(None) == ".,-/:" and checked_separators("") == "" and checked_separators("/:") == "/:"
+
+
 def test_a_colon_out_of_place_that_the_network_thought_likelier_paper_is_left_out():
     p = frames_of("1:57731")
     p[3] = 0.1 / 14

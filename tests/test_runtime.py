@@ -113,6 +113,28 @@ def test_a_threshold_that_is_no_confidence_is_refused(mlp, threshold):
         mlp.predict(SAMPLES / "7-centred.png", threshold=threshold)
 
 
+@pytest.mark.parametrize("separators", ["#", "1", 5])
+def test_separators_the_reader_cannot_write_are_refused(separators):
+    with pytest.raises(ValueError, match="separators are some of"):
+        digitrec.load_model("line").read(SAMPLES / "7-centred.png", separators=separators)
+
+
+def test_a_region_let_go_never_lends_its_views_to_the_next():
+    """The views of a read are kept by region: a region made for one look and let go (the
+    upside-down glance's) may leave its id to the next, which must still get its own line."""
+    from digitrec.reading import layout
+    from digitrec.reading.runtime import _Views
+
+    views = _Views(digitrec.load_model("line"), ".,-/:")
+    strength = np.zeros((40, 400), np.uint8)
+    for width in range(20, 400, 20):
+        strength[5:35, :width] = 200
+        region = layout.whole((strength > 0).astype(np.uint8))
+        line, _ = views.of(strength, region, 1.0, 1.0)
+        assert line.mask.shape[1] == width
+        del region
+
+
 def test_arrays_of_the_wrong_shape_say_what_each_model_takes(mlp):
     with pytest.raises(ValueError, match=r"\(N, 28, 28\) MNIST-format images, not shape \(3, 20, 20\)"):
         mlp.probabilities(np.zeros((3, 20, 20)))

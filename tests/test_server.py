@@ -155,6 +155,20 @@ def test_unknown_model_and_bad_parameters(client):
     assert r.status_code == 400 and "no model 'nope'" in r.json()["detail"]
     r = client.post("/v1/predict?threshold=2", content=seven, headers={"content-type": "image/png"})
     assert r.status_code == 422 and r.json()["detail"] == "threshold: Input should be less than or equal to 1"
+    r = client.post("/v1/predict?separators=%23", content=seven, headers={"content-type": "image/png"})
+    assert r.status_code == 422 and r.json()["detail"].startswith("separators: String should match pattern")
+
+
+def test_separators_reach_the_reader(client, monkeypatch):
+    from digitrec.reading.runtime import Recognizer
+
+    asked, real = [], Recognizer.read_pages
+    monkeypatch.setattr(Recognizer, "read_pages", lambda self, pages, *args: asked.append(args[-1]) or real(self, pages, *args))
+    seven = (SAMPLES / "7-centred.png").read_bytes()
+    for query in ("?separators=", "?separators=.%2C", ""):
+        assert client.post("/v1/predict" + query, content=seven, headers={"content-type": "image/png"}).json()["number"] == "7"
+    assert client.post("/v1/predict/batch?separators=/", files=[("files", ("a.png", seven, "image/png"))]).status_code == 200
+    assert asked == ["", ".,", None, "/"]
 
 
 def test_batch_errors(client):

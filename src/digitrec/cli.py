@@ -69,6 +69,26 @@ def _expand(patterns: tuple[str, ...]) -> list[str]:
     return files
 
 
+def _separators(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--separators checked before any image is read (lines.checked_separators)."""
+    if value is None:
+        return None
+    from .reading.lines import checked_separators
+
+    try:
+        return checked_separators(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+SEPARATORS_OPTION = click.option(
+    "--separators",
+    callback=_separators,
+    metavar="CHARS",
+    help="Read only these of the separators . , - / : in a number; '' for digits alone (a slanted 1 is then a 1, never a slash).  [default: all five]",
+)
+
+
 @cli.command()
 @click.argument("images", nargs=-1, required=True)
 @click.option("-m", "--model", default=DEFAULT_MODEL, show_default=True, help="A shipped model's name (line, cnn, mlp), or a trained model's .onnx file.")
@@ -89,6 +109,7 @@ def _expand(patterns: tuple[str, ...]) -> list[str]:
     show_default=True,
     help="Flag a reading or a character as uncertain below this confidence.",
 )
+@SEPARATORS_OPTION
 @click.option("--boxes", type=click.Path(dir_okay=True, path_type=Path), help="Write the image with each character's box and reading drawn on it (a folder when there are several images).")
 @click.option("--show", is_flag=True, help="Open a window with what the network saw (the line, or each 28x28 digit), as the post did.")
 @click.option(
@@ -96,7 +117,7 @@ def _expand(patterns: tuple[str, ...]) -> list[str]:
     type=click.Path(dir_okay=True, path_type=Path),
     help="Write what the network saw (the line, or each 28x28 digit), enlarged 10x, to this PNG (a folder when there are several images).",
 )
-def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, single: bool, threshold: float, boxes: Path | None, show: bool, preview: Path | None) -> None:
+def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, single: bool, threshold: float, separators: str | None, boxes: Path | None, show: bool, preview: Path | None) -> None:
     """Read the number, or the digit, in each image.
 
     IMAGES are files or globs (PNG, JPEG, WebP, BMP, TIFF, GIF, AVIF, HEIC, or PDF);
@@ -122,7 +143,7 @@ def predict(images: tuple[str, ...], model: str, mode: str, as_json: bool, singl
         try:
             with time_budget():
                 pages = decode.pages(decode.bounded(sys.stdin.buffer, "standard input") if file == "-" else file)  # once, for reading and --boxes
-                reading = recognizer.read_pages(pages, mode, threshold, single)
+                reading = recognizer.read_pages(pages, mode, threshold, single, separators)
             if boxes:
                 drawn = boxes if len(files) == 1 else boxes / f"{Path(file).stem}.png"
                 for k, image in enumerate(pages, 1):
@@ -285,12 +306,13 @@ def _processes(option: str, given: int | None) -> None:
 @click.option("--preprocess", "mode", type=click.Choice(["mnist", "seed"]), default="mnist", show_default=True, help="As for predict.")
 @click.option("--single", is_flag=True, help="Read each image as one digit, without looking for a number.")
 @click.option("--threshold", type=click.FloatRange(0, 1), default=UNCERTAIN_BELOW, show_default=True, help="Flag a reading or a character as uncertain below this confidence.")
+@SEPARATORS_OPTION
 @click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True, help="local: a process pool on this machine. ray: Ray Data, local or on a cluster.")
 @click.option("-j", "--workers", type=click.IntRange(min=1), help="Processes (local, at most 4 a core) or Ray actors.  [default: every core here; with --ray-address, every CPU of the cluster but one, for reading files]")
 @click.option("--ray-address", help="A running Ray cluster to use (ray://HOST:10001, or auto), instead of starting Ray here.")
 @click.option("--chunk-size", default=500, show_default=True, type=click.IntRange(min=1), help="Files per saved chunk: a kill loses at most one chunk per worker.")
 @click.option("--overwrite", is_flag=True, help="Start afresh: drop OUT and any interrupted run's chunks.")
-def batch(inputs: tuple[str, ...], out: Path, model: str, mode: str, single: bool, threshold: float, engine: str, workers: int | None, ray_address: str | None, chunk_size: int, overwrite: bool) -> None:
+def batch(inputs: tuple[str, ...], out: Path, model: str, mode: str, single: bool, threshold: float, separators: str | None, engine: str, workers: int | None, ray_address: str | None, chunk_size: int, overwrite: bool) -> None:
     """Read every image in folders, globs or manifests into one CSV, JSON Lines or Parquet file.
 
     \b
@@ -317,7 +339,7 @@ def batch(inputs: tuple[str, ...], out: Path, model: str, mode: str, single: boo
     b.output_format(out)
     load_model(model)  # a bad --model is an error now, not in every worker
     model = model if model in available_models() else os.path.abspath(model)  # workers may start elsewhere
-    settings = b.Settings(model, mode, threshold, single)
+    settings = b.Settings(model, mode, threshold, single, separators)
     files = b.collect(inputs)
     try:
         journal = b.Journal(out, files, settings, chunk_size, overwrite)
@@ -508,6 +530,7 @@ def train(model: str, no_normalize: bool, backend: str | None, ensemble: int | N
     help="Instead, score a folder of real images laid out like realworld-dev (labels.csv): exact matches per kind and pool, and non-digits accepted.",
 )
 @click.option("--threshold", type=click.FloatRange(0, 1), help="Confidence a reading needs to count as sure.  [default: 0.95]")
+@SEPARATORS_OPTION
 def evaluate(
     models: tuple[str, ...],
     data_path: Path | None,
@@ -520,6 +543,7 @@ def evaluate(
     seed: int,
     realworld_path: Path | None,
     threshold: float | None,
+    separators: str | None,
 ) -> None:
     """Score models on the MNIST test set, or on real images.
 
@@ -541,7 +565,7 @@ def evaluate(
     recognizers = {str(r.path) if clash else r.name: r for r in loaded}
     if realworld_path:
         for name, recognizer in recognizers.items():
-            result = ev.realworld(recognizer, realworld_path, threshold)
+            result = ev.realworld(recognizer, realworld_path, threshold, separators)
             if as_json:
                 click.echo(json.dumps({"model": name, "realworld": str(realworld_path), **result}))
             else:
@@ -551,7 +575,7 @@ def evaluate(
     mnist = _load_mnist(data_path)
     for name, recognizer in recognizers.items():
         if recognizer.reads_lines:
-            result = ev.read_mnist(recognizer, mnist.x_test, mnist.y_test)
+            result = ev.read_mnist(recognizer, mnist.x_test, mnist.y_test, separators)
             if as_json:
                 click.echo(json.dumps({"model": name, "mnist_test": result}))
             else:
@@ -575,7 +599,7 @@ def evaluate(
         click.echo(json.dumps({"robustness": table}) if as_json else f"Robustness\n\n{ev.format_table(table)}\n")
     if realistic_count:
         for name, recognizer in recognizers.items():
-            result = ev.realistic(recognizer, mnist.x_test, mnist.y_test, realistic_count, seed, threshold)
+            result = ev.realistic(recognizer, mnist.x_test, mnist.y_test, realistic_count, seed, threshold, separators)
             curve = ev.threshold_curve(result["confidences"], np.round(np.arange(0.3, 1.0, 0.01), 2))
             ev.plot_threshold_curve(curve, result["threshold"], out / f"{Path(name).stem}-threshold.png")
             if as_json:
@@ -587,7 +611,7 @@ def evaluate(
                 click.echo(ev.format_table(result["non-digits"], "kind") + "\n")
     if pages_count:
         for name, recognizer in recognizers.items():
-            result = ev.pages(recognizer, mnist.x_test, mnist.y_test, pages_count, seed, turn_degrees)
+            result = ev.pages(recognizer, mnist.x_test, mnist.y_test, pages_count, seed, turn_degrees, separators)
             if as_json:
                 click.echo(json.dumps({"model": name, "pages": result, "turn": turn_degrees}))
             else:

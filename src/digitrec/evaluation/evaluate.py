@@ -223,7 +223,7 @@ def plot_robustness(table: dict[str, dict[str, float]], path: Path) -> None:
 REALISTIC_SETS = {"single digits": (1, 1), "4-digit numbers": (4, 4), "1-10 digits": (1, 10)}
 
 
-def realistic(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, seed: int = 0, threshold: float | None = None) -> dict:
+def realistic(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, seed: int = 0, threshold: float | None = None, separators: str | None = None) -> dict:
     """Read the generated realistic set with both pipelines; see digitrec.evaluation.realistic.
 
     Returns {"accuracy": {condition: {column: rate}}, "non-digits": {kind: {column: rate}},
@@ -244,7 +244,7 @@ def realistic(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, se
             pipeline = "default" if mode == "mnist" else "seed"
             scores: dict[str, dict[str, list[float]]] = {}  # column -> condition -> scores
             for sample in samples:
-                reading = _read(recognizer, sample.image, mode)
+                reading = _read(recognizer, sample.image, mode, separators)
                 characters = reading.characters if reading else ()
                 read = reading.number if reading else ""
                 scores.setdefault(f"{set_name}, {pipeline}", {}).setdefault(sample.condition, []).append(read == sample.number)
@@ -264,7 +264,7 @@ def realistic(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, se
         column = "confident digit, " + ("default" if mode == "mnist" else "seed")
         accepted: dict[str, list[bool]] = {}
         for sample in synth.non_digits(count, seed):
-            reading = _read(recognizer, sample.image, mode)
+            reading = _read(recognizer, sample.image, mode, separators)
             sure = sureness(reading)
             if mode == "mnist":
                 confidences["non-digit"].append(sure)
@@ -275,13 +275,13 @@ def realistic(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, se
     return {"accuracy": accuracy, "non-digits": non_digits, "confidences": confidences, "threshold": threshold}
 
 
-def pages(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, seed: int = 0, angle: float = 0.0) -> dict:
+def pages(recognizer, x_test: np.ndarray, y_test: np.ndarray, count: int, seed: int = 0, angle: float = 0.0, separators: str | None = None) -> dict:
     """Read generated pages of several numbers (see digitrec.evaluation.pages), photographed
     turned by angle degrees if given, scored line by line, for all pages and for each kind of paper."""
     from . import pages as generated
 
     samples = list(generated.pages(x_test, y_test, count, seed, angle))
-    readings = [_read(recognizer, s.image) for s in samples]
+    readings = [_read(recognizer, s.image, separators=separators) for s in samples]
     table = {}
     for paper in (*generated.PAPERS, "all"):
         chosen = [i for i, s in enumerate(samples) if paper in ("all", s.paper)]
@@ -314,18 +314,18 @@ def _edit_distance(a: str, b: str) -> int:
     return row[-1]
 
 
-def _read(recognizer, image, mode: str = "mnist"):
+def _read(recognizer, image, mode: str = "mnist", separators: str | None = None):
     """The reading, or None where the image is refused (blank, no number, or a page of marks)."""
     try:
-        return recognizer.read(image, mode)
+        return recognizer.read(image, mode, separators=separators)
     except ImageError:
         return None
 
 
-def read_mnist(recognizer, images: np.ndarray, labels: np.ndarray) -> dict:
+def read_mnist(recognizer, images: np.ndarray, labels: np.ndarray, separators: str | None = None) -> dict:
     """MNIST's test digits read as `digitrec predict` reads an image (the default pipeline): the
     share read exactly as their label, and how the rest went wrong."""
-    read = [_read(recognizer, image) for image in images]
+    read = [_read(recognizer, image, separators=separators) for image in images]
     texts = [r.number if r else "" for r in read]
     right = np.array([t == str(y) for t, y in zip(texts, labels)])
     return {
@@ -339,7 +339,7 @@ def read_mnist(recognizer, images: np.ndarray, labels: np.ndarray) -> dict:
 REALWORLD_KINDS = ("number", "single", "nondigit")
 
 
-def realworld(recognizer, folder: Path, threshold: float | None = None) -> dict:
+def realworld(recognizer, folder: Path, threshold: float | None = None, separators: str | None = None) -> dict:
     """Score a folder laid out as realworld-dev (labels.csv with file, kind, label, pool).
 
     Numbers and single digits: the share read exactly, per pool, and how far the confidence can
@@ -373,7 +373,7 @@ def realworld(recognizer, folder: Path, threshold: float | None = None) -> dict:
         raise DataError(f"{labels} lists images that are not in {folder} ({len(missing)} of {len(rows)}): {', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''}")
     scores: dict[str, dict[str, list[tuple[bool, bool]]]] = {}  # kind -> pool -> (right, sure) per image
     for row in rows:
-        reading = _read(recognizer, folder / row["file"])
+        reading = _read(recognizer, folder / row["file"], separators=separators)
         right = as_labelled(reading.number if reading else "", row["label"]) == row["label"]
         scores.setdefault(row["kind"], {}).setdefault(row["pool"], []).append((right, sureness(reading) >= threshold))
     table = {}

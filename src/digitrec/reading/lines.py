@@ -216,6 +216,30 @@ def _in_form(probabilities: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int
     return probabilities, runs
 
 
+def allowing(probabilities: np.ndarray, separators: str) -> np.ndarray:
+    """The network's (frames, classes) output with the separators not in `separators` ruled out,
+    as _in_form rules out one out of form: their share given to the other classes in proportion,
+    as if the network had been told. For a field the reader is told holds no such separator (a
+    column of counts, digits alone): a slanted 1 it took for a slash reads as the 1 it thought
+    likeliest next. The output as it is where every separator is allowed."""
+    out = [ALPHABET.index(c) + 1 for c in SEPARATORS if c not in separators]
+    if not out:
+        return probabilities
+    kept = probabilities.astype(np.float64)  # a copy: the network's output stays as it was
+    kept[:, out] = 0.0
+    return kept / np.maximum(kept.sum(axis=1, keepdims=True), 1e-12)
+
+
+def checked_separators(separators: str | None) -> str:
+    """The separators asked for (None: all of them), if each is one the reader can write: a
+    mistyped one would otherwise be silently never read."""
+    if separators is None:
+        return SEPARATORS
+    if not isinstance(separators, str) or any(c not in SEPARATORS for c in separators):
+        raise ValueError(f"separators are some of {' '.join(SEPARATORS)} ('' for digits alone), not {separators!r}")
+    return separators
+
+
 def _stands_between(text: str, i: int) -> bool:
     """Whether the slash or colon at text[i] has a group of 1 to GROUP_AT_MOST digits on each side."""
     left = len(text[:i]) - len(text[:i].rstrip("0123456789"))

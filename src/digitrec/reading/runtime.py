@@ -325,27 +325,29 @@ class Recognizer:
         x = preprocess.prepare(image, preprocess_mode)
         return self._predictions([x], [None], _checked(threshold))[0]
 
-    def read(self, image: ImageInput, preprocess_mode: str = "mnist", threshold: float = UNCERTAIN_BELOW, single: bool = False) -> Reading:
+    def read(self, image: ImageInput, preprocess_mode: str = "mnist", threshold: float = UNCERTAIN_BELOW, single: bool = False, separators: str | None = None) -> Reading:
         """Read a whole number, digit by digit. Raises NoDigitError if the image holds no ink.
 
         With single=True, or preprocess_mode="seed" (as the blog post took it), the image is one
         digit. A document of several pages (a PDF, a multi-page TIFF) is read page by page.
+        separators: those of . , - / : a number may hold ("" for digits alone; None, all of
+        them); the line reader reads no other (lines.allowing). The digit models read digits alone.
         """
-        return self.read_pages(decode.pages(image), preprocess_mode, threshold, single)
+        return self.read_pages(decode.pages(image), preprocess_mode, threshold, single, separators)
 
-    def read_pages(self, pages: list[ImageInput], preprocess_mode: str = "mnist", threshold: float = UNCERTAIN_BELOW, single: bool = False) -> Reading:
+    def read_pages(self, pages: list[ImageInput], preprocess_mode: str = "mnist", threshold: float = UNCERTAIN_BELOW, single: bool = False, separators: str | None = None) -> Reading:
         """A document's pages (decode.pages) read one by one: a page of one reads as read() reads an
         image; of several, every page's lines in one Reading (Reading.of_pages), blank pages left
         out, and a page that cannot be read as numbers (a page of marks) named in Reading.unread
         while the others are read. Raises NoDigitError only if no page holds a number, ImageError
         if no page could be read."""
-        threshold = _checked(threshold)
+        threshold, separators = _checked(threshold), lines.checked_separators(separators)
         if len(pages) == 1:
-            return self._read_page(pages[0], preprocess_mode, threshold, single)
+            return self._read_page(pages[0], preprocess_mode, threshold, single, separators)
         read, unread = [], []
         for k, page in enumerate(pages, 1):
             try:
-                read.append((k, self._read_page(page, preprocess_mode, threshold, single)))
+                read.append((k, self._read_page(page, preprocess_mode, threshold, single, separators)))
             except NoDigitError:
                 continue
             except ImageError as e:  # a page read, but not as numbers (a page of marks): the others still count
@@ -356,22 +358,22 @@ class Recognizer:
             raise NoDigitError(f"no number found on any of the {len(pages)} pages")
         return Reading.of_pages(read, len(pages), tuple(unread))
 
-    def _read_page(self, image: ImageInput, preprocess_mode: str, threshold: float, single: bool) -> Reading:
+    def _read_page(self, image: ImageInput, preprocess_mode: str, threshold: float, single: bool, separators: str) -> Reading:
         """One image: a sheet photographed on a darker surface (sheet.find) is read cut out and
         upright, its boxes carried back into the photo; several sheets, each so, their lines sheet
         by sheet (a sheet with no number left out). The post's pipeline takes images as they are."""
         if preprocess_mode == "seed":
-            return self._read_image(image, preprocess_mode, threshold, single)
+            return self._read_image(image, preprocess_mode, threshold, single, separators)
         pixels = decode.read(image)
         found = sheet.find(pixels)
         if not found:
-            return self._read_image(pixels, preprocess_mode, threshold, single)
+            return self._read_image(pixels, preprocess_mode, threshold, single, separators)
         if len(found) == 1 or single:
-            return self._read_image(found[0].image, preprocess_mode, threshold, single).mapped(found[0].matrix)
+            return self._read_image(found[0].image, preprocess_mode, threshold, single, separators).mapped(found[0].matrix)
         lines = []
         for cut in found:
             try:
-                reading = self._read_image(cut.image, preprocess_mode, threshold, single).mapped(cut.matrix)
+                reading = self._read_image(cut.image, preprocess_mode, threshold, single, separators).mapped(cut.matrix)
             except NoDigitError:
                 continue
             lines.extend(reading.lines or (reading,))
@@ -379,11 +381,11 @@ class Recognizer:
             raise NoDigitError(f"no number found on any of the {len(found)} sheets")
         return lines[0] if len(lines) == 1 else Reading.of_lines(lines)
 
-    def _read_image(self, image: ImageInput, preprocess_mode: str, threshold: float, single: bool) -> Reading:
+    def _read_image(self, image: ImageInput, preprocess_mode: str, threshold: float, single: bool, separators: str) -> Reading:
         if self.reads_lines:
             if preprocess_mode == "seed":
                 raise ModelError("the line reader has its own clean-up; --preprocess seed is for the digit models (--model cnn or mlp)")
-            return self._read_lines(image, threshold, single)
+            return self._read_lines(image, threshold, single, separators)
         if single or preprocess_mode == "seed":
             return Reading.of_digits((self.predict(image, preprocess_mode, threshold),))
         readings = []
@@ -402,12 +404,12 @@ class Recognizer:
             raise ValueError(f"line_probabilities takes (N, {lines.LINE_HEIGHT}, W) lines (lines.line_input), not shape {batch.shape}: use read(image) for a picture")
         return self._session.run(None, {self._input: batch[..., None]})[0]
 
-    def _read_lines(self, image: ImageInput, threshold: float, single: bool) -> Reading:
+    def _read_lines(self, image: ImageInput, threshold: float, single: bool, separators: str) -> Reading:
         readings, missing = [], ""
         ways = _cleaned(image, level=not single)
         for way in ways:
             try:
-                reading, regions = self._read_way(way, threshold, single)
+                reading, regions = self._read_way(way, threshold, single, separators)
             except NoDigitError as e:
                 # Its message, not the error: an error kept here holds this frame through its
                 # traceback, and this frame holds it, a cycle that kept each page's arrays until
@@ -419,10 +421,10 @@ class Recognizer:
             raise NoDigitError(missing)
         best = _likelier(readings)
         if not single and len(ways) == 1 and len(best.lines) >= UPSIDE_DOWN_LINES and len(best.characters) >= UPSIDE_DOWN_CHARACTERS:
-            return self._upside_down(ways[0], regions, best, threshold) or best
+            return self._upside_down(ways[0], regions, best, threshold, separators) or best
         return best
 
-    def _upside_down(self, way: _Cleaned, regions: list[layout.Region], reading: Reading, threshold: float) -> Reading | None:
+    def _upside_down(self, way: _Cleaned, regions: list[layout.Region], reading: Reading, threshold: float, separators: str) -> Reading | None:
         """The page read turned over, where that is likelier (UPSIDE_DOWN_MARGIN): a page of numbers
         upside down (fed into a scanner so, or photographed from across the desk) has level rows,
         and is read as confidently as digits turned over can be. First each line's first look,
@@ -431,28 +433,29 @@ class Recognizer:
         if all(c.confidence >= UNCERTAIN_BELOW for c in reading.characters if c.char.isdigit()):
             return None
         over = way.turned_over()
-        glance = _digits_sure(c for r in regions for c in self._read_line(over.strength, r.turned_over(way.mask.shape), way.scale, lines.decode, {}, again=False)[2])
+        views = _Views(self, separators)
+        glance = _digits_sure(c for r in regions for c in self._read_line(over.strength, r.turned_over(way.mask.shape), way.scale, lines.decode, views, again=False)[2])
         held = _digits_sure(reading.characters)
         if glance <= UPSIDE_DOWN_MARGIN * held:
             return None
         try:
-            turned, _ = self._read_way(over, threshold, single=False)
+            turned, _ = self._read_way(over, threshold, False, separators)
         except NoDigitError:
             return None
         return turned.mapped(over.turn.back(way.scale)) if _digits_sure(turned.characters) > UPSIDE_DOWN_MARGIN * held else None
 
-    def _read_way(self, way: _Cleaned, threshold: float, single: bool) -> tuple[Reading, list[layout.Region]]:
+    def _read_way(self, way: _Cleaned, threshold: float, single: bool, separators: str) -> tuple[Reading, list[layout.Region]]:
         """The lines of the clean-up's ink as it stands (the layout's, or the whole ink as one),
         and the layout's regions."""
         strength, mask, page_scale = way.strength, way.mask, way.scale
-        seen: dict = {}  # each region's views, read once however many ways they are decoded
+        views = _Views(self, separators)  # each region's, read once however many ways it is decoded
         if single:  # the whole ink is one digit, whatever the layout: the likeliest digit in any frame
             regions = [layout.whole(mask)]
-            readings = self._read_regions(strength, regions, page_scale, threshold, lines.best_digit, seen)
+            readings = self._read_regions(strength, regions, page_scale, threshold, lines.best_digit, views)
         else:
             regions = layout.find_lines(mask, way.unboxed)
             printed = forms.printed_separators(way.unboxed[1]) if way.unboxed else []
-            readings = self._read_regions(strength, regions, page_scale, threshold, lines.decode, seen, printed)
+            readings = self._read_regions(strength, regions, page_scale, threshold, lines.decode, views, printed)
             kept, total = sum(int(r.mask.sum()) for r in regions), int(mask.sum())
             kept_all = len(regions) == 1 and kept == total  # the whole ink is that region
             if not readings or (layout.may_be_one_number(regions) and not kept_all) or (len(readings) == 1 and kept < total / 2):
@@ -462,7 +465,7 @@ class Recognizer:
                 # layout's if they agree. (Where the layout's one region is all the ink, it is the
                 # whole ink, already read.)
                 everything = regions[0] if kept_all else layout.whole(mask)
-                whole = self._read_regions(strength, [everything], page_scale, threshold, lines.decode, seen, printed)
+                whole = self._read_regions(strength, [everything], page_scale, threshold, lines.decode, views, printed)
                 alike = "".join(r.number for r in readings) == (whole[0].number if whole else None)
                 if whole and not alike and (not readings or whole[0].confidence > float(np.prod([r.confidence for r in readings]))):
                     readings = whole
@@ -471,19 +474,19 @@ class Recognizer:
                 # anywhere, looked at again, is the answer where the two networks together find it
                 # likelier than all others (constants.GUESS_AT_LEAST); it stays uncertain, at the
                 # line reader's own low confidence. A page of dots or specks is no digit to guess.
-                # (No readings: the whole ink was read above, and its views are in `seen`.)
-                guess = self._read_regions(strength, [everything], page_scale, threshold, lines.best_digit, seen)
+                # (No readings: the whole ink was read above, and its views are in `views`.)
+                guess = self._read_regions(strength, [everything], page_scale, threshold, lines.best_digit, views)
                 readings = [r for r in guess if max(r.characters[0].probabilities) >= GUESS_AT_LEAST]
         if not readings:
             raise NoDigitError("no number found: what is there does not read as digits")
         return (readings[0] if len(readings) == 1 else Reading.of_lines(readings)), regions
 
-    def _read_regions(self, strength: np.ndarray, regions: list, page_scale: float, threshold: float, decode, seen: dict, printed: list = ()) -> list[Reading]:
+    def _read_regions(self, strength: np.ndarray, regions: list, page_scale: float, threshold: float, decode, views: _Views, printed: list = ()) -> list[Reading]:
         """Each region read as a line, with the form's printed separators in it (forms.printed_separators);
         those that hold no digit (a tick, a dash, a letter) left out."""
         readings = []
         for region in regions:
-            line, probabilities, characters, confidence = self._read_line(strength, region, page_scale, decode, seen)
+            line, probabilities, characters, confidence = self._read_line(strength, region, page_scale, decode, views)
             if not any(c.char.isdigit() for c in characters):
                 continue
             if len(characters) == 1:
@@ -497,30 +500,26 @@ class Recognizer:
             readings.append(Reading(characters, confidence, confidence < threshold, seen=(line.pixels,), box=box))
         return readings
 
-    def _read_line(self, strength: np.ndarray, region: layout.Region, page_scale: float, decode, seen: dict, again: bool = True):
+    def _read_line(self, strength: np.ndarray, region: layout.Region, page_scale: float, decode, views: _Views, again: bool = True):
         """A region read as one line: again narrowed and widened (lines.STRETCHES) if the reader
         is unsure of it and again is asked, the likeliest reading kept. Returns the line, the network's output,
-        the characters and the confidence. `seen` keeps each (region, stretch)'s line and network
+        the characters and the confidence. `views` keeps each (region, stretch)'s line and network
         output, for a region decoded again another way."""
         def view(stretch: float):
-            key = (id(region), stretch)
-            if key not in seen:
-                line = lines.line_of(strength, region, page_scale, stretch)
-                seen[key] = line, self.line_probabilities(line.pixels[None])[0]
-            line, probabilities = seen[key]
+            line, probabilities = views.of(strength, region, page_scale, stretch)
             return (line, probabilities, *decode(probabilities, line))
 
         first = view(lines.STRETCHES[0])
         if first[3] >= UNCERTAIN_BELOW or not again:
             return first
-        views = [first, *(view(stretch) for stretch in lines.STRETCHES[1:])]
+        looks = [first, *(view(stretch) for stretch in lines.STRETCHES[1:])]
         # Each view's reading scored by its probability in every view, averaged: a reading only
         # one view makes is no surer than the others allow. (Views often agree: each distinct
         # reading is scored once.)
-        texts = ["".join(c.char for c in characters) for _, _, characters, _ in views]
-        agreed = {text: float(np.mean([lines.labelling_probability(p, lines.encode(text)) for _, p, _, _ in views])) for text in set(texts)}
+        texts = ["".join(c.char for c in characters) for _, _, characters, _ in looks]
+        agreed = {text: float(np.mean([lines.labelling_probability(p, lines.encode(text)) for _, p, _, _ in looks])) for text in set(texts)}
         scores = [agreed[text] for text in texts]
-        line, probabilities, characters, _ = views[int(np.argmax(scores))]
+        line, probabilities, characters, _ = looks[int(np.argmax(scores))]
         return line, probabilities, characters, max(scores)
 
     def _looked_again(self, probabilities: np.ndarray, line: lines.LineInput, read: Character, confidence: float) -> tuple[list[Character], float]:
@@ -544,6 +543,23 @@ class Recognizer:
             box = (box.x, box.y, box.w, box.h) if box else None
             predictions.append(Prediction(digit, float(p[digit]), tuple(p.tolist()), x, box, bool(p[digit] < threshold)))
         return predictions
+
+
+class _Views:
+    """Each region's lines (one a stretch) and the line reader's output for them, made once
+    however many ways the region is decoded, the separators not asked for ruled out
+    (lines.allowing). Each region is held with its views: a region made for one look and let go
+    could leave its id to the next, and that one would be given the first one's views."""
+
+    def __init__(self, reader: Recognizer, separators: str):
+        self.reader, self.separators, self.made = reader, separators, {}
+
+    def of(self, strength: np.ndarray, region: layout.Region, page_scale: float, stretch: float) -> tuple[lines.LineInput, np.ndarray]:
+        key = (id(region), stretch)
+        if key not in self.made:
+            line = lines.line_of(strength, region, page_scale, stretch)
+            self.made[key] = region, line, lines.allowing(self.reader.line_probabilities(line.pixels[None])[0], self.separators)
+        return self.made[key][1:]
 
 
 def _checked(threshold: float) -> float:

@@ -52,6 +52,8 @@ class Settings:
     preprocess: str = "mnist"
     threshold: float = UNCERTAIN_BELOW
     single: bool = False
+    separators: str | None = None
+    """Those of . , - / : a number may hold; None, all of them."""
 
 
 # ---------------------------------------------------------------- inputs
@@ -116,7 +118,7 @@ def read_file(recognizer: Recognizer, path: str, settings: Settings, data: bytes
     row.update(path=printable(path), model=recognizer.name, no_digit=False)
     try:
         with time_budget():
-            reading = recognizer.read(path if data is None else data, settings.preprocess, settings.threshold, settings.single)
+            reading = recognizer.read(path if data is None else data, settings.preprocess, settings.threshold, settings.single, settings.separators)
     except NoDigitError:
         row.update(number="", no_digit=True)
     except DigitrecError as e:
@@ -152,6 +154,7 @@ class Journal:
             job_file = self.parts / "job.json"
             if job_file.is_file():
                 before = json.loads(job_file.read_text())
+                before["settings"] = {**asdict(Settings()), **before.get("settings", {})}  # a run from before a setting was added used its default
                 if {k: before.get(k) for k in job} != job:
                     raise DigitrecError(
                         f"{self.parts} holds an interrupted run with other inputs or settings ({before['files']} files, "

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+import re
 import signal
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -36,7 +37,7 @@ from ..reading import decode
 from ..constants import DEFAULT_MODEL, IMAGE_SIZE, MAX_PIXELS, UNCERTAIN_BELOW
 from ..errors import ImageError, ImageTooLargeError, ModelError, NoDigitError
 from ..limits import time_budget
-from ..reading.lines import LINE_HEIGHT
+from ..reading.lines import LINE_HEIGHT, SEPARATORS
 from ..reading.runtime import Recognizer, available_models, load_worker_model, model_info
 
 WEB = Path(__file__).parent / "web"
@@ -62,6 +63,8 @@ READERS_START = 120.0
 """Seconds a reader waits for the others to load their models before the server gives up starting."""
 
 Mode = Literal["mnist", "seed"]
+ONLY_SEPARATORS = f"^[{re.escape(SEPARATORS)}]*$"
+"""A `separators` query: some of the separators the line reader writes (lines.checked_separators), or none."""
 
 
 class CharacterOut(BaseModel):
@@ -286,6 +289,7 @@ def create_app(
         preprocess: Mode = Query("mnist", description="mnist: clean up and segment; seed: the blog post's resize and invert"),
         single: bool = Query(False, description="read the image as one digit"),
         threshold: float = Query(UNCERTAIN_BELOW, ge=0, le=1, description="flag digits below this confidence"),
+        separators: str | None = Query(None, pattern=ONLY_SEPARATORS, description="the separators a number may hold, some of . , - / : (empty for digits alone); default: all of them"),
         inputs: bool = Query(False, description="include what the network saw: the line, or each digit's 28x28 image"),
     ) -> Response:
         name = recognizer(model)
@@ -294,7 +298,7 @@ def create_app(
             return Response(status_code=499)
         # The reader writes the JSON itself: the server process, which all requests pass through,
         # then neither unpickles the answer's objects nor validates them a second time.
-        return Response(await read(_read_json, name, data, preprocess, single, threshold, inputs, max_pixels), media_type="application/json")
+        return Response(await read(_read_json, name, data, preprocess, single, threshold, separators, inputs, max_pixels), media_type="application/json")
 
     @app.post("/v1/predict/batch", summary="Read several images in one request", responses=ERRORS, openapi_extra=BATCH_BODY)
     async def predict_batch(
@@ -303,6 +307,7 @@ def create_app(
         preprocess: Mode = Query("mnist"),
         single: bool = Query(False),
         threshold: float = Query(UNCERTAIN_BELOW, ge=0, le=1),
+        separators: str | None = Query(None, pattern=ONLY_SEPARATORS),
     ) -> BatchResponse:
         name = recognizer(model)
         form = await _form(request, max_files)
@@ -312,7 +317,7 @@ def create_app(
         async def one(f: UploadFile) -> BatchItem:
             filename = f.filename or "file"
             try:
-                return BatchItem(file=filename, result=await read(_read, name, await f.read(), preprocess, single, threshold, False, max_pixels))
+                return BatchItem(file=filename, result=await read(_read, name, await f.read(), preprocess, single, threshold, separators, False, max_pixels))
             except HTTPException as e:
                 return BatchItem(file=filename, error=e.detail)
 
@@ -493,7 +498,7 @@ def _start_reader(sources: dict[str, str], everyone: Barrier) -> None:
     everyone.wait(READERS_START)
 
 
-def _read(name: str, data: bytes, mode: str, single: bool, threshold: float, inputs: bool, max_pixels: int) -> PredictResponse:
+def _read(name: str, data: bytes, mode: str, single: bool, threshold: float, separators: str | None, inputs: bool, max_pixels: int) -> PredictResponse:
     recognizer = _MODELS[name]
     try:
         pages = decode.pages(data, max_pixels=max_pixels)
@@ -502,7 +507,7 @@ def _read(name: str, data: bytes, mode: str, single: bool, threshold: float, inp
     sizes = [[page.shape[1], page.shape[0]] for page in pages]
     document = {"pages": len(pages), "page_sizes": sizes} if len(pages) > 1 else {}
     try:
-        reading = recognizer.read_pages(pages, mode, threshold, single)
+        reading = recognizer.read_pages(pages, mode, threshold, single, separators)
     except NoDigitError:
         return PredictResponse(number="", characters=[], no_digit=True, uncertain=False, model=name, preprocess=mode, image_size=sizes[0], **document)
     except (ImageError, ModelError) as e:  # read, but not as a number (a page of marks); or a setting this model cannot take

@@ -7,6 +7,8 @@ const STROKE = pad.width / 13; // about MNIST's stroke once the drawing is shrun
 let strokes = [], current = null, timer = null, pending = null, reading = null, shown = 0;
 
 function model() { return $("model").value; }
+// The query every reading asks: the model, and no separator where digits alone are asked for.
+function query() { return `model=${model()}` + ($("digits-only").checked ? "&separators=" : ""); }
 
 // ------------------------------------------------------------ drawing
 
@@ -64,7 +66,7 @@ async function readDrawing() {
   if (!strokes.length) { show(null); $("answer").setAttribute("aria-busy", "false"); return; }
   // toDataURL, not toBlob: Chromium runs toBlob's encoding when idle, about a second late.
   const blob = dataToBlob(pad.toDataURL("image/png"));
-  const ask = (pending = post(`/v1/predict?inputs=true&model=${model()}`, blob, { "Content-Type": "image/png" }));
+  const ask = (pending = post(`/v1/predict?inputs=true&${query()}`, blob, { "Content-Type": "image/png" }));
   const result = await ask;
   if (ask !== pending) return; // a newer drawing was sent meanwhile
   show(result);
@@ -181,7 +183,7 @@ async function upload(file) {
 async function read(file, answer) {
   const form = new FormData();
   form.append("file", file);
-  const result = await post(`/v1/predict?model=${model()}`, form);
+  const result = await post(`/v1/predict?${query()}`, form);
   const canvas = $("photo"), c = canvas.getContext("2d");
   canvas.width = canvas.height = 0; // the previous image and its boxes go, whatever comes next
   answer.scrollIntoView({ block: "nearest", behavior: "smooth" });
@@ -243,6 +245,7 @@ async function models() {
   }
 }
 $("model").addEventListener("change", () => { schedule(); });
+$("digits-only").addEventListener("change", () => { schedule(); });
 
 redraw();
 bars(null);
