@@ -37,7 +37,7 @@ from ..reading import decode
 from ..constants import DEFAULT_MODEL, IMAGE_SIZE, MAX_PIXELS, UNCERTAIN_BELOW
 from ..errors import ImageError, ImageTooLargeError, ModelError, NoDigitError
 from ..limits import time_budget
-from ..reading.lines import LINE_HEIGHT, SEPARATORS
+from ..reading.lines import LINE_HEIGHT, SEPARATORS, checked_separators
 from ..reading.runtime import Recognizer, available_models, load_worker_model, model_info
 
 WEB = Path(__file__).parent / "web"
@@ -233,8 +233,7 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, e: RequestValidationError) -> JSONResponse:
         """One plain sentence, like every other error, not pydantic's list."""
-        said = "; ".join(f"{'.'.join(str(p) for p in err['loc'][1:]) or 'request'}: {err['msg']}" for err in e.errors())
-        return JSONResponse({"detail": said}, status_code=422)
+        return JSONResponse({"detail": "; ".join(map(_sentence, e.errors()))}, status_code=422)
 
     app.state.readers = pool
     app.add_middleware(_BodyLimit, limit=max_upload, inflight=INFLIGHT_UPLOADS * max_upload)
@@ -556,6 +555,17 @@ def _within(seconds: float, task, *args):
     its end before the budget can stop it.)"""
     with time_budget(seconds):
         return task(*args)
+
+
+def _sentence(error: dict) -> str:
+    """A parameter's error as one sentence; separators that do not match say, as the command
+    line and the Python API say, which the reader can write."""
+    if error["type"] == "string_pattern_mismatch" and error["loc"][-1] == "separators":
+        try:
+            checked_separators(error["input"])
+        except ValueError as e:
+            return str(e)
+    return f"{'.'.join(str(p) for p in error['loc'][1:]) or 'request'}: {error['msg']}"
 
 
 def _read_json(*args) -> bytes:
