@@ -121,6 +121,11 @@ def test_the_command_scores_a_folder_with_the_shipped_reader(tmp_path):
     scores = json.loads(result.output)["scores"]
     assert scores["number: drawn"]["n"] == 1 and set(scores["number: drawn"]) == {"exact", "n", "sure", "right_when_sure"}
     assert scores["nondigit: empty"] == {"accepted": 0.0, "n": 1}  # a blank page is no number
+    assert json.loads(result.output)["separators"] is None  # all of them
+    told = CliRunner().invoke(cli, ["evaluate", "--realworld", str(tmp_path), "--separators", ""])
+    assert told.exit_code == 0 and "told digits alone)" in told.output.splitlines()[0]
+    told = CliRunner().invoke(cli, ["evaluate", "--realworld", str(tmp_path), "--separators", "/:", "--json"])
+    assert json.loads(told.output)["separators"] == "/:"
 
 
 def test_generated_pages_can_be_scored_turned(reader, mnist):

@@ -563,13 +563,14 @@ def evaluate(
     loaded = [load_model(m) for m in models or (DEFAULT_MODEL,)]
     clash = len({r.name for r in loaded}) < len(loaded)
     recognizers = {str(r.path) if clash else r.name: r for r in loaded}
+    told = "" if separators is None else f", told {'digits alone' if not separators else 'only ' + ' '.join(separators)}"  # what the reader was told
     if realworld_path:
         for name, recognizer in recognizers.items():
             result = ev.realworld(recognizer, realworld_path, threshold, separators)
             if as_json:
-                click.echo(json.dumps({"model": name, "realworld": str(realworld_path), **result}))
+                click.echo(json.dumps({"model": name, "realworld": str(realworld_path), "separators": separators, **result}))
             else:
-                click.echo(f"{name} on {realworld_path} (a non-digit is accepted when read at >= {result['threshold']:g})\n\n{ev.format_realworld(result)}\n")
+                click.echo(f"{name} on {realworld_path} (a non-digit is accepted when read at >= {result['threshold']:g}{told})\n\n{ev.format_realworld(result)}\n")
         return
     out = _output_folder(out or Path("runs") / "evaluate")
     mnist = _load_mnist(data_path)
@@ -577,10 +578,10 @@ def evaluate(
         if recognizer.reads_lines:
             result = ev.read_mnist(recognizer, mnist.x_test, mnist.y_test, separators)
             if as_json:
-                click.echo(json.dumps({"model": name, "mnist_test": result}))
+                click.echo(json.dumps({"model": name, "separators": separators, "mnist_test": result}))
             else:
                 click.echo(
-                    f"{name} on {mnist.source}: {result['read_exactly']:.2%} of the test digits read exactly as predict reads them "
+                    f"{name} on {mnist.source}{told}: {result['read_exactly']:.2%} of the test digits read exactly as predict reads them "
                     f"({result['misread']} misread, {result['read_as_several']} read as several characters, {result['read_as_nothing']} as nothing)\n"
                 )
             continue
@@ -603,9 +604,9 @@ def evaluate(
             curve = ev.threshold_curve(result["confidences"], np.round(np.arange(0.3, 1.0, 0.01), 2))
             ev.plot_threshold_curve(curve, result["threshold"], out / f"{Path(name).stem}-threshold.png")
             if as_json:
-                click.echo(json.dumps({"model": name, "realistic": {k: result[k] for k in ("accuracy", "non-digits", "threshold")}, "curve": curve}))
+                click.echo(json.dumps({"model": name, "separators": separators, "realistic": {k: result[k] for k in ("accuracy", "non-digits", "threshold")}, "curve": curve}))
             else:
-                click.echo(f"{name} on the realistic set ({realistic_count} images of each kind, seed {seed})\n")
+                click.echo(f"{name} on the realistic set ({realistic_count} images of each kind, seed {seed}{told})\n")
                 click.echo(ev.format_table(result["accuracy"], "condition") + "\n")
                 click.echo(f"Non-digit images read as a confident digit (every digit >= {result['threshold']:g}):\n")
                 click.echo(ev.format_table(result["non-digits"], "kind") + "\n")
@@ -613,10 +614,10 @@ def evaluate(
         for name, recognizer in recognizers.items():
             result = ev.pages(recognizer, mnist.x_test, mnist.y_test, pages_count, seed, turn_degrees, separators)
             if as_json:
-                click.echo(json.dumps({"model": name, "pages": result, "turn": turn_degrees}))
+                click.echo(json.dumps({"model": name, "separators": separators, "pages": result, "turn": turn_degrees}))
             else:
                 turned = f", turned {turn_degrees:g} degrees" if turn_degrees else ""
-                click.echo(f"{name} on {pages_count} generated pages (seed {seed}{turned})\n\n{ev.format_pages(result)}\n")
+                click.echo(f"{name} on {pages_count} generated pages (seed {seed}{turned}{told})\n\n{ev.format_pages(result)}\n")
     if not as_json:
         click.echo(f"Wrote the plots to {out}/.")
 
