@@ -245,11 +245,6 @@ def mask_without(mask: np.ndarray, lines: np.ndarray) -> np.ndarray:
     return np.where(cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0, 0, mask).astype(np.uint8)
 
 
-def ink_is_dark(image: np.ndarray) -> bool:
-    """Whether the clean-up takes the image's ink for darker than its paper."""
-    return _glance(image)[0]
-
-
 def _glance(image: np.ndarray) -> tuple[bool, float]:
     """Two rough questions, asked of a copy at most COPY_SIDE pixels a side: is the ink darker than the
     paper (the way most pixels that stand out from a local median go), and how much can the image
