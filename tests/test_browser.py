@@ -115,6 +115,12 @@ def test_uploading_a_photo_of_a_number(server, browser, mnist, tmp_path):
     page.wait_for_function("document.getElementById('answer').textContent === '7'")
     assert uploaded(page, photo).startswith(f"Read: {sample.number}")
     assert page.evaluate("document.getElementById('photo').width") > 0
+    with page.expect_request(lambda r: "inputs=true" not in r.url and r.url.endswith("&separators=")):
+        page.get_by_label("Digits only").check()  # the photo read again, no separator asked for
+    page.wait_for_function("document.getElementById('upload-answer').getAttribute('aria-busy') === 'false'")
+    assert page.locator("#upload-answer").inner_text().startswith(f"Read: {sample.number}")  # its digits alone
+    page.get_by_label("Digits only").uncheck()
+    page.wait_for_function("document.getElementById('upload-answer').getAttribute('aria-busy') === 'false'")
     shot = Path(os.environ.get("DIGITREC_SCREENSHOT", tmp_path / "page.png"))
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000

@@ -173,17 +173,23 @@ drop.addEventListener("drop", (e) => {
   if (e.dataTransfer.files[0]) upload(e.dataTransfer.files[0]);
 });
 
+// The photo last uploaded, read again when the model or "Digits only" changes; and which read of it
+// is the latest, so that an earlier answer arriving late is not drawn over it.
+let uploaded = null, uploads = 0;
+
 async function upload(file) {
-  const answer = $("upload-answer");
+  const answer = $("upload-answer"), turn = ++uploads;
+  uploaded = file;
   answer.textContent = "Reading…";
   answer.setAttribute("aria-busy", "true"); // until the photo and its boxes are drawn too, not just the answer
-  try { await read(file, answer); } finally { answer.setAttribute("aria-busy", "false"); }
+  try { await read(file, answer, turn); } finally { if (turn === uploads) answer.setAttribute("aria-busy", "false"); }
 }
 
-async function read(file, answer) {
+async function read(file, answer, turn) {
   const form = new FormData();
   form.append("file", file);
   const result = await post(`/v1/predict?${query()}`, form);
+  if (turn !== uploads) return; // read again meanwhile
   const canvas = $("photo"), c = canvas.getContext("2d");
   canvas.width = canvas.height = 0; // the previous image and its boxes go, whatever comes next
   answer.scrollIntoView({ block: "nearest", behavior: "smooth" });
@@ -199,6 +205,7 @@ async function read(file, answer) {
     return;
   }
   const image = await createImageBitmap(file, { imageOrientation: "from-image" }).catch(() => null);
+  if (turn !== uploads) return;
   if (!image) { // read on the server, but not a format this browser draws (a PDF, a HEIC photo in Chrome)
     answer.textContent += "\n(This browser cannot show the image itself, so its boxes are not drawn.)";
     return;
@@ -244,8 +251,10 @@ async function models() {
     $("model").append(o);
   }
 }
-$("model").addEventListener("change", () => { schedule(); });
-$("digits-only").addEventListener("change", () => { schedule(); });
+// A change of model or of "Digits only" reads the drawing and the last photo again.
+function settingsChanged() { schedule(); if (uploaded) upload(uploaded); }
+$("model").addEventListener("change", settingsChanged);
+$("digits-only").addEventListener("change", settingsChanged);
 
 redraw();
 bars(null);
