@@ -93,6 +93,11 @@ def test_a_separator_not_asked_for_is_ruled_out_and_the_class_likeliest_next_rea
     assert np.allclose(kept.sum(axis=1), 1) and not kept[:, [ALPHABET.index(c) + 1 for c in "-/:"]].any()
     assert kept[slash, 2] / kept[slash, 0] == pytest.approx(p[slash, 2] / p[slash, 0])  # the rest as they were, to each other
     assert np.array_equal(p, before)  # the network's output as it was
+    sure = frames_of("2/5")
+    sure[3] = 0.0
+    sure[3, ALPHABET.index("/") + 1] = 1.0  # nothing left once the slash is ruled out
+    characters, confidence = decode(allowing(sure, ""))
+    assert "".join(ch.char for ch in characters) == "25" and confidence < 1e-20  # what it was sure of ruled out: no confidence
 
 
 @pytest.mark.parametrize("bad", ["#", "12", " ", ".;", "..x", 5])
