@@ -89,7 +89,7 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     for group in GROUPS:
         keys = [k for k in now if k.split("/")[0] == group]
-        print(f"| {group} | {sum(k in before for k in keys)} | {len(keys)} | {sum(k in differ for k in keys)} |")
+        print(f"| {group} | {sum(k in before for k in keys)} | {len(keys)} | {sum(now[k] != before.get(k) for k in keys)} |")
     print(f"| all | {len(before)} | {len(now)} | {len(differ)} |")
     for k in differ[:20]:
         print(f"\n{k}\n  {args.baseline}: {before.get(k)}\n  this tree: {now[k]}")

@@ -198,9 +198,8 @@ def _out_of_form(runs: list[tuple[int, int, int, int]]) -> list[int]:
 
 def _in_form(probabilities: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
     """The network's output with each slash or colon that its best path puts out of form
-    (BETWEEN_DIGITS) ruled out: the other classes of its frames renormalised, as if the network
-    had been told, so that its belief in the rest (a digit, or paper) stays in proportion.
-    Returns those probabilities and their best path's runs."""
+    (BETWEEN_DIGITS) ruled out of its frames (_rule_out). Returns those probabilities and their
+    best path's runs."""
     runs = _runs(probabilities)
     out = _out_of_form(runs)
     if out:
@@ -208,9 +207,7 @@ def _in_form(probabilities: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int
     while out:  # a colon ruled out may leave a slash as likeliest, out of form too
         for i in out:
             k, first, last, _ = runs[i]
-            frames = probabilities[first : last + 1]
-            frames /= np.maximum(1.0 - frames[:, k], 1e-9)[:, None]
-            frames[:, k] = 0.0
+            _rule_out(probabilities[first : last + 1], [k])
         runs = _runs(probabilities)
         out = _out_of_form(runs)
     return probabilities, runs
@@ -218,16 +215,24 @@ def _in_form(probabilities: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int
 
 def allowing(probabilities: np.ndarray, separators: str) -> np.ndarray:
     """The network's (frames, classes) output with the separators not in `separators` ruled out,
-    as _in_form rules out one out of form: their share given to the other classes in proportion,
-    as if the network had been told. For a field the reader is told holds no such separator (a
-    column of counts, digits alone): a slanted 1 it took for a slash reads as the 1 it thought
-    likeliest next. The output as it is where every separator is allowed."""
+    as _in_form rules out one out of form (_rule_out). For a field the reader is told holds no
+    such separator (a column of counts, digits alone): a slanted 1 it took for a slash reads as
+    the 1 it thought likeliest next. The output as it is where every separator is allowed."""
     out = [ALPHABET.index(c) + 1 for c in SEPARATORS if c not in separators]
     if not out:
         return probabilities
     kept = probabilities.astype(np.float64)  # a copy: the network's output stays as it was
-    kept[:, out] = 0.0
-    return kept / np.maximum(kept.sum(axis=1, keepdims=True), 1e-12)
+    _rule_out(kept, out)
+    return kept
+
+
+def _rule_out(frames: np.ndarray, classes: list[int]) -> None:
+    """Those classes ruled out of the frames (float64, in place): their share given to the other
+    classes in proportion, as if the network had been told, so that its belief in the rest (a
+    digit, or paper) stays as it was, one to another. A frame that gave them everything is left
+    with nothing, and the reading through it with no confidence."""
+    frames /= np.maximum(1.0 - frames[:, classes].sum(axis=1), 1e-9)[:, None]
+    frames[:, classes] = 0.0
 
 
 def checked_separators(separators: str | None) -> str:
