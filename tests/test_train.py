@@ -74,7 +74,7 @@ def test_onnx_export_agrees_with_keras(one_epoch, mnist):
     np.testing.assert_allclose(got, expected, atol=1e-4)
 
 
-@pytest.mark.parametrize("name", ["mlp", "cnn", "line"])
+@pytest.mark.parametrize("name", ["mlp", "cnn", "line", "printed/printed"])
 def test_shipped_onnx_models_agree_with_their_keras_models(name, mnist):
     """The .keras beside each shipped .onnx is what --start-from trains on: it must be the same network."""
     import keras
@@ -82,8 +82,8 @@ def test_shipped_onnx_models_agree_with_their_keras_models(name, mnist):
     from digitrec.reading.runtime import ARTIFACTS
 
     images = (mnist.x_test[:1000] / 255.0).astype(np.float32)
-    model = digitrec.load_model(name)
-    if name == "line":  # four test digits side by side a line, 32 rows high
+    model = digitrec.load_model(ARTIFACTS / f"{name}.onnx")
+    if model.reads_lines:  # four test digits side by side a line, 32 rows high
         lines = np.pad(images.reshape(250, 4, 28, 28).transpose(0, 2, 1, 3).reshape(250, 28, 112), ((0, 0), (2, 2), (0, 0)))
         got, inputs = model.line_probabilities(lines), lines[..., None]
     else:
@@ -93,16 +93,18 @@ def test_shipped_onnx_models_agree_with_their_keras_models(name, mnist):
     np.testing.assert_allclose(got, expected, atol=1e-4)
 
 
-@pytest.mark.parametrize("name", ["mlp", "cnn", "line"])
+@pytest.mark.parametrize("name", ["mlp", "cnn", "line", "printed/printed"])
 def test_each_shipped_models_files_are_the_ones_its_metrics_name(name):
     """A model ships as four files copied from a training's folder: one left behind (as line.keras
     was for fifteen releases) no longer matches the hash its training recorded."""
     from digitrec.reading.runtime import ARTIFACTS
 
-    files = json.loads((ARTIFACTS / f"{name}.json").read_text())["files"]
-    assert set(files) == {f"{name}.keras", f"{name}.onnx", f"{name}-curves.png"}
+    path = ARTIFACTS / f"{name}.json"
+    files = json.loads(path.read_text())["files"]
+    stem = path.stem
+    assert set(files) == {f"{stem}.keras", f"{stem}.onnx", f"{stem}-curves.png"}
     for file, digest in files.items():
-        assert sha256_of(ARTIFACTS / file) == digest, f"{file} is not the file {name}.json was written with"
+        assert sha256_of(path.parent / file) == digest, f"{file} is not the file {path.name} was written with"
 
 
 def test_a_line_reader_trained_in_bfloat16_ships_in_float32(mnist, mnist_path, tmp_path):
@@ -211,3 +213,20 @@ def test_an_ensemble_averages_its_members_and_resumes(mnist, tmp_path):
     again = train_ensemble(TrainConfig(epochs=1), 3, data, tmp_path)  # reuses seeds 0 and 1, trains 2
     assert [(tmp_path / f"seed-{s}" / "mlp.onnx").stat().st_mtime_ns for s in (0, 1)] == before
     assert [m["seed"] for m in again["members"]] == [0, 1, 2]
+
+
+def test_a_short_print_check_training_learns(mnist, tmp_path):
+    """The print check's recipe, cut short: it tells printed labels, in faces it never trained in
+    where DejaVu is installed, from numbers written with MNIST's test digits."""
+    from digitrec.training.printed import installed_printed_fonts
+    from digitrec.training.train import RECIPES, train
+
+    if not installed_printed_fonts():
+        pytest.skip("no printed face of printed.PRINTED_FONTS is installed (.ci/run installs them)")
+    config = replace(RECIPES["printed"], epochs=3, steps=40)
+    metrics = train(config, mnist, tmp_path)
+    assert len(metrics["history"]) == 3
+    assert metrics["test_accuracy"] >= 0.9
+    assert {f["package"] for f in metrics["fonts"]} >= {package for package, _ in installed_printed_fonts().values()}
+    odds = digitrec.load_model(tmp_path / "printed.onnx").line_probabilities(np.zeros((1, 32, 40), np.float32))
+    assert odds.shape == (1, 2)

@@ -398,10 +398,10 @@ def _load_mnist(path: Path | None):
 
 
 @cli.command()
-@click.option("-m", "--model", default="mlp", show_default=True, type=click.Choice(["mlp", "cnn", "line"]), help="Architecture to train; it brings its own recipe.")
-@click.option("--epochs", type=click.IntRange(min=1), help="[mlp: 3, cnn: 20, line: 40]")
-@click.option("--steps", type=click.IntRange(min=1), help="Batches an epoch, for the line reader's endless synthetic lines.  [line: 300]")
-@click.option("--batch-size", type=click.IntRange(min=1), help="[mlp: 32, cnn: 128, line: 64]")
+@click.option("-m", "--model", default="mlp", show_default=True, type=click.Choice(["mlp", "cnn", "line", "printed"]), help="Architecture to train; it brings its own recipe (printed: the line reader's check for printed words).")
+@click.option("--epochs", type=click.IntRange(min=1), help="[mlp: 3, cnn: 20, line: 40, printed: 10]")
+@click.option("--steps", type=click.IntRange(min=1), help="Batches an epoch, for the line reader's endless synthetic lines; for the print check, its words are made once, this many batches of them.  [line, printed: 300]")
+@click.option("--batch-size", type=click.IntRange(min=1), help="[mlp: 32, cnn: 128, line: 64, printed: 64]")
 @click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), help="Adam's step size (the peak, with --schedule cosine).  [mlp: 0.001, cnn: 0.003]")
 @click.option("--schedule", type=click.Choice(["constant", "cosine"]), help="cosine: one epoch of warm-up, then cosine decay to 0.  [mlp: constant, cnn: cosine]")
 @click.option("--augment/--no-augment", default=None, help="Randomly rotate, zoom, shear and shift training images.  [mlp: no, cnn: yes]")

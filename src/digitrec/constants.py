@@ -16,7 +16,7 @@ DEFAULT_MODEL = "line"
 reader, which reads real handwritten numbers far better than segmentation and a digit model
 (README, "Real handwriting")."""
 
-TRAINING_BACKENDS = {"mlp": "jax", "cnn": "tensorflow", "line": "tensorflow"}
+TRAINING_BACKENDS = {"mlp": "jax", "cnn": "tensorflow", "line": "tensorflow", "printed": "tensorflow"}
 """The fastest Keras backend for each architecture on a 2-core CPU (README, "Choosing the backend")."""
 
 SECOND_LOOK = "cnn"

@@ -183,6 +183,59 @@ def boxed(digits: Digits, text: str, field: str, rng: np.random.Generator, angle
     return PageSample(image, (written,), (box,), field)
 
 
+LABELS = ("Amount", "Total:", "Date", "Name", "Age", "Weight (kg)", "Height", "Score", "Room", "Qty", "Price",
+          "No.", "Invoice total", "Balance", "Phone", "Account", "Order", "Tel:", "Page", "Pulse", "Temp.",
+          "Reading", "Meter", "Hours", "Count", "Ref.", "Paid", "Due", "Seat", "Floor")
+"""A form's printed labels, in English: real words, where the print check trained on made-up ones."""
+
+LABEL_FACES = tuple(f"/usr/share/fonts/truetype/dejavu/DejaVu{face}.ttf" for face in ("Sans", "Serif", "SansMono", "Sans-Bold", "Serif-Bold"))
+"""The labels' typefaces: DejaVu (fonts-dejavu-core), which the print check never trained in."""
+
+
+def labelled(digits: Digits, rng: np.random.Generator) -> PageSample:
+    """A filled-in form: 2 to 5 rows, each a printed label (LABELS, in a LABEL_FACES face, its
+    capitals 0.4 to 1.0 times as tall as the writing) and, 0.6 to 2 times the writing's height
+    after it (after the label, or, half of the time, after the longest label, the numbers in a column), a number of 1 to 6 MNIST test digits handwritten, half of the time on a printed
+    field line; scanned or photographed flat (blur, noise, JPEG). The numbers are the lines to
+    read; a label read as a line is one invented."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    height = int(rng.integers(28, 56))  # the digits' height in pixels
+    rows = int(rng.integers(2, 6))
+    texts = ["".join(str(d) for d in rng.integers(0, 10, int(rng.integers(1, 7)))) for _ in range(rows)]
+    inks = [digits.ink(text, height, rng) for text in texts]
+    face = str(rng.choice(LABEL_FACES))
+    size = int(height * rng.uniform(0.4, 1.0) / 0.73)  # DejaVu's capitals stand 0.73 of its size
+    font = ImageFont.truetype(face, size)
+    labels = [str(rng.choice(LABELS)) for _ in range(rows)]
+    label_width = max(int(font.getlength(label)) for label in labels)
+    gap = int(height * rng.uniform(0.6, 2.0))
+    margin, pitch = int(height * rng.uniform(1.0, 2.0)), int(height * rng.uniform(1.8, 2.6))
+    width = 2 * margin + label_width + gap + max(ink.shape[1] for ink in inks) + height
+    page_height = 2 * margin + pitch * rows
+    print_layer = Image.new("L", (width, page_height), 0)
+    draw = ImageDraw.Draw(print_layer)
+    canvas = np.zeros((page_height, width), np.float32)
+    lined, column = rng.random() < 0.5, rng.random() < 0.5
+    boxes = []
+    for r, (label, ink) in enumerate(zip(labels, inks)):
+        baseline = margin + r * pitch + pitch // 2 + height // 2
+        draw.text((margin, baseline), label, font=font, fill=255, anchor="ls")
+        x0, y0 = margin + (label_width if column else int(font.getlength(label))) + gap, baseline - ink.shape[0] + int(rng.integers(-height // 8, height // 8 + 1))
+        if lined:
+            draw.line((x0 - height // 4, baseline + height // 6, width - margin, baseline + height // 6), fill=200, width=max(1, height // 28))
+        region = canvas[y0 : y0 + ink.shape[0], x0 : x0 + ink.shape[1]]
+        np.maximum(region, ink[: region.shape[0], : region.shape[1]], out=region)
+        ys, xs = np.nonzero(ink > 0.3)
+        boxes.append((x0 + int(xs.min()), y0 + int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)))
+    printed = np.asarray(print_layer, np.float32) / 255
+    image = np.full(canvas.shape, rng.uniform(200, 245), np.float32)
+    image -= np.maximum(canvas * rng.uniform(120, 190), printed * rng.uniform(120, 190))
+    image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.4, 1.0)) + rng.normal(0, 3, image.shape).astype(np.float32)
+    image = cv2.imdecode(cv2.imencode(".jpg", np.clip(image, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 80])[1], cv2.IMREAD_GRAYSCALE)
+    return PageSample(image, tuple(texts), tuple(boxes), "lined form" if lined else "form")
+
+
 def _turned(canvas: np.ndarray, rules: np.ndarray, boxes: list, angle: float) -> tuple[np.ndarray, np.ndarray, list]:
     """The page's ink and rules turned by angle degrees in a frame large enough to hold them, the
     numbers' boxes the boxes round them there."""

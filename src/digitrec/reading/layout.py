@@ -109,6 +109,13 @@ of seed 1 0.952 (at 0.93 it was lost: 92.6% of that seed's numbers, 92.7% now); 
 1.0. From 0.93 to 0.97 nothing else read differently: realworld-dev, the realistic sets of seeds
 0 and 11, the pages of seeds 0 and 2."""
 
+WORD_GAP = 0.5
+"""Marks of one line further apart than this share of its height are separate words, for the print
+check (runtime, PRINTED_AT): a form's printed label and the number written after it stand a
+space apart at least, while a printed label's own words ("Invoice total") stand closer, as do a
+number's digits (the widest gap inside realworld-dev's 600 numbers: see README, "Printed words")."""
+
+
 @dataclass(frozen=True)
 class Region:
     """One line of writing: its box and its marks, at the working scale."""
@@ -180,6 +187,34 @@ def find_lines(mask: np.ndarray, unboxed: tuple[np.ndarray, np.ndarray] | None =
         foreign = cv2.dilate((ink[y0:y1, x0:x1] | printed[y0:y1, x0:x1]) & (1 - own), np.ones((3, 3), np.uint8)) & (1 - own)
         regions.append(Region((int(x0), int(y0), int(x1 - x0), int(y1 - y0)), own, foreign))
     return regions
+
+
+def gapped(region: Region) -> bool:
+    """Whether the region's marks stand further apart somewhere than WORD_GAP of its height: a
+    line of more than one word."""
+    inked = np.flatnonzero(region.mask.any(axis=0))
+    return bool(len(inked)) and bool((np.diff(inked) > WORD_GAP * region.box[3]).any())
+
+
+def words(mask: np.ndarray) -> list[Region]:
+    """The words of an ink mask, each a Region tight round its own marks: marks joined where they
+    stand closer than WORD_GAP text heights side by side, or a little above and below (an i's
+    dot, a colon), as a scanner's run-length smearing finds words. Whole, not as the lines
+    part them: a label's small letters (x-height under TALL) join a line on their own."""
+    height = text_height(mask)
+    across, up = max(3, round(WORD_GAP * height) | 1), max(1, round(0.3 * height) | 1)
+    n, labels, stats, _ = components(cv2.dilate(mask, np.ones((up, across), np.uint8)))
+    out = []
+    for i in range(1, n):
+        x, y, w, h = (int(v) for v in stats[i, :4])
+        own = (labels[y : y + h, x : x + w] == i) & (mask[y : y + h, x : x + w] > 0)
+        rows, cols = np.flatnonzero(own.any(axis=1)), np.flatnonzero(own.any(axis=0))
+        if not len(rows):
+            continue
+        y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        crop = own[y0:y1, x0:x1]
+        out.append(Region((x + int(x0), y + int(y0), int(x1 - x0), int(y1 - y0)), crop.astype(np.uint8), ((mask[y + y0 : y + y1, x + x0 : x + x1] > 0) & ~crop).astype(np.uint8)))
+    return out
 
 
 def whole(mask: np.ndarray) -> Region:

@@ -1,6 +1,6 @@
 """Keras architectures. The digit models take a (batch, 28, 28) image in [0, 1] and return ten
 logits; the line reader takes a (batch, 32, width, 1) line and returns logits for each column
-of four pixels.
+of four pixels; the print check takes a word shaped as a line and returns two logits.
 
 Every digit model shares that input shape so the runtime can feed any of them the same array.
 Training works on the logits and `with_softmax` adds the softmax for what ships: on the JAX
@@ -97,7 +97,27 @@ def line(width: float = 1.0) -> keras.Model:
     return keras.Model(inputs, layers.Dense(len(ALPHABET) + 1, name="logits", dtype="float32")(x), name="line")  # float32 logits for CTC under mixed precision
 
 
-ARCHITECTURES = {"mlp": mlp, "cnn": cnn, "line": line}
+def printed() -> keras.Model:
+    """The print check: is a word, shaped as the line reader shapes a line, printed letters? Five
+    3x3 convolutions (32 -> 16 -> 8 rows, the width halved twice), then the strongest evidence
+    anywhere along the word (a global max), and two logits: a number, or print. About 70k
+    weights; any width, as the line reader. No batch normalisation: its moving statistics lag the
+    weights in a short training (after 240 steps with it, 96% of a training batch right in
+    training mode, 54% in inference mode), and without it 240 steps already tell 98.3% of test
+    words, printed in faces never trained in."""
+    conv = lambda x, n, strides=1: layers.Conv2D(n, 3, strides=strides, padding="valid" if strides != 1 else "same", activation="relu")(layers.ZeroPadding2D(1)(x) if strides != 1 else x)  # noqa: E731
+    inputs = keras.Input(shape=(LINE_HEIGHT, None, 1))
+    x = conv(inputs, 16)
+    x = conv(x, 32, strides=2)
+    x = conv(x, 32)
+    x = conv(x, 64, strides=2)
+    x = conv(x, 64)
+    x = layers.GlobalMaxPooling2D()(x)
+    x = layers.Dropout(0.2)(x)
+    return keras.Model(inputs, layers.Dense(2, name="logits")(x), name="printed")
+
+
+ARCHITECTURES = {"mlp": mlp, "cnn": cnn, "line": line, "printed": printed}
 
 
 def with_softmax(net: keras.Model) -> keras.Model:

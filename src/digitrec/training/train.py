@@ -97,6 +97,14 @@ RECIPES = {
         schedule="cosine",
         steps=300,
     ),
+    "printed": TrainConfig(
+        model="printed",
+        epochs=10,
+        batch_size=64,
+        learning_rate=0.003,
+        schedule="cosine",
+        steps=300,
+    ),
 }
 
 
@@ -159,6 +167,10 @@ def train(config: TrainConfig, data: Mnist, out: Path, command: str = "", worker
         from .train_line import train_line
 
         return train_line(config, data, out, command, workers)
+    if config.model == "printed":
+        from .train_printed import train_printed
+
+        return train_printed(config, data, out, command)
     _without_tensorflow()
     keras.utils.set_random_seed(config.seed)
     x, x_test = _scaled(data.x_train, config), _scaled(data.x_test, config)

@@ -1,0 +1,59 @@
+"""A filled-in form: numbers handwritten beside printed labels ("Amount", "Weight (kg)", "Tel:"),
+read with the print check setting the labels aside (runtime.Recognizer._without_print) and
+without it (the baseline, as release 35 read such forms), in one run.
+
+Each image is evaluation.pages.labelled: 2 to 5 rows of a label set in DejaVu (a face the print
+check never trained in, and real words where it trained on made-up ones) and a number of 1 to 6
+MNIST test digits written after it, 0.6 to 2 times the writing's height away, the labels 0.4 to
+1.0 times as tall as the writing, on a printed field line half of the time; scanned (blur,
+noise, JPEG). Scored as `digitrec evaluate --pages` scores pages: the numbers read exactly, and
+the forms read with every number found and nothing more (a label read as a line is invented).
+
+    python benchmarks/bench_labels.py --data ../shared/data/mnist
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from contextlib import nullcontext
+from unittest import mock
+
+import numpy as np
+
+from digitrec.data import load_mnist
+from digitrec.evaluation import pages
+from digitrec.evaluation.evaluate import _read
+from digitrec.reading.runtime import Recognizer, load_model
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, help="MNIST (mnist.npz or the IDX folder): its test digits write the numbers")
+    parser.add_argument("--forms", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    mnist = load_mnist(args.data)
+    reader, rng = load_model("line"), np.random.default_rng([args.seed, 61])
+    digits = pages.Digits(mnist.x_test, mnist.y_test)
+    forms = [pages.labelled(digits, rng) for _ in range(args.forms)]
+    print("| forms | numbers | print check: exact / forms whole | baseline: exact / forms whole | time a form, print check / baseline |")
+    print("|---|---:|---:|---:|---:|")
+    for kind in ("form", "lined form", None):
+        shots = [f for f in forms if kind in (None, f.paper)]
+        scores, seconds = [], []
+        for baseline in (False, True):
+            with mock.patch.object(Recognizer, "_without_print", lambda self, way, regions: (way, regions)) if baseline else nullcontext():
+                start = time.perf_counter()
+                readings = [_read(reader, shot.image) for shot in shots]
+                seconds.append((time.perf_counter() - start) / len(shots))
+            scores.append(pages.score(shots, readings))
+        found, base = scores
+        print(
+            f"| {kind or 'all'} ({len(shots)}) | {found['lines']} | {found['lines_exact']:.1%} / {found['pages_whole']:.1%} | {base['lines_exact']:.1%} / {base['pages_whole']:.1%} | {1000 * seconds[0]:.0f} / {1000 * seconds[1]:.0f} ms |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

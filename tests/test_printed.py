@@ -1,0 +1,96 @@
+"""A form's printed words set aside: the words of a line, the print check, and reading a filled-in form."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from digitrec.errors import NoDigitError
+from digitrec.evaluation import pages
+from digitrec.reading import layout, lines
+from digitrec.reading.runtime import Recognizer
+
+FACE = pages.LABEL_FACES[0]
+needs_face = pytest.mark.skipif(not Path(FACE).is_file(), reason="DejaVu Sans (fonts-dejavu-core) is not installed")
+
+
+def labelled(digits: pages.Digits, label: str, number: str, gap: float, seed: int = 0) -> np.ndarray:
+    """label printed in DejaVu Sans, then number handwritten with MNIST test digits gap writing heights after it."""
+    rng = np.random.default_rng(seed)
+    ink = digits.ink(number, 40, rng)
+    font = ImageFont.truetype(FACE, 28)
+    start = 40 + int(font.getlength(label)) + int(gap * 40)
+    paper = Image.new("L", (start + ink.shape[1] + 40, 120), 235)
+    ImageDraw.Draw(paper).text((40, 60), label, font=font, fill=30, anchor="lm")
+    image = np.asarray(paper, np.float32).copy()
+    image[60 - ink.shape[0] // 2 : 60 - ink.shape[0] // 2 + ink.shape[0], start : start + ink.shape[1]] -= 190 * ink
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def test_the_ink_parts_into_words_at_gaps_wider_than_half_the_text_height():
+    mask = np.zeros((40, 100), np.uint8)
+    mask[2:18, 5:15] = mask[2:18, 17:27] = 1  # two marks 16 pixels tall, 2 pixels apart: one word
+    mask[2:18, 40:55] = 1  # 13 pixels further on (over half of 16): another
+    words = layout.words(mask)
+    assert sorted(w.box for w in words) == [(5, 2, 22, 16), (40, 2, 15, 16)]
+    first = min(words, key=lambda w: w.box[0])
+    assert first.mask.sum() == 2 * 16 * 10 and not first.foreign.any()
+    assert layout.gapped(layout.Region((0, 0, 100, 18), mask[:18], np.zeros_like(mask[:18])))  # 13 > 9: a gap in an 18-row line
+    mask[2:18, 40:55] = 0
+    mask[2:18, 30:45] = 1  # 3 pixels on: the same word, no gap in the line
+    assert len(layout.words(mask)) == 1
+    assert not layout.gapped(layout.Region((0, 0, 100, 18), mask[:18], np.zeros_like(mask[:18])))
+
+
+@needs_face
+@pytest.mark.parametrize(("label", "number"), [("Amount", "4070"), ("Date", "2511"), ("Invoice total", "560"), ("Room", "204")])
+def test_a_printed_label_beside_a_number_is_set_aside(reader, digits, label, number):
+    """Before the check the label's letters were read as digits in front of the number
+    ("Amount 4070" read "17704174070", unsure)."""
+    reading = reader.read(labelled(digits, label, number, gap=0.75))
+    assert reading.number == number
+    assert not reading.lines
+
+
+@needs_face
+def test_a_filled_in_form_reads_its_numbers_and_none_of_its_labels(reader, digits):
+    rng = np.random.default_rng(3)
+    forms = [pages.labelled(digits, rng) for _ in range(12)]
+    score = pages.score(forms, [reader.read(form.image) for form in forms])
+    assert score["pages_whole"] >= 0.9  # every number found, no label read as a line
+    assert score["lines_exact"] >= 0.85
+
+
+@needs_face
+def test_printed_words_alone_beside_nothing_handwritten_are_no_number(reader):
+    font = ImageFont.truetype(FACE, 28)
+    paper = Image.new("L", (420, 100), 235)
+    ImageDraw.Draw(paper).text((30, 50), "Total amount   Balance due", font=font, fill=30, anchor="lm")
+    with pytest.raises(NoDigitError, match="only printed words"):
+        reader.read(np.asarray(paper))
+
+
+def test_one_word_alone_never_runs_the_print_check(reader, digits, monkeypatch):
+    """A drawing or a crop of one number costs what it did."""
+    monkeypatch.setattr(Recognizer, "print_check", property(lambda self: pytest.fail("the print check ran")))
+    sample = pages.page(digits, [["4821"]], "plain", np.random.default_rng(1))
+    assert reader.read(sample.image).number
+
+
+def test_the_print_check_takes_any_width_and_tells_print_from_handwriting(reader, digits):
+    """Shown as the reader shows it: a printed word and a handwritten number, each alone and padded together."""
+    check = reader.print_check
+    number = lines.line_input(pages.page(digits, [["3805"]], "plain", np.random.default_rng(2)).image).pixels
+    if not Path(FACE).is_file():
+        pytest.skip("DejaVu Sans (fonts-dejavu-core) is not installed")
+    font = ImageFont.truetype(FACE, 30)
+    paper = Image.new("L", (200, 70), 240)
+    ImageDraw.Draw(paper).text((20, 35), "Weight", font=font, fill=20, anchor="lm")
+    word = lines.line_input(np.asarray(paper)).pixels
+    alone = [check.line_probabilities(p[None])[0, 1] for p in (word, number)]
+    together = check.line_probabilities(lines.padded([word, number], max(word.shape[1], number.shape[1])))[:, 1]
+    assert alone[0] > 0.9 > 0.1 > alone[1]
+    np.testing.assert_allclose(together, alone, atol=0.05)
