@@ -512,15 +512,8 @@ class Recognizer:
 
     def _without_print(self, way: _Cleaned, regions: list[layout.Region]) -> tuple[_Cleaned, list[layout.Region]]:
         """The ink without the printed words that stand beside its numbers (a form's labels:
-        "Amount", "Date of birth:"), and its lines found again; as it was where there are none.
-        Where the layout found two lines or more, or one with a gap in it, each word of the ink
-        (layout.words) is shown to the print check (models.printed) and set aside at PRINTED_AT;
-        a drawing or a crop of one number never pays for the check."""
-        if len(regions) < 2 and not any(layout.gapped(region) for region in regions):
-            return way, regions
-        words = layout.words(way.mask)
-        shown = [lines.line_of(way.strength, word, way.scale).pixels for word in words]
-        odds = self.print_check.line_probabilities(lines.padded(shown, max(p.shape[1] for p in shown)))[:, 1]
+        "Amount", "Date of birth:"), and its lines found again; as it was where there are none."""
+        words, odds = self._print_odds(way, regions)
         printed = [word for word, p in zip(words, odds) if p >= PRINTED_AT]
         if not printed:
             return way, regions
@@ -536,6 +529,16 @@ class Recognizer:
         unboxed = (way.unboxed[0] & (1 - gone), way.unboxed[1]) if way.unboxed else None
         way = replace(way, strength=strength, mask=mask, unboxed=unboxed)
         return way, layout.find_lines(mask, unboxed)
+
+    def _print_odds(self, way: _Cleaned, regions: list[layout.Region]) -> tuple[list[layout.Region], np.ndarray]:
+        """The words of the ink (layout.words) and the print check's odds that each
+        is printed letters (models.printed). None where the layout found one line without a gap
+        in it: a drawing or a crop of one number never pays for the check."""
+        if len(regions) < 2 and not any(layout.gapped(region) for region in regions):
+            return [], np.zeros(0)
+        words = layout.words(way.mask)
+        shown = [lines.line_of(way.strength, word, way.scale).pixels for word in words]
+        return words, self.print_check.line_probabilities(lines.padded(shown, max(p.shape[1] for p in shown)))[:, 1]
 
     def _read_regions(self, strength: np.ndarray, regions: list, page_scale: float, threshold: float, decode, views: _Views, printed: list = ()) -> list[Reading]:
         """Each region read as a line, with the form's printed separators in it (forms.printed_separators);
