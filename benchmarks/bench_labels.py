@@ -43,7 +43,7 @@ def main() -> None:
         shots = [f for f in forms if kind in (None, f.paper)]
         scores, seconds = [], []
         for baseline in (False, True):
-            with mock.patch.object(Recognizer, "_without_print", lambda self, way, regions: (way, regions)) if baseline else nullcontext():
+            with mock.patch.object(Recognizer, "_without_print", lambda self, way, regions, height: (way, regions)) if baseline else nullcontext():
                 start = time.perf_counter()
                 readings = [_read(reader, shot.image) for shot in shots]
                 seconds.append((time.perf_counter() - start) / len(shots))

@@ -34,14 +34,14 @@ def test_the_ink_parts_into_words_at_gaps_wider_than_half_the_text_height():
     mask = np.zeros((40, 100), np.uint8)
     mask[2:18, 5:15] = mask[2:18, 17:27] = 1  # two marks 16 pixels tall, 2 pixels apart: one word
     mask[2:18, 40:55] = 1  # 13 pixels further on (over half of 16): another
-    words = layout.words(mask)
+    words = layout.words(mask, layout.text_height(mask))
     assert sorted(w.box for w in words) == [(5, 2, 22, 16), (40, 2, 15, 16)]
     first = min(words, key=lambda w: w.box[0])
     assert first.mask.sum() == 2 * 16 * 10 and not first.foreign.any()
     assert layout.gapped(layout.Region((0, 0, 100, 18), mask[:18], np.zeros_like(mask[:18])))  # 13 > 9: a gap in an 18-row line
     mask[2:18, 40:55] = 0
     mask[2:18, 30:45] = 1  # 3 pixels on: the same word, no gap in the line
-    assert len(layout.words(mask)) == 1
+    assert len(layout.words(mask, layout.text_height(mask))) == 1
     assert not layout.gapped(layout.Region((0, 0, 100, 18), mask[:18], np.zeros_like(mask[:18])))
 
 

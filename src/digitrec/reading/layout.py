@@ -134,9 +134,10 @@ class Region:
         return Region((shape[1] - x - w, shape[0] - y - h, w, h), np.rot90(self.mask, 2).copy(), np.rot90(self.foreign, 2).copy())
 
 
-def find_lines(mask: np.ndarray, unboxed: tuple[np.ndarray, np.ndarray] | None = None) -> list[Region]:
+def find_lines(mask: np.ndarray, unboxed: tuple[np.ndarray, np.ndarray] | None = None, height: float | None = None) -> list[Region]:
     """The lines of writing in an ink mask, top to bottom, each row's numbers left to right;
-    unboxed is forms.without_boxes(mask), where the caller has it already.
+    unboxed is forms.without_boxes(mask), and height text_height of its mask, where the caller
+    has them already.
 
     Raises NoDigitError if nothing but lines and dust is there.
     """
@@ -146,7 +147,7 @@ def find_lines(mask: np.ndarray, unboxed: tuple[np.ndarray, np.ndarray] | None =
     # the print's fainter mask: what of it lies under the writing's threshold is no writing either,
     # and a faint side beside a digit was read as a 1 beside it.
     printed = (boxes < 0).astype(np.uint8)
-    height = text_height(mask)
+    height = height or text_height(mask)
     mask, upright = without_rules(mask, height)
     upright = upright | printed
     # Marks are found with the gaps that removed rules left bridged: a 1 that crossed a line stays one mark.
@@ -196,15 +197,14 @@ def gapped(region: Region) -> bool:
     return bool(len(inked)) and bool((np.diff(inked) > WORD_GAP * region.box[3]).any())
 
 
-def words(mask: np.ndarray) -> list[Region]:
+def words(mask: np.ndarray, height: float) -> list[Region]:
     """The words of an ink mask, each a Region tight round its own marks: marks joined where they
-    stand closer than WORD_GAP text heights side by side, or a little above and below (an i's
-    dot, a colon), as a scanner's run-length smearing finds words. Over the whole mask, not the
-    lines the layout found: a label's small letters (x-height under TALL) may join no line of
-    their own, yet be read with the whole ink where the lines may be one number. (The lines'
-    median height in place of the text's, a pass over the page the fewer, read 92.8% of
-    bench_labels.py's numbers against 94.6%; on forms with field lines, 89.4 against 92.9%.)"""
-    height = text_height(mask)
+    stand closer than WORD_GAP times height (the text's, text_height) side by side, or a little
+    above and below (an i's dot, a colon), as a scanner's run-length smearing finds words. Over
+    the whole mask, not the lines the layout found: a label's small letters (x-height under TALL)
+    may join no line of their own, yet be read with the whole ink where the lines may be one
+    number. (The lines' median height in place of the text's read 92.8% of bench_labels.py's
+    numbers against 94.6%; on forms with field lines, 89.4 against 92.9%.)"""
     across, up = max(3, round(WORD_GAP * height) | 1), max(1, round(0.3 * height) | 1)
     n, labels, stats, _ = components(cv2.dilate(mask, np.ones((up, across), np.uint8)))
     out = []

@@ -468,8 +468,10 @@ class Recognizer:
             regions = [layout.whole(way.mask)]
             readings = self._read_regions(way.strength, regions, way.scale, threshold, lines.best_digit, views)
         else:
-            regions = layout.find_lines(way.mask, way.unboxed)
-            checked, kept = self._without_print(way, regions)
+            way = replace(way, unboxed=way.unboxed or forms.without_boxes(way.mask))
+            height = layout.text_height(way.unboxed[0])  # once, for the layout and the print check
+            regions = layout.find_lines(way.mask, way.unboxed, height)
+            checked, kept = self._without_print(way, regions, height)
             readings = self._read_ink(checked, kept, threshold, views)
             if checked is not way and not readings:
                 # What is left beside the words set aside reads as no number: they were the number,
@@ -510,10 +512,11 @@ class Recognizer:
             readings = [r for r in guess if max(r.characters[0].probabilities) >= GUESS_AT_LEAST]
         return readings
 
-    def _without_print(self, way: _Cleaned, regions: list[layout.Region]) -> tuple[_Cleaned, list[layout.Region]]:
+    def _without_print(self, way: _Cleaned, regions: list[layout.Region], height: float) -> tuple[_Cleaned, list[layout.Region]]:
         """The ink without the printed words that stand beside its numbers (a form's labels:
-        "Amount", "Date of birth:"), and its lines found again; as it was where there are none."""
-        words, odds = self._print_odds(way, regions)
+        "Amount", "Date of birth:"), and its lines found again; as it was where there are none.
+        height: the text's (layout.text_height)."""
+        words, odds = self._print_odds(way, regions, height)
         printed = [word for word, p in zip(words, odds) if p >= PRINTED_AT]
         if not printed:
             return way, regions
@@ -530,13 +533,13 @@ class Recognizer:
         way = replace(way, strength=strength, mask=mask, unboxed=unboxed)
         return way, layout.find_lines(mask, unboxed)
 
-    def _print_odds(self, way: _Cleaned, regions: list[layout.Region]) -> tuple[list[layout.Region], np.ndarray]:
+    def _print_odds(self, way: _Cleaned, regions: list[layout.Region], height: float) -> tuple[list[layout.Region], np.ndarray]:
         """The words of the ink (layout.words) and the print check's odds that each
         is printed letters (models.printed). None where the layout found one line without a gap
         in it: a drawing or a crop of one number never pays for the check."""
         if len(regions) < 2 and not any(layout.gapped(region) for region in regions):
             return [], np.zeros(0)
-        words = layout.words(way.mask)
+        words = layout.words(way.unboxed[0], height)  # a form's boxes out: they would join its digits into one word
         shown = [lines.line_of(way.strength, word, way.scale).pixels for word in words]
         return words, self.print_check.line_probabilities(lines.padded(shown, max(p.shape[1] for p in shown)))[:, 1]
 
