@@ -248,6 +248,11 @@ sure, was turned over: a shadow's edge read as two more digits outweighed its ni
 PRINT_CHECK = "printed"
 """The print check's folder and name under ARTIFACTS: a part of the line reader, not a model to read with."""
 
+PRINTED_MARKS = 2
+"""A word of fewer marks is never shown to the print check: print is letters apart, and a lone
+mark is most often a digit or digits run together (two of bench_boxes.py's fields each lost a
+digit alone in its box, taken for print at 0.98 and 0.99)."""
+
 PRINTED_AT = 0.97
 """A word the print check (models.printed) finds this likely to be printed letters is set aside
 (Recognizer._without_print). On 100 generated forms (benchmarks/bench_labels.py) 0.9 and 0.97 read
@@ -540,6 +545,9 @@ class Recognizer:
         if len(regions) < 2 and not any(layout.gapped(region) for region in regions):
             return [], np.zeros(0)
         words = layout.words(way.unboxed[0], height)  # a form's boxes out: they would join its digits into one word
+        words = [word for word in words if cv2.connectedComponents(word.mask)[0] - 1 >= PRINTED_MARKS]
+        if not words:
+            return [], np.zeros(0)
         shown = [lines.line_of(way.strength, word, way.scale).pixels for word in words]
         return words, self.print_check.line_probabilities(lines.padded(shown, max(p.shape[1] for p in shown)))[:, 1]
 
