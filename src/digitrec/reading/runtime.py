@@ -430,7 +430,7 @@ class Recognizer:
         ways = _cleaned(image, level=not single)
         for way in ways:
             try:
-                reading, regions, read = self._read_way(way, threshold, single, separators)
+                reading, regions = self._read_way(way, threshold, single, separators)
             except NoDigitError as e:
                 # Its message, not the error: an error kept here holds this frame through its
                 # traceback, and this frame holds it, a cycle that kept each page's arrays until
@@ -442,7 +442,7 @@ class Recognizer:
             raise NoDigitError(missing)
         best = _likelier(readings)
         if not single and len(ways) == 1 and len(best.lines) >= UPSIDE_DOWN_LINES and len(best.characters) >= UPSIDE_DOWN_CHARACTERS:
-            return self._upside_down(read, regions, best, threshold, separators) or best
+            return self._upside_down(ways[0], regions, best, threshold, separators) or best
         return best
 
     def _upside_down(self, way: _Cleaned, regions: list[layout.Region], reading: Reading, threshold: float, separators: str) -> Reading | None:
@@ -460,14 +460,16 @@ class Recognizer:
         if glance <= UPSIDE_DOWN_MARGIN * held:
             return None
         try:
-            turned, _, _ = self._read_way(over, threshold, False, separators)
+            turned, _ = self._read_way(over, threshold, False, separators)
         except NoDigitError:
             return None
         return turned.mapped(over.turn.back(way.scale)) if _digits_sure(turned.characters) > UPSIDE_DOWN_MARGIN * held else None
 
-    def _read_way(self, way: _Cleaned, threshold: float, single: bool, separators: str) -> tuple[Reading, list[layout.Region], _Cleaned]:
+    def _read_way(self, way: _Cleaned, threshold: float, single: bool, separators: str) -> tuple[Reading, list[layout.Region]]:
         """The lines of the clean-up's ink as it stands (the layout's, or the whole ink as one),
-        the layout's regions, and the ink they were found in (without a form's printed words)."""
+        and the layout's regions. (Turned over, the ink is checked for print afresh: one of
+        bench_skew.py's pages upside down lost a number when the words set aside as it lay were
+        left out turned over too.)"""
         views = _Views(self, separators)  # each region's, read once however many ways it is decoded
         if single:  # the whole ink is one digit, whatever the layout: the likeliest digit in any frame
             regions = [layout.whole(way.mask)]
@@ -483,10 +485,10 @@ class Recognizer:
                 # taken for print (a cheque's cursive "000,"), and the ink is read as it stands.
                 readings = self._read_ink(way, regions, threshold, views)
             else:
-                way, regions = checked, kept
+                regions = kept
         if not readings:
             raise NoDigitError("no number found: what is there does not read as digits")
-        return (readings[0] if len(readings) == 1 else Reading.of_lines(readings)), regions, way
+        return (readings[0] if len(readings) == 1 else Reading.of_lines(readings)), regions
 
     def _read_ink(self, way: _Cleaned, regions: list[layout.Region], threshold: float, views: _Views) -> list[Reading]:
         """The layout's lines read, or the whole ink as one line where that is likelier, or the
