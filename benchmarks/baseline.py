@@ -1,12 +1,14 @@
-"""The baseline commit a benchmark compares this tree with, checked out beside it for a run."""
+"""What a benchmark compares this tree with: a baseline commit, checked out beside it for a run,
+or this tree with the part measured turned off."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,3 +38,20 @@ def running(src: Path) -> dict[str, str]:
     env = {**os.environ, "PYTHONPATH": str(src), "PYTHONPYCACHEPREFIX": str(PYCACHE)}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
+
+
+def with_and_without(reader, shots: list, off) -> tuple[dict, dict, list[float]]:
+    """The generated pages in shots read by this tree, then with `off` (a mock.patch of the part
+    measured, turned off: the baseline), each scored as `evaluate --pages` scores pages; and the
+    seconds a page each way."""
+    from digitrec.evaluation import pages
+    from digitrec.evaluation.evaluate import _read
+
+    scores, seconds = [], []
+    for baseline in (False, True):
+        with off if baseline else nullcontext():
+            start = time.perf_counter()
+            readings = [_read(reader, shot.image) for shot in shots]
+            seconds.append((time.perf_counter() - start) / len(shots))
+        scores.append(pages.score(shots, readings))
+    return scores[0], scores[1], seconds

@@ -19,17 +19,15 @@ the fields read as one number and nothing more.
 from __future__ import annotations
 
 import argparse
-import time
-from contextlib import nullcontext
 from unittest import mock
 
 import numpy as np
 
 from digitrec.data import load_mnist
 from digitrec.evaluation import pages
-from digitrec.evaluation.evaluate import _read
 from digitrec.reading import forms
 from digitrec.reading.runtime import load_model
+from baseline import with_and_without  # benchmarks/ is on the path when a script there runs
 
 
 TURNED = (2.0, 4.0)
@@ -61,14 +59,7 @@ def main() -> None:
         for _ in range(args.fields):
             text = "".join(str(d) for d in rng.integers(0, 10, int(rng.integers(2, 9))))
             shots.append(pages.boxed(digits, text, field, rng, float(turns.uniform(*turned) * turns.choice([-1, 1])) if turned else 0.0))
-        scores, seconds = [], []
-        for baseline in (False, True):
-            with mock.patch.object(forms, "without_boxes", no_boxes) if baseline else nullcontext():
-                start = time.perf_counter()
-                readings = [_read(reader, shot.image) for shot in shots]
-                seconds.append((time.perf_counter() - start) / len(shots))
-            scores.append(pages.score(shots, readings))
-        found, base = scores
+        found, base, seconds = with_and_without(reader, shots, mock.patch.object(forms, "without_boxes", no_boxes))
         print(
             f"| {field}{f', turned {turned[0]:g}-{turned[1]:g} degrees' if turned else ''} | {len(shots)} | {found['lines_exact']:.1%} / {found['pages_whole']:.1%} | {base['lines_exact']:.1%} / {base['pages_whole']:.1%} | {1000 * seconds[0]:.0f} / {1000 * seconds[1]:.0f} ms |",
             flush=True,

@@ -15,16 +15,14 @@ the forms read with every number found and nothing more (a label read as a line 
 from __future__ import annotations
 
 import argparse
-import time
-from contextlib import nullcontext
 from unittest import mock
 
 import numpy as np
 
 from digitrec.data import load_mnist
 from digitrec.evaluation import pages
-from digitrec.evaluation.evaluate import _read
 from digitrec.reading.runtime import Recognizer, load_model
+from baseline import with_and_without  # benchmarks/ is on the path when a script there runs
 
 
 def main() -> None:
@@ -41,14 +39,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|")
     for kind in ("form", "lined form", None):
         shots = [f for f in forms if kind in (None, f.paper)]
-        scores, seconds = [], []
-        for baseline in (False, True):
-            with mock.patch.object(Recognizer, "_without_print", lambda self, way, regions, height: (way, regions)) if baseline else nullcontext():
-                start = time.perf_counter()
-                readings = [_read(reader, shot.image) for shot in shots]
-                seconds.append((time.perf_counter() - start) / len(shots))
-            scores.append(pages.score(shots, readings))
-        found, base = scores
+        found, base, seconds = with_and_without(reader, shots, mock.patch.object(Recognizer, "_without_print", lambda self, way, regions, height: (way, regions)))
         print(
             f"| {kind or 'all'} ({len(shots)}) | {found['lines']} | {found['lines_exact']:.1%} / {found['pages_whole']:.1%} | {base['lines_exact']:.1%} / {base['pages_whole']:.1%} | {1000 * seconds[0]:.0f} / {1000 * seconds[1]:.0f} ms |",
             flush=True,

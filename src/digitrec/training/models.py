@@ -39,14 +39,16 @@ def mlp() -> keras.Model:
     )
 
 
-def _conv(x, filters: int, strides: int | tuple[int, int] = 1, any_width: bool = False):
-    """any_width: pad explicitly before a strided convolution, since jax2onnx cannot export
-    "same" padding over a width it is not told."""
+def _conv(x, filters: int, strides: int | tuple[int, int] = 1, any_width: bool = False, normalised: bool = True):
+    """A 3x3 convolution, batch normalisation (or, not normalised, a bias) and ReLU. any_width:
+    pad explicitly before a strided convolution, since jax2onnx cannot export "same" padding over
+    a width it is not told."""
     if strides != 1 and any_width:
-        x = layers.Conv2D(filters, 3, strides=strides, use_bias=False)(layers.ZeroPadding2D(1)(x))
+        x = layers.Conv2D(filters, 3, strides=strides, use_bias=not normalised)(layers.ZeroPadding2D(1)(x))
     else:
-        x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
+        x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=not normalised)(x)
+    if normalised:
+        x = layers.BatchNormalization()(x)
     return layers.ReLU()(x)
 
 
@@ -105,13 +107,12 @@ def printed() -> keras.Model:
     weights in a short training (after 240 steps with it, 96% of a training batch right in
     training mode, 54% in inference mode), and without it 240 steps already tell 98.3% of test
     words, printed in faces never trained in."""
-    conv = lambda x, n, strides=1: layers.Conv2D(n, 3, strides=strides, padding="valid" if strides != 1 else "same", activation="relu")(layers.ZeroPadding2D(1)(x) if strides != 1 else x)  # noqa: E731
     inputs = keras.Input(shape=(LINE_HEIGHT, None, 1))
-    x = conv(inputs, 16)
-    x = conv(x, 32, strides=2)
-    x = conv(x, 32)
-    x = conv(x, 64, strides=2)
-    x = conv(x, 64)
+    x = _conv(inputs, 16, normalised=False)
+    x = _conv(x, 32, strides=2, any_width=True, normalised=False)
+    x = _conv(x, 32, normalised=False)
+    x = _conv(x, 64, strides=2, any_width=True, normalised=False)
+    x = _conv(x, 64, normalised=False)
     x = layers.GlobalMaxPooling2D()(x)
     x = layers.Dropout(0.2)(x)
     return keras.Model(inputs, layers.Dense(2, name="logits")(x), name="printed")
