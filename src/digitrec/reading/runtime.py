@@ -255,9 +255,10 @@ digit alone in its box, taken for print at 0.98 and 0.99)."""
 
 PRINTED_AT = 0.97
 """A word the print check (models.printed) finds this likely to be printed letters is set aside
-(Recognizer._without_print). On 100 generated forms (benchmarks/bench_labels.py) 0.9 and 0.97 read
-the same (94.6% of numbers exact, 96% of forms whole); of realworld-dev's handwriting, never
-print, the word likeliest print was a cheque's cursive "000," at 0.94: at 0.97 it stays."""
+(Recognizer._without_print). On the first 100 of benchmarks/bench_labels.py's forms, 0.9 and 0.97
+read alike (a draft of the check: 94.6% of numbers exact, 96% of forms whole; 0.8 and 0.99 within
+0.6 points of them on an earlier one); of realworld-dev's handwriting, never print, the word
+likeliest print was a cheque's cursive "000," at 0.94: at 0.97 it stays."""
 
 
 def _likelier(readings: list[Reading]) -> Reading:
