@@ -65,6 +65,10 @@ accepted 2.0 -> 1.5%, and the generated pages 94.4 -> 95.1% of lines (seeds 1 an
 -> 88.3%. Only 1.5 added: pages better, every real pool worse (README, "Real handwriting")."""
 
 
+TRAIN_WIDTH = 192
+"""Training lines and words are padded (or, when longer, squeezed) to this many pixels: 48 of the
+line reader's output frames. The print check, trained so, is shown a longer word squeezed to it."""
+
 MIN_WIDTH = 16
 """Narrower lines (a lone 1) are padded to this width, so the network sees some paper beside them."""
 

@@ -253,6 +253,10 @@ PRINTED_MARKS = 2
 mark is most often a digit or digits run together (two of bench_boxes.py's fields each lost a
 digit alone in its box, taken for print at 0.98 and 0.99)."""
 
+PRINT_BATCH = 64
+"""Words shown to the print check in one run. A page of 150 long printed words, shown at once at
+full width, took 1,154 MiB (243 MiB before the check)."""
+
 PRINTED_AT = 0.97
 """A word the print check (models.printed) finds this likely to be printed letters is set aside
 (Recognizer._without_print). On the first 100 of benchmarks/bench_labels.py's forms, 0.9 and 0.97
@@ -552,7 +556,11 @@ class Recognizer:
         if not words:
             return [], np.zeros(0)
         shown = [lines.line_of(way.strength, word, way.scale).pixels for word in words]
-        return words, self.print_check.line_probabilities(lines.padded(shown, max(p.shape[1] for p in shown)))[:, 1]
+        # As the check trained: a longer word squeezed to TRAIN_WIDTH; and PRINT_BATCH words a run,
+        # so that a page of print costs memory in proportion to itself, not to its longest word.
+        shown = [p if p.shape[1] <= lines.TRAIN_WIDTH else cv2.resize(p, (lines.TRAIN_WIDTH, lines.LINE_HEIGHT), interpolation=cv2.INTER_AREA) for p in shown]
+        runs = (shown[k : k + PRINT_BATCH] for k in range(0, len(shown), PRINT_BATCH))
+        return words, np.concatenate([self.print_check.line_probabilities(lines.padded(run, max(p.shape[1] for p in run)))[:, 1] for run in runs])
 
     def _read_regions(self, strength: np.ndarray, regions: list, page_scale: float, threshold: float, decode, views: _Views, printed: list = ()) -> list[Reading]:
         """Each region read as a line, with the form's printed separators in it (forms.printed_separators);

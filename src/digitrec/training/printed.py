@@ -21,8 +21,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import NoDigitError
-from ..reading.lines import LINE_HEIGHT, line_input
-from .synthetic import TRAIN_WIDTH, LineMaker, _text
+from ..reading.lines import LINE_HEIGHT, TRAIN_WIDTH, line_input
+from .synthetic import LineMaker, _text
 
 PRINTED_FONTS = {
     **{f"/usr/share/fonts/truetype/liberation2/Liberation{face}-{style}.ttf": ("fonts-liberation2", "OFL-1.1") for face in ("Sans", "Serif", "Mono") for style in ("Regular", "Bold", "Italic")},

@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..constants import LETTERS
 from ..errors import NoDigitError
-from ..reading.lines import ALPHABET, LINE_HEIGHT, encode, line_input
+from ..reading.lines import ALPHABET, LINE_HEIGHT, TRAIN_WIDTH, encode, line_input
 from .negatives import MIRRORED, QUARTER_TURNED
 
 FONTS = {
@@ -40,9 +40,6 @@ FONTS = {
 """Handwriting-style fonts under the SIL Open Font License, from Debian's packages
 (`apt-get install fonts-humor-sans fonts-klee fonts-yusei-magic fonts-bwht`). Those installed
 are used; the model's JSON records which, with their licences."""
-
-TRAIN_WIDTH = 192
-"""Training lines are padded (or, when longer, squeezed) to this many pixels: 48 output frames."""
 
 BUCKET_STEP = 16
 """A bucketed batch's width is a multiple of this: four output frames."""
