@@ -262,7 +262,8 @@ PRINTED_AT = 0.97
 (Recognizer._without_print). On the first 100 of benchmarks/bench_labels.py's forms, 0.9 and 0.97
 read alike (a draft of the check: 94.6% of numbers exact, 96% of forms whole; 0.8 and 0.99 within
 0.6 points of them on an earlier one); of realworld-dev's handwriting, never print, the word
-likeliest print was a cheque's cursive "000," at 0.94: at 0.97 it stays."""
+likeliest print was a cheque's cursive "000," at 0.94: at 0.97 it stays (a ruled line's remnant
+under a register's number, 1.0, goes, and nothing read changes)."""
 
 
 def _likelier(readings: list[Reading]) -> Reading:
