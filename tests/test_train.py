@@ -218,15 +218,16 @@ def test_an_ensemble_averages_its_members_and_resumes(mnist, tmp_path):
 def test_a_short_print_check_training_learns(mnist, tmp_path):
     """The print check's recipe, cut short: it tells printed labels, in faces it never trained in
     where DejaVu is installed, from numbers written with MNIST's test digits."""
-    from digitrec.training.printed import installed_printed_fonts
+    from digitrec.training.printed import PRINTED_FONTS
+    from digitrec.training.synthetic import installed_fonts
     from digitrec.training.train import RECIPES, train
 
-    if not installed_printed_fonts():
+    if not installed_fonts(PRINTED_FONTS):
         pytest.skip("no printed face of printed.PRINTED_FONTS is installed (.ci/run installs them)")
     config = replace(RECIPES["printed"], epochs=3, steps=40)
     metrics = train(config, mnist, tmp_path)
     assert len(metrics["history"]) == 3
     assert metrics["test_accuracy"] >= 0.9
-    assert {f["package"] for f in metrics["fonts"]} >= {package for package, _ in installed_printed_fonts().values()}
+    assert {f["package"] for f in metrics["fonts"]} >= {package for package, _ in installed_fonts(PRINTED_FONTS).values()}
     odds = digitrec.load_model(tmp_path / "printed.onnx").line_probabilities(np.zeros((1, 32, 40), np.float32))
     assert odds.shape == (1, 2)

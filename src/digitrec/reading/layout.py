@@ -112,8 +112,9 @@ of seed 1 0.952 (at 0.93 it was lost: 92.6% of that seed's numbers, 92.7% now); 
 WORD_GAP = 0.5
 """Marks of one line further apart than this share of its height are separate words, for the print
 check (runtime, PRINTED_AT): a form's printed label and the number written after it stand a
-space apart at least, while a printed label's own words ("Invoice total") stand closer, as do a
-number's digits (the widest gap inside realworld-dev's 600 numbers: see README, "Printed words")."""
+space apart at least, while a printed label's own words ("Invoice total") stand closer, as most
+numbers' digits do. A number parted wider is several words, each shown to the check as a number
+of its own (benchmarks/bench_labels.py, README, "Release 36")."""
 
 
 @dataclass(frozen=True)

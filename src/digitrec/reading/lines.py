@@ -125,6 +125,13 @@ def line_input(image: ImageInput) -> LineInput:
     return line_of(strength, whole(ink_mask(strength)), page_scale)
 
 
+def squeezed(pixels: np.ndarray) -> np.ndarray:
+    """A line's pixels no wider than TRAIN_WIDTH: a longer line squeezed to it, as training lines are."""
+    if pixels.shape[1] <= TRAIN_WIDTH:
+        return pixels
+    return cv2.resize(pixels, (TRAIN_WIDTH, LINE_HEIGHT), interpolation=cv2.INTER_AREA)
+
+
 def line_of(strength: np.ndarray, region: Region, page_scale: float, stretch: float = 1.0) -> LineInput:
     """One region of the page's ink strength (the layout's line, or all the ink) as the line
     reader's input: cropped tight around the region's marks, other marks and rules blanked.

@@ -498,9 +498,9 @@ class Recognizer:
 
     def _read_ink(self, way: _Cleaned, regions: list[layout.Region], threshold: float, views: _Views) -> list[Reading]:
         """The layout's lines read, or the whole ink as one line where that is likelier, or the
-        likeliest digit where nothing else reads."""
+        likeliest digit where nothing else reads. The way's form boxes are found (_read_way)."""
         strength, mask, page_scale = way.strength, way.mask, way.scale
-        printed = forms.printed_separators(way.unboxed[1]) if way.unboxed else []
+        printed = forms.printed_separators(way.unboxed[1])
         readings = self._read_regions(strength, regions, page_scale, threshold, lines.decode, views, printed)
         kept, total = sum(int(r.mask.sum()) for r in regions), int(mask.sum())
         kept_all = len(regions) == 1 and kept == total  # the whole ink is that region
@@ -542,7 +542,7 @@ class Recognizer:
             raise NoDigitError("no number found: only printed words, nothing handwritten beside them")
         # The words' anti-aliased fringe goes with them; the ink of the marks kept stays whole.
         strength = np.where(cv2.dilate(gone, np.ones((3, 3), np.uint8)) & (1 - mask) > 0, 0, way.strength).astype(way.strength.dtype)
-        unboxed = (way.unboxed[0] & (1 - gone), way.unboxed[1]) if way.unboxed else None
+        unboxed = (way.unboxed[0] & (1 - gone), way.unboxed[1])
         way = replace(way, strength=strength, mask=mask, unboxed=unboxed)
         return way, layout.find_lines(mask, unboxed)
 
@@ -556,10 +556,9 @@ class Recognizer:
         words = [word for word in words if cv2.connectedComponents(word.mask)[0] - 1 >= PRINTED_MARKS]
         if not words:
             return [], np.zeros(0)
-        shown = [lines.line_of(way.strength, word, way.scale).pixels for word in words]
         # As the check trained: a longer word squeezed to TRAIN_WIDTH; and PRINT_BATCH words a run,
         # so that a page of print costs memory in proportion to itself, not to its longest word.
-        shown = [p if p.shape[1] <= lines.TRAIN_WIDTH else cv2.resize(p, (lines.TRAIN_WIDTH, lines.LINE_HEIGHT), interpolation=cv2.INTER_AREA) for p in shown]
+        shown = [lines.squeezed(lines.line_of(way.strength, word, way.scale).pixels) for word in words]
         runs = (shown[k : k + PRINT_BATCH] for k in range(0, len(shown), PRINT_BATCH))
         return words, np.concatenate([self.print_check.line_probabilities(lines.padded(run, max(p.shape[1] for p in run)))[:, 1] for run in runs])
 

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ..errors import NoDigitError
-from ..reading.lines import LINE_HEIGHT, TRAIN_WIDTH, line_input
+from ..reading.lines import LINE_HEIGHT, TRAIN_WIDTH, line_input, squeezed
 from .synthetic import LineMaker, _text
 
 PRINTED_FONTS = {
@@ -55,10 +54,6 @@ HELD_OUT_FONTS = {
 }
 """Faces the check is tested in and never trained in (DejaVu, which CI installs): what it makes of
 a face it never saw is what a user's form will get."""
-
-
-def installed_printed_fonts(fonts: dict[str, tuple[str, str]] = PRINTED_FONTS) -> dict[str, tuple[str, str]]:
-    return {path: source for path, source in fonts.items() if Path(path).is_file()}
 
 
 @dataclass
@@ -95,16 +90,13 @@ class WordMaker:
 
     def batch(self, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
         """size words, (size, LINE_HEIGHT, TRAIN_WIDTH, 1), and their labels (size,): each word at a
-        random place on a line TRAIN_WIDTH wide (squeezed to it if wider), as the line reader
-        trains. A fixed width, since batch normalisation's statistics over batches of words only
-        as wide as themselves did not hold for one word alone (a first try: 95% in training, 50%
-        read one at a time)."""
+        random place on a line TRAIN_WIDTH wide (squeezed to it if wider, as the runtime shows the
+        check a longer word), as the line reader trains."""
         pixels = np.zeros((size, LINE_HEIGHT, TRAIN_WIDTH, 1), np.float32)
         labels = np.zeros(size, np.int32)
         for i in range(size):
             word, labels[i] = self.word(rng)
-            if word.shape[1] > TRAIN_WIDTH:
-                word = cv2.resize(word, (TRAIN_WIDTH, LINE_HEIGHT), interpolation=cv2.INTER_AREA)
+            word = squeezed(word)
             left = int(rng.integers(0, TRAIN_WIDTH - word.shape[1] + 1))
             pixels[i, :, left : left + word.shape[1], 0] = word
         return pixels, labels

@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ..constants import LETTERS
 from ..errors import NoDigitError
-from ..reading.lines import ALPHABET, LINE_HEIGHT, TRAIN_WIDTH, encode, line_input
+from ..reading.lines import ALPHABET, LINE_HEIGHT, TRAIN_WIDTH, encode, line_input, squeezed
 from .negatives import MIRRORED, QUARTER_TURNED
 
 FONTS = {
@@ -54,8 +54,9 @@ NEGATIVE_SHARE = 0.05
 """The share of lines that hold no number: letters, symbols, mirrored or turned digits."""
 
 
-def installed_fonts() -> dict[str, tuple[str, str]]:
-    return {path: source for path, source in FONTS.items() if Path(path).is_file()}
+def installed_fonts(fonts: dict[str, tuple[str, str]] = FONTS) -> dict[str, tuple[str, str]]:
+    """Those of the fonts (path: (package, licence)) installed here: the handwriting fonts by default."""
+    return {path: source for path, source in fonts.items() if Path(path).is_file()}
 
 
 @dataclass
@@ -98,8 +99,7 @@ class LineMaker:
         drawn = []
         for _ in range(size * count):
             line, text = self.line(rng)
-            if line.shape[1] > TRAIN_WIDTH:
-                line = cv2.resize(line, (TRAIN_WIDTH, LINE_HEIGHT), interpolation=cv2.INTER_AREA)
+            line = squeezed(line)
             drawn.append((line, text, int(rng.integers(0, TRAIN_WIDTH - line.shape[1] + 1))))
         if count > 1:
             drawn.sort(key=lambda d: d[0].shape[1])

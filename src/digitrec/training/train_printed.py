@@ -17,41 +17,21 @@ import numpy as np
 
 from . import models
 from ..data import Mnist
-from .printed import HELD_OUT_FONTS, WordMaker, installed_printed_fonts
+from .printed import HELD_OUT_FONTS, PRINTED_FONTS, WordMaker
 from .synthetic import LineMaker, installed_fonts
-from .train import TrainConfig, _Clock, _learning_rate, epochs, network, provenance, save
+from .train import TrainConfig, _Batches, _Clock, _learning_rate, epochs, network, provenance, save
 
 CHECK_WORDS = 1000
 """Words in the validation set, and in the test set."""
 
 
-class _Words(keras.utils.PyDataset):
-    """The training words in batches, in a fresh order every epoch (the same for the same seed)."""
-
-    def __init__(self, pixels: np.ndarray, labels: np.ndarray, config: TrainConfig):
-        super().__init__()
-        self.pixels, self.labels, self.config, self.epoch = pixels, labels, config, 0
-        self.order = np.random.default_rng([config.seed, 0]).permutation(len(labels))
-
-    def __len__(self) -> int:
-        return self.config.steps
-
-    def __getitem__(self, i: int):
-        idx = self.order[i * self.config.batch_size : (i + 1) * self.config.batch_size]
-        return self.pixels[idx], self.labels[idx]
-
-    def on_epoch_end(self) -> None:
-        self.epoch += 1
-        self.order = np.random.default_rng([self.config.seed, self.epoch]).permutation(len(self.labels))
-
-
 def train_printed(config: TrainConfig, data: Mnist, out, command: str = "") -> dict:
     keras.utils.set_random_seed(config.seed)
     cut = int(len(data.x_train) * (1 - config.validation_split))  # MNIST's tail stays unseen, as for the other models
-    hands, faces = tuple(sorted(installed_fonts())), tuple(sorted(installed_printed_fonts()))
+    hands, faces = tuple(sorted(installed_fonts())), tuple(sorted(installed_fonts(PRINTED_FONTS)))
     if not faces:
         raise SystemExit("The print check needs printed faces to learn from: apt-get install fonts-liberation2 fonts-croscore (printed.PRINTED_FONTS).")
-    held_out = tuple(sorted(installed_printed_fonts(HELD_OUT_FONTS))) or faces
+    held_out = tuple(sorted(installed_fonts(HELD_OUT_FONTS))) or faces
     maker = WordMaker(LineMaker(data.x_train[:cut], data.y_train[:cut], hands), faces)
     pixels, labels = maker.batch(np.random.default_rng([config.seed, 1]), config.steps * config.batch_size)
     validation = WordMaker(LineMaker(data.x_train[cut:], data.y_train[cut:], hands), faces).batch(np.random.default_rng([config.seed, 2]), CHECK_WORDS)
@@ -65,7 +45,9 @@ def train_printed(config: TrainConfig, data: Mnist, out, command: str = "") -> d
         metrics=["accuracy"],
     )
     start = time.perf_counter()
-    fit = model.fit(_Words(pixels, labels, config), epochs=config.epochs, validation_data=validation, verbose=1 if sys.stdout.isatty() else 2, callbacks=[_Clock()])
+    # The digit models' shuffled batches, a fresh order every epoch, with nothing added to them.
+    words = _Batches(pixels, pixels, labels, config, outliers=np.empty(0, np.float32))
+    fit = model.fit(words, epochs=config.epochs, validation_data=validation, verbose=1 if sys.stdout.isatty() else 2, callbacks=[_Clock()])
     seconds = time.perf_counter() - start
     _, test_acc = model.evaluate(*test, verbose=0)
     print(f"After training: test words {test_acc:.4f} (print in {len(held_out)} faces {'never seen' if held_out != faces else 'seen'})  ({seconds:.1f} s)", flush=True)
@@ -79,7 +61,7 @@ def train_printed(config: TrainConfig, data: Mnist, out, command: str = "") -> d
         "parameters": int(model.count_params()),
         **asdict(config),
         **started,
-        "fonts": [{"file": path, "package": package, "licence": licence} for path, (package, licence) in sorted({**installed_fonts(), **installed_printed_fonts()}.items())],
+        "fonts": [{"file": path, "package": package, "licence": licence} for path, (package, licence) in sorted({**installed_fonts(), **installed_fonts(PRINTED_FONTS)}.items())],
         "test_fonts": list(held_out),
         **provenance(data, command),
     }
