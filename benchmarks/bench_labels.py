@@ -1,13 +1,15 @@
-"""A filled-in form: numbers handwritten beside printed labels ("Amount", "Weight (kg)", "Tel:"),
-read with the print check setting the labels aside (runtime.Recognizer._without_print) and
-without it (the baseline, as release 35 read such forms), in one run.
+"""A filled-in form: numbers handwritten beside labels ("Amount", "Weight (kg)", "Tel:"), printed
+or written by hand, read with the print check setting the labels aside
+(runtime.Recognizer._without_print) and without it (the baseline, as release 35 read such
+forms), in one run.
 
-Each image is evaluation.pages.labelled: 2 to 5 rows of a label set in DejaVu (a face the print
-check never trained in, and real words where it trained on made-up ones) and a number of 1 to 6
-MNIST test digits written after it, 0.6 to 2 times the writing's height away, the labels 0.4 to
-1.0 times as tall as the writing, on a printed field line half of the time; scanned (blur,
-noise, JPEG). Scored as `digitrec evaluate --pages` scores pages: the numbers read exactly, and
-the forms read with every number found and nothing more (a label read as a line is invented).
+Each image is evaluation.pages.labelled: 2 to 5 rows of a label and a number of 1 to 6 MNIST test
+digits written after it, 0.6 to 2 times the writing's height away, the labels 0.4 to 1.0 times as
+tall as the writing, on a printed field line half of the time; scanned (blur, noise, JPEG). The
+labels are real words (the print check trained on made-up ones), printed in DejaVu, or written
+in the numbers' ink in Comic Neue (a print-like hand) or Kristi (a cursive one): faces the check
+never trained in. Scored as `digitrec evaluate --pages` scores pages: the numbers read exactly,
+and the forms read with every number found and nothing more (a label read as a line is invented).
 
     python benchmarks/bench_labels.py --data ../shared/data/mnist
 """
@@ -15,6 +17,7 @@ the forms read with every number found and nothing more (a label read as a line 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -32,18 +35,23 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     mnist = load_mnist(args.data)
-    reader, rng = load_model("line"), np.random.default_rng([args.seed, 61])
-    digits = pages.Digits(mnist.x_test, mnist.y_test)
-    forms = [pages.labelled(digits, rng) for _ in range(args.forms)]
+    reader, digits = load_model("line"), pages.Digits(mnist.x_test, mnist.y_test)
     print("| forms | numbers | print check: exact / forms whole | baseline: exact / forms whole | time a form, print check / baseline |")
     print("|---|---:|---:|---:|---:|")
-    for kind in ("form", "lined form", None):
-        shots = [f for f in forms if kind in (None, f.paper)]
-        found, base, seconds = with_and_without(reader, shots, mock.patch.object(Recognizer, "_without_print", lambda self, way, regions, height: (way, regions)))
-        print(
-            f"| {kind or 'all'} ({len(shots)}) | {found['lines']} | {found['lines_exact']:.1%} / {found['pages_whole']:.1%} | {base['lines_exact']:.1%} / {base['pages_whole']:.1%} | {1000 * seconds[0]:.0f} / {1000 * seconds[1]:.0f} ms |",
-            flush=True,
-        )
+    groups = [("printed in DejaVu", pages.LABEL_FACES, False), *((f"written in {name}", faces, True) for name, faces in pages.HANDWRITTEN_LABEL_FACES.items())]
+    for stream, (labels, faces, written) in enumerate(groups, 61):
+        if not all(Path(face).is_file() for face in faces):
+            print(f"| labels {labels}: not installed ({', '.join(faces)}) | | | | |")
+            continue
+        rng = np.random.default_rng([args.seed, stream])
+        forms = [pages.labelled(digits, rng, faces, written) for _ in range(args.forms)]
+        for kind in ("form", "lined form", None):
+            shots = [f for f in forms if kind in (None, f.paper)]
+            found, base, seconds = with_and_without(reader, shots, mock.patch.object(Recognizer, "_without_print", lambda self, way, regions, height: (way, regions)))
+            print(
+                f"| labels {labels}, {kind or 'all'} ({len(shots)}) | {found['lines']} | {found['lines_exact']:.1%} / {found['pages_whole']:.1%} | {base['lines_exact']:.1%} / {base['pages_whole']:.1%} | {1000 * seconds[0]:.0f} / {1000 * seconds[1]:.0f} ms |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

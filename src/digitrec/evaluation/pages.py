@@ -191,11 +191,18 @@ LABELS = ("Amount", "Total:", "Date", "Name", "Age", "Weight (kg)", "Height", "S
 LABEL_FACES = tuple(f"/usr/share/fonts/truetype/dejavu/DejaVu{face}.ttf" for face in ("Sans", "Serif", "SansMono", "Sans-Bold", "Serif-Bold"))
 """The labels' typefaces: DejaVu (fonts-dejavu-core), which the print check never trained in."""
 
+HANDWRITTEN_LABEL_FACES = {
+    "Comic Neue": tuple(f"/usr/share/fonts/opentype/comic-neue/ComicNeue-{style}.otf" for style in ("Regular", "Bold", "Italic")),
+    "Kristi": ("/usr/share/fonts/truetype/kristi/Kristi.ttf",),
+}
+"""Handwriting faces for labels written by hand (fonts-comic-neue, fonts-kristi; SIL OFL): a
+print-like hand and a cursive one, neither of which the print check trained in."""
 
-def labelled(digits: Digits, rng: np.random.Generator) -> PageSample:
-    """A filled-in form: 2 to 5 rows, each a printed label (LABELS, in a LABEL_FACES face, its
-    capitals 0.4 to 1.0 times as tall as the writing) and, 0.6 to 2 times the writing's height
-    after it (after the label, or, half of the time, after the longest label, the numbers in a column), a number of 1 to 6 MNIST test digits handwritten, half of the time on a printed
+
+def labelled(digits: Digits, rng: np.random.Generator, faces: tuple[str, ...] = LABEL_FACES, written: bool = False) -> PageSample:
+    """A filled-in form: 2 to 5 rows, each a label (LABELS) in one of the faces, printed or, where
+    written, in the numbers' ink (HANDWRITTEN_LABEL_FACES), its capitals 0.4 to 1.0 times as tall
+    as the writing; and, 0.6 to 2 times the writing's height after it (after the label, or, half of the time, after the longest label, the numbers in a column), a number of 1 to 6 MNIST test digits handwritten, half of the time on a printed
     field line; scanned or photographed flat (blur, noise, JPEG). The numbers are the lines to
     read; a label read as a line is one invented."""
     from PIL import Image, ImageDraw, ImageFont
@@ -204,8 +211,9 @@ def labelled(digits: Digits, rng: np.random.Generator) -> PageSample:
     rows = int(rng.integers(2, 6))
     texts = ["".join(str(d) for d in rng.integers(0, 10, int(rng.integers(1, 7)))) for _ in range(rows)]
     inks = [digits.ink(text, height, rng) for text in texts]
-    face = str(rng.choice(LABEL_FACES))
-    size = int(height * rng.uniform(0.4, 1.0) / 0.73)  # DejaVu's capitals stand 0.73 of its size
+    face = str(rng.choice(faces))
+    _, top, _, bottom = ImageFont.truetype(face, 100).getbbox("H")
+    size = int(height * rng.uniform(0.4, 1.0) / ((bottom - top) / 100))  # its capitals as tall as asked
     font = ImageFont.truetype(face, size)
     labels = [str(rng.choice(LABELS)) for _ in range(rows)]
     label_width = max(int(font.getlength(label)) for label in labels)
@@ -214,13 +222,14 @@ def labelled(digits: Digits, rng: np.random.Generator) -> PageSample:
     width = 2 * margin + label_width + gap + max(ink.shape[1] for ink in inks) + height
     page_height = 2 * margin + pitch * rows
     print_layer = Image.new("L", (width, page_height), 0)
-    draw = ImageDraw.Draw(print_layer)
+    label_layer = Image.new("L", (width, page_height), 0) if written else print_layer
+    draw, writing = ImageDraw.Draw(print_layer), ImageDraw.Draw(label_layer)
     canvas = np.zeros((page_height, width), np.float32)
     lined, column = rng.random() < 0.5, rng.random() < 0.5
     boxes = []
     for r, (label, ink) in enumerate(zip(labels, inks)):
         baseline = margin + r * pitch + pitch // 2 + height // 2
-        draw.text((margin, baseline), label, font=font, fill=255, anchor="ls")
+        writing.text((margin, baseline), label, font=font, fill=255, anchor="ls")
         x0, y0 = margin + (label_width if column else int(font.getlength(label))) + gap, baseline - ink.shape[0] + int(rng.integers(-height // 8, height // 8 + 1))
         if lined:
             draw.line((x0 - height // 4, baseline + height // 6, width - margin, baseline + height // 6), fill=200, width=max(1, height // 28))
@@ -229,6 +238,8 @@ def labelled(digits: Digits, rng: np.random.Generator) -> PageSample:
         ys, xs = np.nonzero(ink > 0.3)
         boxes.append((x0 + int(xs.min()), y0 + int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)))
     printed = np.asarray(print_layer, np.float32) / 255
+    if written:  # the labels in the numbers' ink; the field lines still printed
+        np.maximum(canvas, np.asarray(label_layer, np.float32) / 255, out=canvas)
     image = np.full(canvas.shape, rng.uniform(200, 245), np.float32)
     image -= np.maximum(canvas * rng.uniform(120, 190), printed * rng.uniform(120, 190))
     image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.4, 1.0)) + rng.normal(0, 3, image.shape).astype(np.float32)
