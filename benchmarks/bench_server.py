@@ -6,7 +6,9 @@ N processes read the images from one queue, and N = 0, the baseline, reads them 
 the server's own process. The load
 comes from wrk (Debian's `wrk`, a C load generator) when it is installed, else from an async
 httpx client in this process, which costs the shared cores far more per request. The server's
-resident memory is read before and after 10,000 more requests.
+resident memory is read before and after 10,000 more requests, and the CPU time each process
+spent over the runs, per request: where the two cores go (the server process's HTTP and queue,
+the readers' reading, the load generator's own share).
 
     python benchmarks/bench_server.py [--workers 0 1 2] [--seconds 10] [--client wrk|httpx]
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -38,11 +41,27 @@ def drawing() -> bytes:
     return cv2.imencode(".png", canvas)[1].tobytes()
 
 
+def family(pid: int) -> list[int]:
+    """A process and its children (the readers)."""
+    return [pid, *map(int, subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split())]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def load_cpu() -> float:
+    """CPU seconds of this process and its finished children (wrk): the load generator's."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def rss_mib(pid: int) -> float:
     """Resident memory of a process and its children (the readers), in MiB."""
-    pids = [pid, *map(int, subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split())]
     total = 0
-    for p in pids:
+    for p in family(pid):
         for line in Path(f"/proc/{p}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1])
@@ -67,8 +86,8 @@ async def load(url: str, body: bytes, clients: int, requests: int) -> tuple[floa
         return time.perf_counter() - start, np.array(latencies) * 1000
 
 
-def wrk(url: str, body: Path, clients: int, seconds: int) -> tuple[float, float, float]:
-    """requests/s, p50 ms and p99 ms from a wrk run."""
+def wrk(url: str, body: Path, clients: int, seconds: int) -> tuple[float, float, float, int]:
+    """requests/s, p50 ms, p99 ms and the requests answered, from a wrk run."""
     script = body.with_suffix(".lua")
     script.write_text(f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "image/png"\nwrk.body = io.open("{body}", "rb"):read("*all")\n')
     out = subprocess.run(
@@ -82,7 +101,8 @@ def wrk(url: str, body: Path, clients: int, seconds: int) -> tuple[float, float,
 
     lines = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.strip().startswith(("50%", "99%"))}
     rate = float(next(line.split()[1] for line in out.splitlines() if line.startswith("Requests/sec")))
-    return rate, ms(lines["50%"]), ms(lines["99%"])
+    answered = int(next(line.split()[0] for line in out.splitlines() if " requests in " in line))
+    return rate, ms(lines["50%"]), ms(lines["99%"]), answered
 
 
 def serve(workers: int) -> tuple[subprocess.Popen, str]:
@@ -114,18 +134,22 @@ def main() -> None:
     print(f"POST /v1/predict, a {len(body):,}-byte 280x280 PNG; {os.cpu_count()} CPU cores; load from {args.client} on the same machine\n")
     print("| reader processes | clients | requests/s | p50 ms | p99 ms |")
     print("|---:|---:|---:|---:|---:|")
-    memory = []
+    memory, cpu = [], []
     for workers in args.workers:
         server, base = serve(workers)
         try:
             asyncio.run(load(base + "/v1/predict", body, 8, 200))  # warm-up
             before = rss_mib(server.pid)
+            pids = family(server.pid)
             for clients in (1, 8, 32):
+                spent, loading = [cpu_seconds(p) for p in pids], load_cpu()
                 if args.client == "wrk":
-                    rate, p50, p99 = wrk(base + "/v1/predict", png, clients, args.seconds)
+                    rate, p50, p99, answered = wrk(base + "/v1/predict", png, clients, args.seconds)
                 else:
                     seconds, ms = asyncio.run(load(base + "/v1/predict", body, clients, args.requests))
-                    rate, p50, p99 = args.requests / seconds, np.percentile(ms, 50), np.percentile(ms, 99)
+                    rate, p50, p99, answered = args.requests / seconds, np.percentile(ms, 50), np.percentile(ms, 99), args.requests
+                spent = [cpu_seconds(p) - s for p, s in zip(pids, spent)]
+                cpu.append((workers, clients, *(1000 * t / answered for t in (spent[0], sum(spent[1:]), load_cpu() - loading))))
                 print(f"| {workers} | {clients} | {rate:,.0f} | {p50:.1f} | {p99:.1f} |", flush=True)
             middle = rss_mib(server.pid)
             asyncio.run(load(base + "/v1/predict", body, 8, args.memory_requests))
@@ -133,6 +157,10 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(30)
+    print(f"\n| reader processes | clients | CPU ms a request: server process | readers | load ({args.client}) |")
+    print("|---:|---:|---:|---:|---:|")
+    for workers, clients, own, readers, loading in cpu:
+        print(f"| {workers} | {clients} | {own:.2f} | {readers:.2f} | {loading:.2f} |")
     print("\n| reader processes | resident memory after warm-up | after the load runs | after 10,000 more requests |")
     print("|---:|---:|---:|---:|")
     for workers, before, middle, after, n in memory:
