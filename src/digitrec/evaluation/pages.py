@@ -202,9 +202,10 @@ print-like hand and a cursive one, neither of which the print check trained in."
 def labelled(digits: Digits, rng: np.random.Generator, faces: tuple[str, ...] = LABEL_FACES, written: bool = False) -> PageSample:
     """A filled-in form: 2 to 5 rows, each a label (LABELS) in one of the faces, printed or, where
     written, in the numbers' ink (HANDWRITTEN_LABEL_FACES), its capitals 0.4 to 1.0 times as tall
-    as the writing; and, 0.6 to 2 times the writing's height after it (after the label, or, half of the time, after the longest label, the numbers in a column), a number of 1 to 6 MNIST test digits handwritten, half of the time on a printed
-    field line; scanned or photographed flat (blur, noise, JPEG). The numbers are the lines to
-    read; a label read as a line is one invented."""
+    as the writing; and, 0.6 to 2 times the writing's height after it (after the label, or, half
+    of the time, after the longest label, the numbers in a column), a number of 1 to 6 MNIST test
+    digits handwritten, half of the time on a printed field line; scanned or photographed flat
+    (blur, noise, JPEG). The numbers are the lines to read; a label read as a line is one invented."""
     from PIL import Image, ImageDraw, ImageFont
 
     height = int(rng.integers(28, 56))  # the digits' height in pixels
