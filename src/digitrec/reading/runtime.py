@@ -177,7 +177,8 @@ class _Cleaned:
     scale: float
     turn: skew.Turn | None = None
     unboxed: tuple[np.ndarray, np.ndarray] | None = None
-    """_unboxed(strength, mask), where it was found already."""
+    """_unboxed(strength, mask): found for every way the layout reads (_cleaned with level, and
+    turned_over); None only for an image read as one digit, which the layout never sees."""
 
     def turned_over(self) -> _Cleaned:
         """The same ink turned half round: the page upside down, its turn to the image's pixels kept."""
@@ -481,7 +482,6 @@ class Recognizer:
             regions = [layout.whole(way.mask)]
             readings = self._read_regions(way.strength, regions, way.scale, threshold, lines.best_digit, views)
         else:
-            way = replace(way, unboxed=way.unboxed or forms.without_boxes(way.mask))
             height = layout.text_height(way.unboxed[0])  # once, for the layout and the print check
             regions = layout.find_lines(way.mask, way.unboxed, height)
             checked, kept = self._without_print(way, regions, height)
