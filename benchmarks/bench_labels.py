@@ -11,6 +11,11 @@ in the numbers' ink in Comic Neue (a print-like hand) or Kristi (a cursive one):
 never trained in. Scored as `digitrec evaluate --pages` scores pages: the numbers read exactly,
 and the forms read with every number found and nothing more (a label read as a line is invented).
 
+Then a printed word alone (a label, or a word of letters shaped like digits: "Oslo", "Zoo"),
+printed in each DejaVu face and scanned as the forms are: the share read as a sure number (at
+UNCERTAIN_BELOW) with the print check's doubt of a lone line (runtime.Recognizer._unless_printed)
+and without it.
+
     python benchmarks/bench_labels.py --data ../shared/data/mnist
 """
 
@@ -20,12 +25,38 @@ import argparse
 from pathlib import Path
 from unittest import mock
 
+import cv2
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
+from digitrec.constants import UNCERTAIN_BELOW
 from digitrec.data import load_mnist
 from digitrec.evaluation import pages
+from digitrec.evaluation.evaluate import _read
 from digitrec.reading.runtime import Recognizer, load_model
 from baseline import with_and_without  # benchmarks/ is on the path when a script there runs
+
+DIGIT_LIKE = ("Oslo", "Zoo", "lol", "SOS", "Bob", "Sol", "Solo", "Oil", "Soil", "Bill", "Zola", "Lisbo", "ILO", "Boss", "Gogol", "Ibis", "Lol.", "Silo", "Bogs", "Oz")
+"""Words of letters that print like digits (O 0, l I 1, S 5, Z 2, B 8, g 9, G 6)."""
+
+
+def printed_alone(word: str, face: str, rng: np.random.Generator) -> np.ndarray:
+    """word printed alone on paper, 20 to 60 pixels a capital, scanned as pages.labelled's forms."""
+    _, top, _, bottom = ImageFont.truetype(face, 100).getbbox("H")
+    font = ImageFont.truetype(face, int(rng.integers(20, 61) / ((bottom - top) / 100)))
+    left, top, right, bottom = font.getbbox(word)
+    margin = int(rng.integers(10, 40))
+    paper = Image.new("L", (right - left + 2 * margin, bottom - top + 2 * margin), 0)
+    ImageDraw.Draw(paper).text((margin - left, margin - top), word, font=font, fill=255)
+    image = np.full((paper.height, paper.width), rng.uniform(200, 245), np.float32) - np.asarray(paper, np.float32) / 255 * rng.uniform(120, 190)
+    image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.4, 1.0)) + rng.normal(0, 3, image.shape).astype(np.float32)
+    return cv2.imdecode(cv2.imencode(".jpg", np.clip(image, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 80])[1], cv2.IMREAD_GRAYSCALE)
+
+
+def sure(reader, images: list[np.ndarray]) -> float:
+    """The share of images read as a number at UNCERTAIN_BELOW or more."""
+    readings = [_read(reader, image) for image in images]
+    return float(np.mean([r is not None and r.confidence >= UNCERTAIN_BELOW for r in readings]))
 
 
 def main() -> None:
@@ -52,6 +83,14 @@ def main() -> None:
                 f"| labels {labels}, {kind or 'all'} ({len(shots)}) | {found['lines']} | {found['lines_exact']:.1%} / {found['pages_whole']:.1%} | {base['lines_exact']:.1%} / {base['pages_whole']:.1%} | {1000 * seconds[0]:.0f} / {1000 * seconds[1]:.0f} ms |",
                 flush=True,
             )
+    faces = [face for face in pages.LABEL_FACES if Path(face).is_file()]
+    rng = np.random.default_rng([args.seed, 64])
+    print("\n| printed alone, in DejaVu | images | read as a sure number: with the doubt / without |\n|---|---:|---:|")
+    for name, words in (("labels", pages.LABELS), ("words shaped like digits", DIGIT_LIKE)):
+        images = [printed_alone(word, face, rng) for word in words for face in faces]
+        with mock.patch.object(Recognizer, "_unless_printed", lambda self, way, readings, height, threshold: readings):
+            without = sure(reader, images)
+        print(f"| {name} | {len(images)} | {sure(reader, images):.1%} / {without:.1%} |", flush=True)
 
 
 if __name__ == "__main__":

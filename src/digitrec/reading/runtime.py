@@ -484,7 +484,10 @@ class Recognizer:
         else:
             height = layout.text_height(way.unboxed[0])  # once, for the layout and the print check
             regions = layout.find_lines(way.mask, way.unboxed, height)
-            checked, kept = self._without_print(way, regions, height)
+            # One line without a gap in it (a drawing, a crop of one number) has no label beside a
+            # number to set aside: it is read, and only doubted if it reads sure (_unless_printed).
+            lone = len(regions) < 2 and not any(layout.gapped(region) for region in regions)
+            checked, kept = (way, regions) if lone else self._without_print(way, regions, height)
             readings = self._read_ink(checked, kept, threshold, views)
             if checked is not way and not readings:
                 # What is left beside the words set aside reads as no number: they were the number,
@@ -492,6 +495,8 @@ class Recognizer:
                 readings = self._read_ink(way, regions, threshold, views)
             else:
                 regions = kept
+            if lone:
+                readings = self._unless_printed(way, readings, height, threshold)
         if not readings:
             raise NoDigitError("no number found: what is there does not read as digits")
         return (readings[0] if len(readings) == 1 else Reading.of_lines(readings)), regions
@@ -529,7 +534,7 @@ class Recognizer:
         """The ink without the printed words that stand beside its numbers (a form's labels:
         "Amount", "Date of birth:"), and its lines found again; as it was where there are none.
         height: the text's (layout.text_height)."""
-        words, odds = self._print_odds(way, regions, height)
+        words, odds = self._print_odds(way, height)
         printed = [word for word, p in zip(words, odds) if p >= PRINTED_AT]
         if not printed:
             return way, regions
@@ -546,12 +551,34 @@ class Recognizer:
         way = replace(way, strength=strength, mask=mask, unboxed=unboxed)
         return way, layout.find_lines(mask, unboxed)
 
-    def _print_odds(self, way: _Cleaned, regions: list[layout.Region], height: float) -> tuple[list[layout.Region], np.ndarray]:
+    def _unless_printed(self, way: _Cleaned, readings: list[Reading], height: float, threshold: float) -> list[Reading]:
+        """A lone line read sure, the print check taking a word of it for printed letters
+        (PRINTED_AT), is read but never sure: it and its characters at most as sure as the check
+        is that it is no print. A printed word photographed alone ("Oslo" read "0510" at 0.998,
+        "Zoo" "200" at 0.98, "No." "0." at 0.99) came back a confident number. Not set aside as a
+        label beside a number is: nothing else here is the number, and a real number wrongly
+        taken for print stays read. A line read unsure, or one mark (most drawings), is not
+        checked: the check would change nothing, and costs its network."""
+        if not readings or any(r.uncertain or r.box is None for r in readings) or cv2.connectedComponents(way.mask)[0] - 1 < PRINTED_MARKS:
+            return readings
+        words, odds = self._print_odds(way, height)
+        doubted = []
+        for reading in readings:
+            x, y, w, h = (v * way.scale for v in reading.box)  # the reading's box, back in the clean-up's pixels
+            inside = [p for word, p in zip(words, odds) if x <= word.box[0] + word.box[2] / 2 < x + w and y <= word.box[1] + word.box[3] / 2 < y + h]
+            printed = max(inside, default=0.0)
+            if printed < PRINTED_AT:
+                doubted.append(reading)
+                continue
+            cap = 1.0 - float(printed)
+            characters = tuple(replace(c, confidence=min(c.confidence, cap), uncertain=min(c.confidence, cap) < threshold) for c in reading.characters)
+            confidence = min(reading.confidence, cap)
+            doubted.append(replace(reading, characters=characters, confidence=confidence, uncertain=confidence < threshold))
+        return doubted
+
+    def _print_odds(self, way: _Cleaned, height: float) -> tuple[list[layout.Region], np.ndarray]:
         """The words of the ink (layout.words) and the print check's odds that each
-        is printed letters (models.printed). None where the layout found one line without a gap
-        in it: a drawing or a crop of one number never pays for the check."""
-        if len(regions) < 2 and not any(layout.gapped(region) for region in regions):
-            return [], np.zeros(0)
+        is printed letters (models.printed)."""
         words = layout.words(way.unboxed[0], height)  # a form's boxes out: they would join its digits into one word
         words = [word for word in words if cv2.connectedComponents(word.mask)[0] - 1 >= PRINTED_MARKS]
         if not words:
