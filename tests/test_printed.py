@@ -57,6 +57,19 @@ def test_a_printed_label_beside_a_number_is_set_aside(reader, digits, label, num
 
 
 @needs_face
+@pytest.mark.parametrize(("label", "number"), [("Count", "4070"), ("Seat", "2511")])
+def test_a_field_line_from_the_label_under_the_number_does_not_join_them(reader, digits, label, number):
+    """The field's printed line starts right after the label and runs under the number: the two
+    were one word to the check, through the line, and the label was read as digits."""
+    image = labelled(digits, label, number, gap=0.75)
+    start = 40 + int(ImageFont.truetype(FACE, 28).getlength(label)) + 4
+    cv2.line(image, (start, 76), (image.shape[1] - 20, 76), 60, 2)
+    reading = reader.read(image)
+    assert reading.number == number
+    assert not reading.lines
+
+
+@needs_face
 def test_a_filled_in_form_reads_its_numbers_and_none_of_its_labels(reader, digits):
     rng = np.random.default_rng(3)
     forms = [pages.labelled(digits, rng) for _ in range(12)]

@@ -198,14 +198,17 @@ def gapped(region: Region) -> bool:
     return bool(len(inked)) and bool((np.diff(inked) > WORD_GAP * region.box[3]).any())
 
 
-def words(mask: np.ndarray, height: float) -> list[Region]:
+def words(mask: np.ndarray, height: float, ink: np.ndarray | None = None) -> list[Region]:
     """The words of an ink mask, each a Region tight round its own marks: marks joined where they
     stand closer than WORD_GAP times height (the text's, text_height) side by side, or a little
     above and below (an i's dot, a colon), as a scanner's run-length smearing finds words. Over
     the whole mask, not the lines the layout found: a label's small letters (x-height under TALL)
     may join no line of their own, yet be read with the whole ink where the lines may be one
     number. (The lines' median height in place of the text's read 92.8% of bench_labels.py's
-    numbers against 94.6%; on forms with field lines, 89.4 against 92.9%.)"""
+    numbers against 94.6%; on forms with field lines, 89.4 against 92.9%.) ink, where given, is all
+    the ink the mask was taken from (the mask without its ruled lines): what of it lies in a word's
+    box and is not the word is foreign to it, as find_lines' regions have it."""
+    ink = mask if ink is None else ink
     across, up = max(3, round(WORD_GAP * height) | 1), max(1, round(0.3 * height) | 1)
     n, labels, stats, _ = components(cv2.dilate(mask, np.ones((up, across), np.uint8)))
     out = []
@@ -217,7 +220,7 @@ def words(mask: np.ndarray, height: float) -> list[Region]:
             continue
         y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
         crop = own[y0:y1, x0:x1]
-        foreign = (mask[y + y0 : y + y1, x + x0 : x + x1] > 0) & ~crop
+        foreign = (ink[y + y0 : y + y1, x + x0 : x + x1] > 0) & ~crop
         out.append(Region((x + int(x0), y + int(y0), int(x1 - x0), int(y1 - y0)), crop.astype(np.uint8), foreign.astype(np.uint8)))
     return out
 

@@ -579,7 +579,9 @@ class Recognizer:
     def _print_odds(self, way: _Cleaned, height: float) -> tuple[list[layout.Region], np.ndarray]:
         """The words of the ink (layout.words) and the print check's odds that each
         is printed letters (models.printed)."""
-        words = layout.words(way.unboxed[0], height)  # a form's boxes out: they would join its digits into one word
+        # A form's boxes out: they would join its digits into one word; and its ruled lines: a
+        # field's line running from its label under the number joined the two into one word.
+        words = layout.words(layout.without_rules(way.unboxed[0], height)[0], height, ink=way.unboxed[0])
         words = [word for word in words if cv2.connectedComponents(word.mask)[0] - 1 >= PRINTED_MARKS]
         if not words:
             return [], np.zeros(0)
