@@ -249,10 +249,12 @@ sure, was turned over: a shadow's edge read as two more digits outweighed its ni
 PRINT_CHECK = "printed"
 """The print check's folder and name under ARTIFACTS: a part of the line reader, not a model to read with."""
 
-PRINTED_MARKS = 2
-"""A word of fewer marks is never shown to the print check: print is letters apart, and a lone
-mark is most often a digit or digits run together (two of bench_boxes.py's fields each lost a
-digit alone in its box, taken for print at 0.98 and 0.99)."""
+PRINTED_MARKS, PRINTED_WIDE = 2, 1.5
+"""A word of fewer marks, no wider than PRINTED_WIDE times its height, is never shown to the print
+check (_may_be_print): print is letters apart, and a lone mark is most often a digit (two of
+bench_boxes.py's fields each lost a digit alone in its box, taken for print at 0.98 and 0.99). A
+mark that wide is letters or digits run together: a small label scanned soft ("Seat" one mark,
+43x16 pixels) was read as digits before the number ("Seat 75971" read "56875971")."""
 
 PRINT_BATCH = 64
 """Words shown to the print check in one run. A page of 150 long printed words, shown at once at
@@ -265,6 +267,14 @@ read alike (a draft of the check: 94.6% of numbers exact, 96% of forms whole; 0.
 0.6 points of them on an earlier one); of realworld-dev's handwriting, never print, the word
 likeliest print was a cheque's cursive "000," at 0.94: at 0.97 it stays (a ruled line's remnant
 under a register's number, 1.0, goes, and nothing read changes)."""
+
+
+def _may_be_print(mask: np.ndarray) -> bool:
+    """Whether ink (a word's mask, cropped to it, or an image's) may be print: PRINTED_MARKS marks
+    or more, or wider than PRINTED_WIDE times its height."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    wide = len(rows) and cols[-1] - cols[0] + 1 >= PRINTED_WIDE * (rows[-1] - rows[0] + 1)
+    return bool(wide) or cv2.connectedComponents(mask)[0] - 1 >= PRINTED_MARKS
 
 
 def _likelier(readings: list[Reading]) -> Reading:
@@ -559,7 +569,7 @@ class Recognizer:
         label beside a number is: nothing else here is the number, and a real number wrongly
         taken for print stays read. A line read unsure, or one mark (most drawings), is not
         checked: the check would change nothing, and costs its network."""
-        if not readings or any(r.uncertain or r.box is None for r in readings) or cv2.connectedComponents(way.mask)[0] - 1 < PRINTED_MARKS:
+        if not readings or any(r.uncertain or r.box is None for r in readings) or not _may_be_print(way.mask):
             return readings
         words, odds = self._print_odds(way, height)
         doubted = []
@@ -582,7 +592,7 @@ class Recognizer:
         # A form's boxes out: they would join its digits into one word; and its ruled lines: a
         # field's line running from its label under the number joined the two into one word.
         words = layout.words(layout.without_rules(way.unboxed[0], height)[0], height, ink=way.unboxed[0])
-        words = [word for word in words if cv2.connectedComponents(word.mask)[0] - 1 >= PRINTED_MARKS]
+        words = [word for word in words if _may_be_print(word.mask)]
         if not words:
             return [], np.zeros(0)
         # As the check trained: a longer word squeezed to TRAIN_WIDTH; and PRINT_BATCH words a run,
