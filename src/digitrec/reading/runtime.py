@@ -334,7 +334,7 @@ class Recognizer:
     @cached_property
     def print_check(self) -> Recognizer:
         """The network that tells a form's printed words from the numbers written beside them
-        (models.printed), for the line reader: loaded when first needed, so an image of one word never pays for it."""
+        (models.printed), for the line reader: loaded when first needed, so an image of one digit, or of a number read unsure, never pays for it."""
         return Recognizer(ARTIFACTS / PRINT_CHECK / f"{PRINT_CHECK}.onnx", self._threads)
 
     @cached_property
