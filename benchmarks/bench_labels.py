@@ -78,7 +78,7 @@ def main() -> None:
         forms = [pages.labelled(digits, rng, faces, written) for _ in range(args.forms)]
         for kind in ("form", "lined form", None):
             shots = [f for f in forms if kind in (None, f.paper)]
-            found, base, seconds = with_and_without(reader, shots, mock.patch.object(Recognizer, "_without_print", lambda self, way, regions, height: (way, regions)))
+            found, base, seconds = with_and_without(reader, shots, mock.patch.object(Recognizer, "_without_print", lambda self, way, regions, height, unruled: (way, regions)))
             print(
                 f"| labels {labels}, {kind or 'all'} ({len(shots)}) | {found['lines']} | {found['lines_exact']:.1%} / {found['pages_whole']:.1%} | {base['lines_exact']:.1%} / {base['pages_whole']:.1%} | {1000 * seconds[0]:.0f} / {1000 * seconds[1]:.0f} ms |",
                 flush=True,
@@ -88,7 +88,7 @@ def main() -> None:
     print("\n| printed alone, in DejaVu | images | read as a sure number: with the doubt / without |\n|---|---:|---:|")
     for name, words in (("labels", pages.LABELS), ("words shaped like digits", DIGIT_LIKE)):
         images = [printed_alone(word, face, rng) for word in words for face in faces]
-        with mock.patch.object(Recognizer, "_unless_printed", lambda self, way, readings, height, threshold: readings):
+        with mock.patch.object(Recognizer, "_unless_printed", lambda self, way, readings, height, unruled, threshold: readings):
             without = sure(reader, images)
         print(f"| {name} | {len(images)} | {sure(reader, images):.1%} / {without:.1%} |", flush=True)
 

@@ -118,7 +118,7 @@ def test_a_number_alone_keeps_its_confidence_and_one_mark_never_runs_the_print_c
     sample = pages.page(digits, [["4821"]], "plain", np.random.default_rng(1))
     checked = reader.read(sample.image)
     with monkeypatch.context() as patched:
-        patched.setattr(Recognizer, "_unless_printed", lambda self, way, readings, height, threshold: readings)
+        patched.setattr(Recognizer, "_unless_printed", lambda self, way, readings, height, unruled, threshold: readings)
         assert reader.read(sample.image) == checked
     assert checked.number == "4821" and not checked.uncertain
     monkeypatch.setattr(Recognizer, "print_check", property(lambda self: pytest.fail("the print check ran")))

@@ -135,10 +135,12 @@ class Region:
         return Region((shape[1] - x - w, shape[0] - y - h, w, h), np.rot90(self.mask, 2).copy(), np.rot90(self.foreign, 2).copy())
 
 
-def find_lines(mask: np.ndarray, unboxed: tuple[np.ndarray, np.ndarray] | None = None, height: float | None = None) -> list[Region]:
+def find_lines(
+    mask: np.ndarray, unboxed: tuple[np.ndarray, np.ndarray] | None = None, height: float | None = None, ruled: tuple[np.ndarray, np.ndarray] | None = None
+) -> list[Region]:
     """The lines of writing in an ink mask, top to bottom, each row's numbers left to right;
-    unboxed is forms.without_boxes(mask), and height text_height of its mask, where the caller
-    has them already.
+    unboxed is forms.without_boxes(mask), height text_height of its mask, and ruled
+    without_rules of its mask at that height, where the caller has them already.
 
     Raises NoDigitError if nothing but lines and dust is there.
     """
@@ -149,7 +151,7 @@ def find_lines(mask: np.ndarray, unboxed: tuple[np.ndarray, np.ndarray] | None =
     # and a faint side beside a digit was read as a 1 beside it.
     printed = (boxes < 0).astype(np.uint8)
     height = height or text_height(mask)
-    mask, upright = without_rules(mask, height)
+    mask, upright = ruled or without_rules(mask, height)
     upright = upright | printed
     # Marks are found with the gaps that removed rules left bridged: a 1 that crossed a line stays one mark.
     bridged = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((5, 1), np.uint8)) if mask is not ink else mask

@@ -496,11 +496,12 @@ class Recognizer:
             readings = self._read_regions(way.strength, regions, way.scale, threshold, lines.best_digit, views)
         else:
             height = layout.text_height(way.unboxed[0])  # once, for the layout and the print check
-            regions = layout.find_lines(way.mask, way.unboxed, height)
+            ruled = layout.without_rules(way.unboxed[0], height)  # once too: the lines' marks, and the check's words
+            regions = layout.find_lines(way.mask, way.unboxed, height, ruled)
             # One line without a gap in it (a drawing, a crop of one number) has no label beside a
             # number to set aside: it is read, and only doubted if it reads sure (_unless_printed).
             lone = len(regions) < 2 and not any(layout.gapped(region) for region in regions)
-            checked, kept = (way, regions) if lone else self._without_print(way, regions, height)
+            checked, kept = (way, regions) if lone else self._without_print(way, regions, height, ruled[0])
             readings = self._read_ink(checked, kept, threshold, views)
             if checked is not way and not readings:
                 # What is left beside the words set aside reads as no number: they were the number,
@@ -509,7 +510,7 @@ class Recognizer:
             else:
                 regions = kept
             if lone:
-                readings = self._unless_printed(way, readings, height, threshold)
+                readings = self._unless_printed(way, readings, height, ruled[0], threshold)
         if not readings:
             raise NoDigitError("no number found: what is there does not read as digits")
         return (readings[0] if len(readings) == 1 else Reading.of_lines(readings)), regions
@@ -543,11 +544,12 @@ class Recognizer:
             readings = [r for r in guess if max(r.characters[0].probabilities) >= GUESS_AT_LEAST]
         return readings
 
-    def _without_print(self, way: _Cleaned, regions: list[layout.Region], height: float) -> tuple[_Cleaned, list[layout.Region]]:
+    def _without_print(self, way: _Cleaned, regions: list[layout.Region], height: float, unruled: np.ndarray) -> tuple[_Cleaned, list[layout.Region]]:
         """The ink without the printed words that stand beside its numbers (a form's labels:
         "Amount", "Date of birth:"), and its lines found again; as it was where there are none.
-        height: the text's (layout.text_height)."""
-        words, odds = self._print_odds(way, height)
+        height: the text's (layout.text_height); unruled: the form's ink without its ruled lines
+        (layout.without_rules)."""
+        words, odds = self._print_odds(way, height, unruled)
         printed = [word for word, p in zip(words, odds) if p >= PRINTED_AT]
         if not printed:
             return way, regions
@@ -564,7 +566,7 @@ class Recognizer:
         way = replace(way, strength=strength, mask=mask, unboxed=unboxed)
         return way, layout.find_lines(mask, unboxed)
 
-    def _unless_printed(self, way: _Cleaned, readings: list[Reading], height: float, threshold: float) -> list[Reading]:
+    def _unless_printed(self, way: _Cleaned, readings: list[Reading], height: float, unruled: np.ndarray, threshold: float) -> list[Reading]:
         """A lone line read sure, the print check taking a word of it for printed letters
         (PRINTED_AT), is read but never sure: it and its characters at most as sure as the check
         is that it is no print. A printed word photographed alone ("Oslo" read "0510" at 0.998,
@@ -574,7 +576,7 @@ class Recognizer:
         checked: the check would change nothing, and costs its network."""
         if not readings or any(r.uncertain or r.box is None for r in readings) or not _may_be_print(way.mask):
             return readings
-        words, odds = self._print_odds(way, height)
+        words, odds = self._print_odds(way, height, unruled)
         doubted = []
         for reading in readings:
             x, y, w, h = (v * way.scale for v in reading.box)  # the reading's box, back in the clean-up's pixels
@@ -589,12 +591,12 @@ class Recognizer:
             doubted.append(replace(reading, characters=characters, confidence=confidence, uncertain=confidence < threshold))
         return doubted
 
-    def _print_odds(self, way: _Cleaned, height: float) -> tuple[list[layout.Region], np.ndarray]:
-        """The words of the ink (layout.words) and the print check's odds that each
-        is printed letters (models.printed)."""
+    def _print_odds(self, way: _Cleaned, height: float, unruled: np.ndarray) -> tuple[list[layout.Region], np.ndarray]:
+        """The words of the ink (layout.words, in unruled: the form's ink without its ruled
+        lines) and the print check's odds that each is printed letters (models.printed)."""
         # A form's boxes out: they would join its digits into one word; and its ruled lines: a
         # field's line running from its label under the number joined the two into one word.
-        words = layout.words(layout.without_rules(way.unboxed[0], height)[0], height, ink=way.unboxed[0])
+        words = layout.words(unruled, height, ink=way.unboxed[0])
         words = [word for word in words if _may_be_print(word.mask)]
         if not words:
             return [], np.zeros(0)
