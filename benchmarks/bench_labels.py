@@ -25,9 +25,8 @@ import argparse
 from pathlib import Path
 from unittest import mock
 
-import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from digitrec.constants import UNCERTAIN_BELOW
 from digitrec.data import load_mnist
@@ -42,15 +41,13 @@ DIGIT_LIKE = ("Oslo", "Zoo", "lol", "SOS", "Bob", "Sol", "Solo", "Oil", "Soil", 
 
 def printed_alone(word: str, face: str, rng: np.random.Generator) -> np.ndarray:
     """word printed alone on paper, 20 to 60 pixels a capital, scanned as pages.labelled's forms."""
-    _, top, _, bottom = ImageFont.truetype(face, 100).getbbox("H")
-    font = ImageFont.truetype(face, int(rng.integers(20, 61) / ((bottom - top) / 100)))
+    font = pages.with_capitals(face, rng.integers(20, 61))
     left, top, right, bottom = font.getbbox(word)
     margin = int(rng.integers(10, 40))
     paper = Image.new("L", (right - left + 2 * margin, bottom - top + 2 * margin), 0)
     ImageDraw.Draw(paper).text((margin - left, margin - top), word, font=font, fill=255)
     image = np.full((paper.height, paper.width), rng.uniform(200, 245), np.float32) - np.asarray(paper, np.float32) / 255 * rng.uniform(120, 190)
-    image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.4, 1.0)) + rng.normal(0, 3, image.shape).astype(np.float32)
-    return cv2.imdecode(cv2.imencode(".jpg", np.clip(image, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 80])[1], cv2.IMREAD_GRAYSCALE)
+    return pages.scanned(image, rng)
 
 
 def sure(reader, images: list[np.ndarray]) -> float:

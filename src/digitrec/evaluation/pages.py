@@ -177,8 +177,7 @@ def boxed(digits: Digits, text: str, field: str, rng: np.random.Generator, angle
         canvas, rules, (box,) = _turned(canvas, rules, [box], angle)
     image = np.full(canvas.shape, rng.uniform(200, 245), np.float32)
     image -= np.maximum(canvas * rng.uniform(120, 190), rules * rng.uniform(100, 160))
-    image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.4, 0.9)) + rng.normal(0, 3, image.shape).astype(np.float32)
-    image = cv2.imdecode(cv2.imencode(".jpg", np.clip(image, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 80])[1], cv2.IMREAD_GRAYSCALE)
+    image = scanned(image, rng, blur=0.9)
     written = "".join("/" * slash[k] + c for k, c in enumerate(text))  # the printed slashes read back
     return PageSample(image, (written,), (box,), field)
 
@@ -206,16 +205,13 @@ def labelled(digits: Digits, rng: np.random.Generator, faces: tuple[str, ...] = 
     of the time, after the longest label, the numbers in a column), a number of 1 to 6 MNIST test
     digits handwritten, half of the time on a printed field line; scanned or photographed flat
     (blur, noise, JPEG). The numbers are the lines to read; a label read as a line is one invented."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     height = int(rng.integers(28, 56))  # the digits' height in pixels
     rows = int(rng.integers(2, 6))
     texts = ["".join(str(d) for d in rng.integers(0, 10, int(rng.integers(1, 7)))) for _ in range(rows)]
     inks = [digits.ink(text, height, rng) for text in texts]
-    face = str(rng.choice(faces))
-    _, top, _, bottom = ImageFont.truetype(face, 100).getbbox("H")
-    size = int(height * rng.uniform(0.4, 1.0) / ((bottom - top) / 100))  # its capitals as tall as asked
-    font = ImageFont.truetype(face, size)
+    font = with_capitals(str(rng.choice(faces)), height * rng.uniform(0.4, 1.0))
     labels = [str(rng.choice(LABELS)) for _ in range(rows)]
     label_width = max(int(font.getlength(label)) for label in labels)
     gap = int(height * rng.uniform(0.6, 2.0))
@@ -243,9 +239,22 @@ def labelled(digits: Digits, rng: np.random.Generator, faces: tuple[str, ...] = 
         np.maximum(canvas, np.asarray(label_layer, np.float32) / 255, out=canvas)
     image = np.full(canvas.shape, rng.uniform(200, 245), np.float32)
     image -= np.maximum(canvas * rng.uniform(120, 190), printed * rng.uniform(120, 190))
-    image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.4, 1.0)) + rng.normal(0, 3, image.shape).astype(np.float32)
-    image = cv2.imdecode(cv2.imencode(".jpg", np.clip(image, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 80])[1], cv2.IMREAD_GRAYSCALE)
-    return PageSample(image, tuple(texts), tuple(boxes), "lined form" if lined else "form")
+    return PageSample(scanned(image, rng), tuple(texts), tuple(boxes), "lined form" if lined else "form")
+
+
+def scanned(image: np.ndarray, rng: np.random.Generator, blur: float = 1.0) -> np.ndarray:
+    """A page's lightness (float32) as a flatbed scanner gives it back, uint8: blurred by 0.4 to
+    blur pixels, noisy, saved as a JPEG of quality 80."""
+    image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.4, blur)) + rng.normal(0, 3, image.shape).astype(np.float32)
+    return cv2.imdecode(cv2.imencode(".jpg", np.clip(image, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 80])[1], cv2.IMREAD_GRAYSCALE)
+
+
+def with_capitals(face: str, pixels: float):
+    """The face (a font file) at the size whose capitals stand pixels tall (PIL's FreeTypeFont)."""
+    from PIL import ImageFont
+
+    _, top, _, bottom = ImageFont.truetype(face, 100).getbbox("H")
+    return ImageFont.truetype(face, int(pixels / ((bottom - top) / 100)))
 
 
 def _turned(canvas: np.ndarray, rules: np.ndarray, boxes: list, angle: float) -> tuple[np.ndarray, np.ndarray, list]:

@@ -573,23 +573,20 @@ class Recognizer:
         "Zoo" "200" at 0.98, "No." "0." at 0.99) came back a confident number. Not set aside as a
         label beside a number is: nothing else here is the number, and a real number wrongly
         taken for print stays read. A line read unsure, or one mark (most drawings), is not
-        checked: the check would change nothing, and costs its network."""
-        if not readings or any(r.uncertain or r.box is None for r in readings) or not _may_be_print(way.mask):
+        checked: the check would change nothing, and costs its network. (A lone line's ink is
+        read as one reading at most: the line's, or all the ink's.)"""
+        if len(readings) != 1 or readings[0].uncertain or not _may_be_print(way.mask):
             return readings
+        reading = readings[0]
+        x, y, w, h = (v * way.scale for v in reading.box)  # the reading's box, back in the clean-up's pixels
         words, odds = self._print_odds(way, height, unruled)
-        doubted = []
-        for reading in readings:
-            x, y, w, h = (v * way.scale for v in reading.box)  # the reading's box, back in the clean-up's pixels
-            inside = [p for word, p in zip(words, odds) if x <= word.box[0] + word.box[2] / 2 < x + w and y <= word.box[1] + word.box[3] / 2 < y + h]
-            printed = max(inside, default=0.0)
-            if printed < PRINTED_AT:
-                doubted.append(reading)
-                continue
-            cap = 1.0 - float(printed)
-            characters = tuple(replace(c, confidence=min(c.confidence, cap), uncertain=min(c.confidence, cap) < threshold) for c in reading.characters)
-            confidence = min(reading.confidence, cap)
-            doubted.append(replace(reading, characters=characters, confidence=confidence, uncertain=confidence < threshold))
-        return doubted
+        printed = max((p for word, p in zip(words, odds) if x <= word.box[0] + word.box[2] / 2 < x + w and y <= word.box[1] + word.box[3] / 2 < y + h), default=0.0)
+        if printed < PRINTED_AT:
+            return readings
+        cap = 1.0 - float(printed)
+        characters = tuple(replace(c, confidence=min(c.confidence, cap), uncertain=min(c.confidence, cap) < threshold) for c in reading.characters)
+        confidence = min(reading.confidence, cap)
+        return [replace(reading, characters=characters, confidence=confidence, uncertain=confidence < threshold)]
 
     def _print_odds(self, way: _Cleaned, height: float, unruled: np.ndarray) -> tuple[list[layout.Region], np.ndarray]:
         """The words of the ink (layout.words, in unruled: the form's ink without its ruled
